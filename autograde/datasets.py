@@ -1,0 +1,66 @@
+"""Data sets made on the host by the rubric's generators.
+
+`data_dir`: a public folder the notebook reads (made once, cached by content of its spec).
+Hidden sets: drawn from the run's secret seed; only their inputs enter the sandbox.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from autograde.checks.base import load_reference
+from autograde.errors import RubricError
+from autograde.rubric.schema import DataSource
+
+
+def cache_root() -> Path:
+    base = os.environ.get("AUTOGRADE_CACHE") or os.path.join(Path.home(), ".cache", "autograde")
+    return Path(base)
+
+
+def prepare_data_dir(assignment_id: str, source: DataSource) -> Path:
+    """The folder for `data_dir`, generated on first use; generation is atomic (rename)."""
+    key = hashlib.sha256(json.dumps([source.generator, source.options], sort_keys=True).encode())
+    target = cache_root() / "data" / f"{assignment_id}-{key.hexdigest()[:12]}"
+    if target.is_dir():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target.parent))
+    try:
+        load_reference(source.generator)(staging, **source.options)
+        for path in [staging, *staging.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        try:
+            staging.rename(target)
+        except OSError:  # another grader made it first
+            if not target.is_dir():
+                raise
+    except RubricError:
+        raise
+    except Exception as exc:
+        raise RubricError(f"data_dir generator {source.generator} failed: {exc!r}") from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def hidden_set(name: str, source: DataSource, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
+    try:
+        inputs, labels = load_reference(source.generator)(rng, **source.options)
+    except RubricError:
+        raise
+    except Exception as exc:
+        raise RubricError(f"hidden data set {name!r}: generator {source.generator} failed: {exc!r}") from exc
+    inputs, labels = np.asarray(inputs), np.asarray(labels)
+    if len(inputs) != len(labels):
+        raise RubricError(f"hidden data set {name!r}: {len(inputs)} inputs but {len(labels)} labels")
+    return inputs, labels

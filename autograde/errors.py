@@ -1,0 +1,51 @@
+"""The exceptions autograde raises, in one tree.
+
+    AutogradeError                  base of everything raised on purpose
+    ├── RubricError                 a rubric file is missing, not YAML, or fails the schema
+    ├── AssignmentNotFound          no rubric for the requested assignment id
+    ├── SubmissionError             the student's file cannot be graded at all
+    │   ├── NotANotebook            not JSON / not nbformat 4 / fails nbformat validation
+    │   └── SubmissionTooLarge      over the size or shape caps, rejected before parsing
+    ├── SandboxError                the backend failed to run the runner (a grader fault)
+    └── WireError                   a file that came out of the sandbox is malformed or too big
+
+Errors of the student's code are not exceptions here: they are data in the report
+(cell records, check statuses). Third-party exceptions are translated at the boundary
+with ``raise Ours(...) from exc``.
+"""
+
+from __future__ import annotations
+
+
+class AutogradeError(Exception):
+    """Base class of every error autograde raises on purpose."""
+
+
+class RubricError(AutogradeError):
+    """A rubric is missing, unreadable, or invalid; the message names file and field."""
+
+
+class AssignmentNotFound(AutogradeError):
+    """The requested assignment id has no rubric in the rubric library."""
+
+
+class SubmissionError(AutogradeError):
+    """The submitted file cannot be graded; the status column of the gradebook says why."""
+
+    status = "invalid"
+
+
+class NotANotebook(SubmissionError):
+    status = "invalid notebook"
+
+
+class SubmissionTooLarge(SubmissionError):
+    status = "rejected: too large"
+
+
+class SandboxError(AutogradeError):
+    """The sandbox backend could not run the runner: a fault of the grader, not the student."""
+
+
+class WireError(AutogradeError):
+    """Data that left the sandbox is malformed, of a forbidden type, or over its size cap."""

@@ -1,0 +1,72 @@
+"""Results are data: one `GradeReport` per submission. Formatting lives in reporters."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# submission statuses
+GRADED = "graded"
+GRADER_FAULT = "grader error"
+
+
+@dataclass
+class CheckResult:
+    kind: str
+    name: str
+    status: str  # pass | fail | error | timeout | crashed | not-run | manual | grader-error
+    message: str
+    weight: float
+    visible: str  # public | hidden
+    earned: float = 0.0  # fraction of the weight, 0..1
+
+
+@dataclass
+class TaskResult:
+    id: str
+    title: str | None
+    points: float
+    max_points: float
+    visible: str
+    checks: list[CheckResult] = field(default_factory=list)
+
+
+@dataclass
+class ManualAnswer:
+    task: str
+    cell_tag: str
+    source: str | None  # None: no cell carries the tag
+
+
+@dataclass
+class GradeReport:
+    student: str
+    file: str
+    assignment: str
+    status: str  # graded | invalid notebook | not a notebook | grader error | ...
+    score: float
+    max_score: float
+    tasks: list[TaskResult] = field(default_factory=list)
+    cells: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    manual: list[ManualAnswer] = field(default_factory=list)
+    backend: str | None = None
+    seconds: float = 0.0
+    rubric_digest: str | None = None
+    grading_seed: int | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def task(self, task_id: str) -> TaskResult:
+        return next(t for t in self.tasks if t.id == task_id)
+
+    @property
+    def grader_errors(self) -> list[str]:
+        found = [f"{t.id}/{c.name}: {c.message}" for t in self.tasks for c in t.checks
+                 if c.status == "grader-error"]
+        if self.status == GRADER_FAULT:
+            found.extend(self.notes)
+        return found

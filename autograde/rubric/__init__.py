@@ -1,0 +1,7 @@
+"""Rubrics: the schema (typed, versioned) and loading with errors that name file and field."""
+
+from autograde.rubric.loader import Assignment, default_library, discover, load_assignment, load_rubric_file
+from autograde.rubric.schema import Rubric, Task
+
+__all__ = ["Assignment", "Rubric", "Task", "default_library", "discover", "load_assignment",
+           "load_rubric_file"]

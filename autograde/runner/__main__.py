@@ -1,0 +1,104 @@
+"""The in-sandbox entry point: ``python -m autograde.runner --in IN --out OUT --work WORK``.
+
+Every backend launches exactly this; only the launch differs. It executes the
+parameterized notebook, then the probes of ``plan.json``, and writes data only to OUT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import tempfile
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from autograde.runner import procs
+from autograde.runner.kernel import KernelSession
+from autograde.runner.notebook_run import NotebookRun
+from autograde.runner.outputs import cap_outputs
+
+HARNESS_MODULE = "_autograde_harness"
+
+
+def _install_harness_code() -> str:
+    source = (Path(__file__).with_name("harness_src.py")).read_text(encoding="utf-8")
+    return (
+        "import sys as _s, types as _t\n"
+        f"_m = _t.ModuleType({HARNESS_MODULE!r})\n"
+        f"exec(compile({source!r}, '<autograde-harness>', 'exec'), _m.__dict__)\n"
+        f"_s.modules[{HARNESS_MODULE!r}] = _m\n"
+        "del _s, _t, _m\n"
+    )
+
+
+def _write(path: Path, data: Any) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    tmp.replace(path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="autograde.runner")
+    parser.add_argument("--in", dest="in_dir", required=True, type=Path)
+    parser.add_argument("--out", dest="out_dir", required=True, type=Path)
+    parser.add_argument("--work", dest="work_dir", required=True, type=Path)
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    procs.become_subreaper()
+
+    plan = json.loads((args.in_dir / "plan.json").read_text(encoding="utf-8"))
+    limits = plan["limits"]
+    nb = nbformat.read(args.in_dir / "notebook.ipynb", as_version=4)
+    probe_dir = args.out_dir / "probes"
+    probe_dir.mkdir(parents=True, exist_ok=True)
+    deadline = started + float(limits["total_timeout"]) * 0.8
+    install = _install_harness_code()
+
+    def harness_ready(session: KernelSession) -> None:
+        session.run_code(install, 30)
+
+    runtime_dir = tempfile.mkdtemp(prefix="autograde-kernels-")
+    run = NotebookRun(nb, str(args.work_dir), runtime_dir, float(limits["cell_timeout"]),
+                      int(limits["max_replays"]), deadline, harness_ready)
+    summary: dict[str, Any] = {"python": platform.python_version(), "probes": {}}
+    try:
+        run.execute()
+        _write(args.out_dir / "cells.json", run.cell_records())
+        plan_path = str((args.in_dir / "plan.json").resolve())
+        for probe in plan["probes"]:
+            if run.session is None:
+                break
+            code = (f"__import__({HARNESS_MODULE!r}).run({plan_path!r}, {probe['id']!r}, "
+                    f"{str(probe_dir.resolve())!r})")
+            outcome = run.run_probe(code, float(probe.get("timeout", limits["probe_timeout"])))
+            summary["probes"][probe["id"]] = round(outcome.seconds, 3)
+            lost = outcome.status in {"timeout", "unresponsive", "crashed"}
+            if lost or not (probe_dir / f"{probe['id']}.json").exists():
+                (probe_dir / f"{probe['id']}.npz").unlink(missing_ok=True)
+                status = {"unresponsive": "timeout"}.get(outcome.status, outcome.status)
+                message = {
+                    "timeout": f"did not finish within {probe.get('timeout', limits['probe_timeout'])}s",
+                    "crashed": "the kernel died while this was being checked",
+                }.get(status, f"{outcome.ename or 'no result'}: {outcome.evalue or ''}".strip())
+                _write(probe_dir / f"{probe['id']}.json",
+                       {"id": probe["id"], "status": status, "message": message})
+    finally:
+        run.close()
+        procs.kill_descendants()
+        shutil.rmtree(runtime_dir, ignore_errors=True)
+        cap_outputs(nb, int(limits["output_bytes"]))
+        nbformat.write(nb, args.out_dir / "executed.ipynb")
+        summary.update(replays=run.replays, seconds=round(time.monotonic() - started, 3))
+        _write(args.out_dir / "cells.json", run.cell_records())
+        _write(args.out_dir / "run.json", summary)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,272 @@
+"""Probe harness: this file's text is executed INSIDE the student's kernel.
+
+It imports nothing from autograde (the kernel may not have it), computes no verdict and
+knows no expected value: it calls the student's objects on inputs from ``inputs.npz`` and
+writes what they return as plain numeric arrays and JSON. The host judges those.
+A student who tampers with this module only damages their own results.
+"""
+
+# ruff: noqa: ANN401, PLR0911
+
+import json
+import os
+import traceback
+
+_MAX_ITEMS = 10_000
+_MAX_DEPTH = 4
+_MAX_BYTES = 64 * 2**20
+
+
+class _Writer:
+    def __init__(self, probe_id, out_dir):
+        self.probe_id = probe_id
+        self.out_dir = out_dir
+        self.arrays = {}
+        self.nbytes = 0
+
+    def add(self, array):
+        key = f"a{len(self.arrays)}"
+        self.nbytes += array.nbytes
+        if self.nbytes > _MAX_BYTES:
+            raise _ProbeFailure("output too large", f"results exceed {_MAX_BYTES} bytes")
+        self.arrays[key] = array
+        return key
+
+    def finish(self, record):
+        import numpy as np
+
+        base = os.path.join(self.out_dir, self.probe_id)
+        if self.arrays:
+            tmp = base + ".tmp.npz"
+            np.savez(tmp, **self.arrays)
+            os.replace(tmp, base + ".npz")
+        tmp = base + ".json.tmp"
+        with open(tmp, "w", encoding="utf-8") as handle:
+            json.dump(record, handle)
+        os.replace(tmp, base + ".json")
+
+
+class _ProbeFailure(Exception):
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _torch():
+    import sys
+
+    return sys.modules.get("torch")
+
+
+def _type_name(value):
+    kind = type(value)
+    return f"{kind.__module__}.{kind.__qualname__}" if kind.__module__ != "builtins" else kind.__name__
+
+
+def _encode(value, writer, depth=0):
+    """Plain data only: arrays are copied out of ndarray/Tensor memory, never via __array__."""
+    import numpy as np
+
+    torch = _torch()
+    if value is None:
+        return {"none": True}
+    if type(value) is bool or type(value) is int or type(value) is float:
+        return {"array": writer.add(np.asarray(value)), "was": type(value).__name__}
+    if type(value) is str:
+        return {"str": value[:10_000]}
+    if isinstance(value, np.generic) and value.dtype.kind in "biuf":
+        return {"array": writer.add(np.asarray(value.item(), dtype=value.dtype)), "was": "numpy"}
+    if isinstance(value, np.ndarray):
+        plain = value.view(np.ndarray)
+        if plain.dtype.kind not in "biuf":
+            return {"unsupported": f"ndarray of dtype {plain.dtype}"}
+        return {"array": writer.add(np.array(plain, copy=True)), "was": "numpy",
+                "subclass": None if type(value) is np.ndarray else _type_name(value)}
+    if torch is not None and isinstance(value, torch.Tensor):
+        info = {"was": "torch", "device": str(value.device), "requires_grad": bool(value.requires_grad),
+                "torch_dtype": str(value.dtype).replace("torch.", "")}
+        tensor = value.detach().cpu()
+        if tensor.dtype in (torch.bfloat16,):
+            tensor = tensor.float()
+        if tensor.is_complex():
+            return {"unsupported": "complex tensor"}
+        info["array"] = writer.add(np.array(tensor.numpy(), copy=True))
+        return info
+    if type(value) in (tuple, list):
+        if depth >= _MAX_DEPTH or len(value) > _MAX_ITEMS:
+            return {"unsupported": f"{type(value).__name__} too deep or too long"}
+        return {"seq": [_encode(item, writer, depth + 1) for item in value], "type": type(value).__name__}
+    return {"unsupported": _type_name(value)}
+
+
+def _resolve(namespace, dotted):
+    parts = dotted.split(".")
+    if parts[0] not in namespace:
+        raise _ProbeFailure("missing", f"`{parts[0]}` is not defined")
+    value = namespace[parts[0]]
+    for index, part in enumerate(parts[1:], start=1):
+        try:
+            value = getattr(value, part)
+        except Exception:
+            raise _ProbeFailure("missing", f"`{'.'.join(parts[:index])}` has no attribute `{part}`")
+    return value
+
+
+def _category(value):
+    import inspect
+    import types
+
+    import numpy as np
+
+    torch = _torch()
+    if isinstance(value, types.ModuleType):
+        return "module"
+    if inspect.isclass(value):
+        return "class"
+    if isinstance(value, np.ndarray) or (torch is not None and isinstance(value, torch.Tensor)):
+        return "array"
+    if type(value) in (int, float, bool) or isinstance(value, np.generic):
+        return "number"
+    if callable(value):
+        return "callable"
+    return _type_name(value)
+
+
+class _Inputs:
+    def __init__(self, path):
+        import numpy as np
+
+        self.arrays = {}
+        if os.path.exists(path):
+            with np.load(path, allow_pickle=False) as npz:
+                self.arrays = {key: npz[key] for key in npz.files}
+
+    def build(self, ref, index=None):
+        if "json" in ref:
+            value = ref["json"]
+            return tuple(value) if ref.get("tuple") else value
+        array = self.arrays[ref["array"]]
+        if ref.get("each"):
+            array = array[index]
+        array = array.copy()
+        if ref.get("torch"):
+            import torch
+
+            tensor = torch.from_numpy(array)
+            if ref.get("requires_grad"):
+                tensor.requires_grad_(True)
+            return tensor
+        return array
+
+
+def _call(spec, namespace, inputs, writer):
+    target = _resolve(namespace, spec["target"])
+    if not callable(target):
+        raise _ProbeFailure("error", f"`{spec['target']}` is not callable (it is a {_type_name(target)})")
+    results = []
+    for index in range(spec.get("count", 1)):
+        args = [inputs.build(ref, index) for ref in spec.get("args", [])]
+        kwargs = {key: inputs.build(ref, index) for key, ref in spec.get("kwargs", {}).items()}
+        results.append(_encode(target(*args, **kwargs), writer))
+    return {"results": results}
+
+
+def _backward(spec, namespace, inputs, writer):
+    torch = __import__("torch")
+    function = _resolve(namespace, spec["target"])
+    if not (isinstance(function, type) and issubclass(function, torch.autograd.Function)):
+        raise _ProbeFailure("error", f"`{spec['target']}` is not a torch.autograd.Function subclass")
+    captured = {}
+
+    class _Spy(function):
+        @staticmethod
+        def backward(ctx, *grads):
+            raw = function.backward(ctx, *grads)
+            captured["raw"] = raw
+            return raw
+
+    results = []
+    for index in range(spec.get("count", 1)):
+        captured.clear()
+        args = [inputs.build(ref, index) for ref in spec["args"]]
+        grad_output = inputs.build(spec["grad_output"], index)
+        output = _Spy.apply(*args)
+        record = {"output": _encode(output, writer)}
+        if not isinstance(output, torch.Tensor) or not output.requires_grad:
+            record["backward_error"] = "forward did not return a tensor attached to the graph"
+        else:
+            try:
+                output.backward(grad_output.to(output.dtype).reshape(output.shape))
+            except Exception as exc:  # the student's backward raised
+                record["backward_error"] = f"{type(exc).__name__}: {exc}"
+        raw = captured.get("raw")
+        if "raw" in captured:
+            raw_list = list(raw) if isinstance(raw, tuple | list) else [raw]
+            record["raw"] = [_encode(item, writer) for item in raw_list]
+        record["grads"] = [
+            _encode(arg.grad, writer) if isinstance(arg, torch.Tensor) and arg.requires_grad else {"none": True}
+            for arg in args
+        ]
+        results.append(record)
+    return {"results": results}
+
+
+def _logits(spec, namespace, inputs, writer):
+    torch = __import__("torch")
+    model = _resolve(namespace, spec["target"])
+    if not callable(model):
+        raise _ProbeFailure("error", f"`{spec['target']}` is not callable (it is a {_type_name(model)})")
+    data = inputs.arrays[spec["inputs"]]
+    device = "cpu"
+    if isinstance(model, torch.nn.Module):
+        model.eval()
+        params = list(model.parameters())
+        if params:
+            device = params[0].device
+    chunks = []
+    with torch.no_grad():
+        for start in range(0, len(data), spec.get("batch_size", 256)):
+            batch = torch.from_numpy(data[start:start + spec.get("batch_size", 256)].copy()).to(device)
+            out = model(batch)
+            if not isinstance(out, torch.Tensor):
+                raise _ProbeFailure("error", f"the model returned {_type_name(out)}, not a tensor")
+            chunks.append(out.detach().float().cpu())
+    logits = torch.cat(chunks).numpy()
+    return {"results": [_encode(logits, writer)]}
+
+
+def _lookup(spec, namespace, inputs, writer):
+    value = _resolve(namespace, spec["target"])
+    record = {"category": _category(value), "type": _type_name(value)}
+    if spec.get("value"):
+        record["results"] = [_encode(value, writer)]
+    return record
+
+
+_OPS = {"lookup": _lookup, "call": _call, "backward": _backward, "logits": _logits}
+
+
+def run(plan_path, probe_id, out_dir):
+    """Run one probe of the plan against the kernel's user namespace; never raises."""
+    from IPython import get_ipython
+
+    namespace = get_ipython().user_ns
+    writer = _Writer(probe_id, out_dir)
+    record = {"id": probe_id, "status": "ok"}
+    try:
+        with open(plan_path, encoding="utf-8") as handle:
+            plan = json.load(handle)
+        spec = next(p for p in plan["probes"] if p["id"] == probe_id)
+        inputs = _Inputs(os.path.join(os.path.dirname(plan_path), "inputs.npz"))
+        record.update(_OPS[spec["op"]](spec, namespace, inputs, writer))
+    except _ProbeFailure as failure:
+        record.update(status=failure.status, message=failure.message)
+        writer.arrays.clear()
+    except BaseException as exc:  # noqa: BLE001 - sys.exit, KeyboardInterrupt: that check fails
+        lines = traceback.format_exception_only(type(exc), exc)
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if "autograde-harness" not in f.filename]
+        where = f" (line {frames[-1].lineno}: {frames[-1].line})" if frames and frames[-1].line else ""
+        record.update(status="error", message=(lines[-1].strip() if lines else type(exc).__name__)[:2000] + where)
+        writer.arrays.clear()
+    writer.finish(record)

@@ -1,0 +1,135 @@
+"""One Jupyter kernel driven through nbclient, with the three ways a cell can end badly.
+
+`run_code` returns an `Outcome` instead of raising: ``ok``, ``error`` (the cell raised),
+``timeout`` (interrupted and the kernel answered again), ``unresponsive`` (interrupt
+failed; the caller must restart) or ``crashed`` (the kernel died).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import nbformat
+from nbclient import NotebookClient
+from jupyter_core.utils import run_sync
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_ARROW = re.compile(r"^-*>\s*(\d+)\s(.*)$")
+RESPONSIVE_SECONDS = 5.0
+
+
+@dataclass
+class Outcome:
+    status: str  # ok | error | timeout | unresponsive | crashed
+    seconds: float = 0.0
+    ename: str | None = None
+    evalue: str | None = None
+    line: str | None = None
+    outputs: list[Any] = field(default_factory=list)
+
+
+def _error_line(traceback: list[str]) -> str | None:
+    """The '----> 3 x = 1/0' line of an IPython traceback: where in the cell it failed."""
+    found = None
+    for chunk in traceback:
+        for raw in _ANSI.sub("", chunk).splitlines():
+            match = _ARROW.match(raw.strip())
+            if match:
+                found = f"line {match.group(1)}: {match.group(2).strip()}"
+    return found
+
+
+class KernelSession:
+    """Starts a python3 kernel in `cwd`, runs code, and kills it (and its process group)."""
+
+    def __init__(self, cwd: str, runtime_dir: str, kernel_name: str = "python3") -> None:
+        self.cwd = cwd
+        self.runtime_dir = runtime_dir
+        self.nb = nbformat.v4.new_notebook()
+        self.client = NotebookClient(
+            self.nb,
+            kernel_name=kernel_name,
+            allow_errors=True,
+            interrupt_on_timeout=False,
+            record_timing=False,
+            startup_timeout=120,
+            resources={"metadata": {"path": cwd}},
+        )
+        self._started = False
+
+    def start(self) -> None:
+        km = self.client.create_kernel_manager()
+        km.transport = "ipc"  # no TCP port: other processes on the host cannot reach it
+        km.ip = os.path.join(self.runtime_dir, f"kernel-{os.getpid()}-{id(self)}")
+        self.client.km = km
+        self.client.start_new_kernel(cwd=self.cwd)
+        self.client.start_new_kernel_client()
+        self._started = True
+
+    @property
+    def pid(self) -> int | None:
+        km = self.client.km
+        provisioner = getattr(km, "provisioner", None)
+        process = getattr(provisioner, "process", None)
+        return getattr(process, "pid", None)
+
+    def run_code(self, source: str, timeout: float) -> Outcome:
+        cell = nbformat.v4.new_code_cell(source)
+        self.nb.cells = [cell]
+        self.client.timeout = max(1, int(round(timeout)))
+        started = time.monotonic()
+        try:
+            self.client.execute_cell(cell, 0, store_history=False)
+        except CellTimeoutError:
+            return Outcome(self._after_timeout(), time.monotonic() - started)
+        except DeadKernelError:
+            return Outcome("crashed", time.monotonic() - started)
+        except Exception as exc:  # nbclient/zmq failure mid-cell: treat the kernel as lost
+            return Outcome("crashed", time.monotonic() - started, ename=type(exc).__name__,
+                           evalue=str(exc)[:500])
+        elapsed = time.monotonic() - started
+        for output in cell.outputs:
+            if output.get("output_type") == "error":
+                return Outcome("error", elapsed, ename=output.get("ename"),
+                               evalue=str(output.get("evalue", ""))[:2000],
+                               line=_error_line(output.get("traceback", [])), outputs=cell.outputs)
+        return Outcome("ok", elapsed, outputs=cell.outputs)
+
+    def _after_timeout(self) -> str:
+        """Interrupt; if the kernel answers a trivial request again, it survived."""
+        try:
+            run_sync(self.client.km.interrupt_kernel)()
+        except Exception:
+            return "unresponsive"
+        probe = nbformat.v4.new_code_cell("pass")
+        self.nb.cells = [probe]
+        self.client.timeout = int(RESPONSIVE_SECONDS)
+        try:
+            self.client.execute_cell(probe, 0, store_history=False)
+        except (CellTimeoutError, DeadKernelError, Exception):
+            return "unresponsive"
+        return "timeout"
+
+    def stop(self) -> None:
+        """Kill the kernel's whole process group; never waits on a hostile kernel."""
+        if not self._started:
+            return
+        self._started = False
+        pid = self.pid
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+        with contextlib.suppress(Exception):
+            if self.client.kc is not None:
+                self.client.kc.stop_channels()
+        with contextlib.suppress(Exception):
+            run_sync(self.client.km.shutdown_kernel)(now=True)
+        with contextlib.suppress(Exception):
+            run_sync(self.client.km.cleanup_resources)()

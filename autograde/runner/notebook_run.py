@@ -1,0 +1,147 @@
+"""Run every code cell of a notebook, continuing past errors, surviving hangs and crashes.
+
+A cell that hangs beyond the interrupt, or kills the kernel, is marked and the notebook is
+replayed from the top on a fresh kernel with the offending cells skipped: what was defined
+before (and after) it is still graded; only what depended on that cell is lost.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from autograde.runner.kernel import KernelSession, Outcome
+
+LOST = {"unresponsive", "crashed"}
+
+
+@dataclass
+class CellRecord:
+    index: int  # position in the executed (parameterized) notebook
+    number: int | None  # 1-based cell number in the student's own notebook (None: injected)
+    tags: list[str]
+    status: str  # ok | error | timeout | crashed | skipped | not-run
+    seconds: float = 0.0
+    ename: str | None = None
+    evalue: str | None = None
+    line: str | None = None
+    note: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class NotebookRun:
+    """Owns the kernel for the notebook phase and the probe phase that follows it."""
+
+    def __init__(self, nb: Any, cwd: str, runtime_dir: str, cell_timeout: float, max_replays: int,
+                 deadline: float, on_kernel_ready: Callable[[KernelSession], None]) -> None:
+        self.nb = nb
+        self.cwd = cwd
+        self.runtime_dir = runtime_dir
+        self.cell_timeout = cell_timeout
+        self.max_replays = max_replays
+        self.deadline = deadline
+        self.on_kernel_ready = on_kernel_ready
+        self.session: KernelSession | None = None
+        self.bad: set[int] = set()
+        self.replays = 0
+        self.records: dict[int, CellRecord] = {}
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type == "code":
+                meta = cell.metadata.get("autograde", {})
+                self.records[index] = CellRecord(
+                    index=index, number=meta.get("cell"), tags=list(cell.metadata.get("tags", [])),
+                    status="not-run")
+
+    # -- kernel lifecycle --------------------------------------------------------------
+    def _fresh_kernel(self) -> KernelSession:
+        if self.session is not None:
+            self.session.stop()
+        self.session = KernelSession(self.cwd, self.runtime_dir)
+        self.session.start()
+        return self.session
+
+    def close(self) -> None:
+        if self.session is not None:
+            self.session.stop()
+            self.session = None
+
+    # -- the notebook phase ------------------------------------------------------------
+    def execute(self) -> None:
+        while True:
+            lost_at = self._pass()
+            if lost_at is None:
+                return
+            self.bad.add(lost_at)
+            if self.replays >= self.max_replays:
+                self._mark_rest(lost_at, "not run: the kernel was lost too often (replay budget)")
+                return
+            self.replays += 1
+
+    def _pass(self) -> int | None:
+        """One pass over the notebook on a fresh kernel; the index of a lost cell, if any."""
+        session = self._fresh_kernel()
+        for index, record in self.records.items():
+            if index in self.bad:
+                continue
+            if time.monotonic() >= self.deadline:
+                self._mark_rest(index - 1, "not run: the submission's time limit was reached")
+                return None
+            outcome = session.run_code(self.nb.cells[index].source, self.cell_timeout)
+            self._record(record, outcome)
+            if outcome.status in LOST:
+                return index
+        self.on_kernel_ready(session)
+        return None
+
+    def _record(self, record: CellRecord, outcome: Outcome) -> None:
+        record.seconds = round(outcome.seconds, 3)
+        record.ename, record.evalue, record.line = outcome.ename, outcome.evalue, outcome.line
+        record.note = None
+        if outcome.status == "unresponsive":
+            record.status = "timeout"
+            record.note = (f"ran over {self.cell_timeout:g}s and ignored the interrupt; "
+                           "the notebook was re-run without this cell")
+        elif outcome.status == "crashed":
+            record.status = "crashed"
+            record.note = "the kernel died in this cell; the notebook was re-run without it"
+        elif outcome.status == "timeout":
+            record.status = "timeout"
+            record.note = f"interrupted after {self.cell_timeout:g}s"
+        else:
+            record.status = outcome.status
+        self.nb.cells[record.index].outputs = outcome.outputs
+
+    def _mark_rest(self, after: int, note: str) -> None:
+        for index, record in self.records.items():
+            if index > after and index not in self.bad:
+                record.status, record.note, record.seconds = "not-run", note, 0.0
+
+    # -- the probe phase ---------------------------------------------------------------
+    def run_probe(self, code: str, timeout: float) -> Outcome:
+        """Run one probe; if it loses the kernel, rebuild the notebook state for the next one."""
+        assert self.session is not None
+        outcome = self.session.run_code(code, timeout)
+        if outcome.status in LOST:
+            self.recover()
+        return outcome
+
+    def recover(self) -> None:
+        """A fresh kernel with the notebook replayed (known-bad cells skipped)."""
+        session = self._fresh_kernel()
+        for index in self.records:
+            if index in self.bad or self.records[index].status in {"not-run", "crashed"}:
+                continue
+            outcome = session.run_code(self.nb.cells[index].source, self.cell_timeout)
+            if outcome.status in LOST:
+                session = self._fresh_kernel()
+        self.on_kernel_ready(session)
+
+    def cell_records(self) -> list[dict[str, Any]]:
+        for index in self.bad:
+            if self.records[index].status not in {"timeout", "crashed"}:
+                self.records[index].status = "skipped"
+        return [record.to_json() for record in self.records.values()]

@@ -1,0 +1,1 @@
+"""Reference implementations of the course exercises (host side only, never sent to a sandbox)."""
