@@ -1,0 +1,192 @@
+"""The `autograde` command: a thin layer over the Python API.
+
+Exit codes: 0 success; 1 a check failed (self-check) or a rubric test failed;
+2 usage, rubric or assignment errors.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from autograde.errors import AutogradeError
+from autograde.grading import GradeOptions, grade_submission
+from autograde.rubric import Assignment, default_library, discover, load_assignment, load_rubric_file
+
+console = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def _params(values: tuple[str, ...]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for item in values:
+        name, sep, raw = item.partition("=")
+        if not sep or not name.isidentifier():
+            raise click.BadParameter(f"{item!r}: expected name=value", param_hint="-p")
+        try:
+            found[name] = yaml.safe_load(raw) if raw else ""
+        except yaml.YAMLError:
+            found[name] = raw
+    return found
+
+
+def _load(assignment: str, rubrics: Path | None) -> Assignment:
+    try:
+        return load_assignment(assignment, rubrics)
+    except AutogradeError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        sys.exit(2)
+
+
+rubrics_option = click.option("--rubrics", type=click.Path(path_type=Path, file_okay=False),
+                              default=None, help="rubric library folder (default: ./rubrics)")
+param_option = click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE",
+                            help="override a notebook parameter (repeatable)")
+seed_option = click.option("--seed", type=int, default=None,
+                           help="grading seed for hidden inputs (default: a fresh secret one)")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="autograde")
+def main() -> None:
+    """Grade Jupyter notebooks against YAML rubrics, in a sandbox."""
+
+
+@main.command()
+@click.argument("uploads", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--assignment", "-a", required=True, help="assignment id or path to a rubric.yaml")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--backend", default="local", show_default=True)
+@rubrics_option
+@param_option
+@seed_option
+def grade(uploads: Path, assignment: str, out_dir: Path, backend: str, rubrics: Path | None,
+          params: tuple[str, ...], seed: int | None) -> None:
+    """Grade every upload in UPLOADS; write grades.csv and per-student reports to --out."""
+    from autograde.batch import grade_folder
+    from autograde.reporters.console import summary_table
+
+    loaded = _load(assignment, rubrics)
+    opts = GradeOptions(backend=backend, overrides=_params(params), grading_seed=seed)
+    with console.status("grading...") as status:
+        def progress(report: Any) -> None:
+            status.update(f"graded {escape(report.student)}: {report.score:g}/{report.max_score:g}")
+            console.print(f"  {escape(report.student)}: {report.score:g}/{report.max_score:g} "
+                          f"({escape(report.status)}, {report.seconds:.1f}s)")
+
+        try:
+            reports = grade_folder(uploads, loaded, out_dir, opts, progress)
+        except AutogradeError as exc:
+            err.print(f"[red]error:[/red] {escape(str(exc))}")
+            sys.exit(2)
+    task_ids = [task.id for task in loaded.rubric.tasks]
+    console.print(summary_table(reports, task_ids, f"{loaded.rubric.title} ({len(reports)} uploads)"))
+    console.print(f"gradebook: {out_dir / 'grades.csv'}\nreports:   {out_dir / 'students'}/<student>/")
+
+
+@main.command()
+@click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--assignment", "-a", required=True, help="assignment id or path to a rubric.yaml")
+@rubrics_option
+@param_option
+@seed_option
+def check(notebook: Path, assignment: str, rubrics: Path | None, params: tuple[str, ...],
+          seed: int | None) -> None:
+    """Self-check one notebook against the public checks (exit 0 when all pass)."""
+    from autograde.reporters.console import print_check
+
+    loaded = _load(assignment, rubrics)
+    hidden = sum(1 for task in loaded.rubric.tasks for c in task.checks
+                 if (c.visible or task.visible) == "hidden")
+    opts = GradeOptions(overrides=_params(params), grading_seed=seed, public_only=True)
+    with console.status("running your notebook..."):
+        report = grade_submission(notebook, loaded, opts)
+    print_check(console, report, hidden)
+    checks = [c for t in report.tasks for c in t.checks if c.status != "manual"]
+    sys.exit(0 if report.status == "graded" and all(c.status == "pass" for c in checks) else 1)
+
+
+@main.command(name="list")
+@rubrics_option
+def list_cmd(rubrics: Path | None) -> None:
+    """Show the assignments with their tasks and points."""
+    table = Table(title="assignments")
+    for column in ("assignment", "title", "tasks (points)", "total"):
+        table.add_column(column)
+    try:
+        for path in discover(rubrics):
+            rubric = load_rubric_file(path).rubric
+            tasks = ", ".join(f"{t.id} ({t.points:g}{', hidden' if t.visible == 'hidden' else ''})"
+                              for t in rubric.tasks)
+            table.add_row(rubric.assignment, escape(rubric.title), tasks, f"{rubric.max_points:g}")
+    except AutogradeError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        sys.exit(2)
+    console.print(table)
+
+
+@main.group()
+def rubric() -> None:
+    """Validate and test the rubric library."""
+
+
+@rubric.command()
+@click.argument("rubrics_dir", required=False, type=click.Path(path_type=Path))
+def validate(rubrics_dir: Path | None) -> None:
+    """Check every rubric.yaml against the schema (and that its notebooks exist)."""
+    library = rubrics_dir or default_library()
+    failures = 0
+    try:
+        paths = [library] if library.is_file() else discover(library)
+    except AutogradeError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        sys.exit(2)
+    if not paths:
+        err.print(f"[red]error:[/red] no */rubric.yaml under {library}")
+        sys.exit(2)
+    for path in paths:
+        try:
+            loaded = load_rubric_file(path)
+            missing = [n for n in [loaded.rubric.template, loaded.rubric.solution,
+                                   *[m.notebook for m in loaded.rubric.mutants]]
+                       if not loaded.path(n).is_file()]
+            if missing:
+                raise AutogradeError(f"{path}: notebooks named in the rubric are missing: {missing}")
+            console.print(f"[green]ok[/green]      {escape(str(path))}")
+        except AutogradeError as exc:
+            failures += 1
+            console.print(f"[red]invalid[/red] {escape(str(exc))}")
+    sys.exit(2 if failures else 0)
+
+
+@rubric.command(name="test")
+@click.argument("assignments", nargs=-1)
+@rubrics_option
+@seed_option
+def test_cmd(assignments: tuple[str, ...], rubrics: Path | None, seed: int | None) -> None:
+    """Grade solution, template and mutants of each assignment; check the expected points."""
+    from autograde.selftest import test_assignment
+
+    try:
+        names = list(assignments) or [p.parent.name for p in discover(rubrics)]
+    except AutogradeError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        sys.exit(2)
+    failed = 0
+    for name in names:
+        loaded = _load(name, rubrics)
+        for case in test_assignment(loaded, seed if seed is not None else 0):
+            score = f"{case.report.score:g}/{case.report.max_score:g}" if case.report else "-"
+            mark = "[green]ok[/green]  " if case.ok else "[red]FAIL[/red]"
+            console.print(f"{mark} {escape(case.assignment)} {escape(case.notebook)}: {score}")
+            for problem in case.problems:
+                console.print(f"       {escape(problem)}")
+            failed += not case.ok
+    sys.exit(1 if failed else 0)

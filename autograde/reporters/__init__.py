@@ -1,0 +1,1 @@
+"""Reporters: turn GradeReports into files and console output. Models hold no formatting."""

@@ -1,0 +1,64 @@
+"""`autograde rubric test`: the rubric library checks itself.
+
+The solution must reach full points, the template must score 0 with no grader error, and
+each mutant must lose exactly the points its rubric entry says, task by task.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from autograde.grading import GradeOptions, grade_submission
+from autograde.results import GradeReport
+from autograde.rubric import Assignment
+
+TOL = 1e-6
+
+
+@dataclass
+class Case:
+    assignment: str
+    notebook: str
+    expected: dict[str, float]
+    report: GradeReport | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def cases(assignment: Assignment) -> list[Case]:
+    rubric = assignment.rubric
+    full = {task.id: task.points for task in rubric.tasks}
+    found = [Case(assignment.id, rubric.solution, full),
+             Case(assignment.id, rubric.template, dict.fromkeys(full, 0.0))]
+    for mutant in rubric.mutants:
+        expected = {tid: pts - mutant.loses.get(tid, 0.0) for tid, pts in full.items()}
+        found.append(Case(assignment.id, mutant.notebook, expected))
+    return found
+
+
+def run_case(assignment: Assignment, case: Case, seed: int) -> Case:
+    path = assignment.path(case.notebook)
+    if not path.is_file():
+        case.problems.append(f"{path}: notebook missing")
+        return case
+    report = grade_submission(path, assignment, GradeOptions(grading_seed=seed))
+    case.report = report
+    if report.status != "graded":
+        case.problems.append(f"status {report.status!r}: {'; '.join(report.notes)[:500]}")
+    for error in report.grader_errors:
+        case.problems.append(f"grader error: {error[:300]}")
+    for task in report.tasks:
+        want = case.expected[task.id]
+        if abs(task.points - want) > TOL:
+            failing = [f"{c.name}: {c.status}: {c.message[:200]}" for c in task.checks
+                       if (c.status != "pass") == (want == task.max_points)]
+            case.problems.append(f"task {task.id}: {task.points:g} points, expected {want:g}"
+                                 + (f" ({'; '.join(failing[:2])})" if failing else ""))
+    return case
+
+
+def test_assignment(assignment: Assignment, seed: int = 0) -> list[Case]:
+    return [run_case(assignment, case, seed) for case in cases(assignment)]
