@@ -67,7 +67,7 @@ def materialize(arg: Any, rng: np.random.Generator, store: InputStore, count: in
         stacked = np.stack([draw(arg, rng) for _ in range(count)])
         ref = {"array": store.add(stacked), "each": True, "torch": arg.torch,
                "requires_grad": arg.requires_grad}
-        return Materialized(ref, [to_host(stacked[i], arg.torch, arg.requires_grad)
+        return Materialized(ref, [to_host(np.array(stacked[i]), arg.torch, arg.requires_grad)
                                   for i in range(count)])
     if isinstance(arg, Fixed):
         if arg.array or arg.torch:

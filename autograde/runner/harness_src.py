@@ -146,10 +146,10 @@ class _Inputs:
         if "json" in ref:
             value = ref["json"]
             return tuple(value) if ref.get("tuple") else value
+        import numpy as np
+
         array = self.arrays[ref["array"]]
-        if ref.get("each"):
-            array = array[index]
-        array = array.copy()
+        array = np.array(array[index] if ref.get("each") else array, copy=True)
         if ref.get("torch"):
             import torch
 
