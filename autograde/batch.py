@@ -20,7 +20,7 @@ def list_uploads(folder: Path) -> list[Path]:
 def assign_ids(paths: list[Path]) -> list[tuple[Path, str, str | None]]:
     """(path, student id, collision note): two uploads mapping to one id are both kept."""
     seen: dict[str, int] = {}
-    out = []
+    out: list[tuple[Path, str, str | None]] = []
     for path in paths:
         base = student_id(path)
         seen[base] = seen.get(base, 0) + 1
@@ -31,8 +31,13 @@ def assign_ids(paths: list[Path]) -> list[tuple[Path, str, str | None]]:
     return out
 
 
-def grade_folder(uploads: Path, assignment: Assignment, out_dir: Path, opts: GradeOptions,
-                 progress: Callable[[GradeReport], None] | None = None) -> list[GradeReport]:
+def grade_folder(
+    uploads: Path,
+    assignment: Assignment,
+    out_dir: Path,
+    opts: GradeOptions,
+    progress: Callable[[GradeReport], None] | None = None,
+) -> list[GradeReport]:
     task_ids = [task.id for task in assignment.rubric.tasks]
     reports: list[GradeReport] = []
     for path, student, collision in assign_ids(list_uploads(uploads)):
@@ -40,8 +45,9 @@ def grade_folder(uploads: Path, assignment: Assignment, out_dir: Path, opts: Gra
             why = "a symbolic link (never followed)" if path.is_symlink() else "not a regular file"
             report = _empty_report(path, student, assignment, "rejected", f"{path.name}: {why}", opts)
         elif not path.name.lower().endswith(".ipynb"):
-            report = _empty_report(path, student, assignment, "not a notebook",
-                                   f"{path.name}: not an .ipynb file", opts)
+            report = _empty_report(
+                path, student, assignment, "not a notebook", f"{path.name}: not an .ipynb file", opts
+            )
         else:
             report = grade_submission(path, assignment, opts, student=student)
         if collision:

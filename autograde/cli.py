@@ -45,12 +45,23 @@ def _load(assignment: str, rubrics: Path | None) -> Assignment:
         sys.exit(2)
 
 
-rubrics_option = click.option("--rubrics", type=click.Path(path_type=Path, file_okay=False),
-                              default=None, help="rubric library folder (default: ./rubrics)")
-param_option = click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE",
-                            help="override a notebook parameter (repeatable)")
-seed_option = click.option("--seed", type=int, default=None,
-                           help="grading seed for hidden inputs (default: a fresh secret one)")
+rubrics_option = click.option(
+    "--rubrics",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="rubric library folder (default: ./rubrics)",
+)
+param_option = click.option(
+    "-p",
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="override a notebook parameter (repeatable)",
+)
+seed_option = click.option(
+    "--seed", type=int, default=None, help="grading seed for hidden inputs (default: a fresh secret one)"
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -67,8 +78,15 @@ def main() -> None:
 @rubrics_option
 @param_option
 @seed_option
-def grade(uploads: Path, assignment: str, out_dir: Path, backend: str, rubrics: Path | None,
-          params: tuple[str, ...], seed: int | None) -> None:
+def grade(
+    uploads: Path,
+    assignment: str,
+    out_dir: Path,
+    backend: str,
+    rubrics: Path | None,
+    params: tuple[str, ...],
+    seed: int | None,
+) -> None:
     """Grade every upload in UPLOADS; write grades.csv and per-student reports to --out."""
     from autograde.batch import grade_folder
     from autograde.reporters.console import summary_table
@@ -76,10 +94,13 @@ def grade(uploads: Path, assignment: str, out_dir: Path, backend: str, rubrics: 
     loaded = _load(assignment, rubrics)
     opts = GradeOptions(backend=backend, overrides=_params(params), grading_seed=seed)
     with console.status("grading...") as status:
+
         def progress(report: Any) -> None:
             status.update(f"graded {escape(report.student)}: {report.score:g}/{report.max_score:g}")
-            console.print(f"  {escape(report.student)}: {report.score:g}/{report.max_score:g} "
-                          f"({escape(report.status)}, {report.seconds:.1f}s)")
+            console.print(
+                f"  {escape(report.student)}: {report.score:g}/{report.max_score:g} "
+                f"({escape(report.status)}, {report.seconds:.1f}s)"
+            )
 
         try:
             reports = grade_folder(uploads, loaded, out_dir, opts, progress)
@@ -97,14 +118,16 @@ def grade(uploads: Path, assignment: str, out_dir: Path, backend: str, rubrics: 
 @rubrics_option
 @param_option
 @seed_option
-def check(notebook: Path, assignment: str, rubrics: Path | None, params: tuple[str, ...],
-          seed: int | None) -> None:
+def check(
+    notebook: Path, assignment: str, rubrics: Path | None, params: tuple[str, ...], seed: int | None
+) -> None:
     """Self-check one notebook against the public checks (exit 0 when all pass)."""
     from autograde.reporters.console import print_check
 
     loaded = _load(assignment, rubrics)
-    hidden = sum(1 for task in loaded.rubric.tasks for c in task.checks
-                 if (c.visible or task.visible) == "hidden")
+    hidden = sum(
+        1 for task in loaded.rubric.tasks for c in task.checks if (c.visible or task.visible) == "hidden"
+    )
     opts = GradeOptions(overrides=_params(params), grading_seed=seed, public_only=True)
     with console.status("running your notebook..."):
         report = grade_submission(notebook, loaded, opts)
@@ -123,8 +146,9 @@ def list_cmd(rubrics: Path | None) -> None:
     try:
         for path in discover(rubrics):
             rubric = load_rubric_file(path).rubric
-            tasks = ", ".join(f"{t.id} ({t.points:g}{', hidden' if t.visible == 'hidden' else ''})"
-                              for t in rubric.tasks)
+            tasks = ", ".join(
+                f"{t.id} ({t.points:g}{', hidden' if t.visible == 'hidden' else ''})" for t in rubric.tasks
+            )
             table.add_row(rubric.assignment, escape(rubric.title), tasks, f"{rubric.max_points:g}")
     except AutogradeError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
@@ -154,9 +178,15 @@ def validate(rubrics_dir: Path | None) -> None:
     for path in paths:
         try:
             loaded = load_rubric_file(path)
-            missing = [n for n in [loaded.rubric.template, loaded.rubric.solution,
-                                   *[m.notebook for m in loaded.rubric.mutants]]
-                       if not loaded.path(n).is_file()]
+            missing = [
+                n
+                for n in [
+                    loaded.rubric.template,
+                    loaded.rubric.solution,
+                    *[m.notebook for m in loaded.rubric.mutants],
+                ]
+                if not loaded.path(n).is_file()
+            ]
             if missing:
                 raise AutogradeError(f"{path}: notebooks named in the rubric are missing: {missing}")
             console.print(f"[green]ok[/green]      {escape(str(path))}")

@@ -30,8 +30,11 @@ class Got:
         if "str" in record:
             return cls("str", text=str(record["str"]))
         if "seq" in record:
-            return cls("seq", items=[cls.decode(item, arrays) for item in record["seq"]],
-                       meta={"type": record.get("type")})
+            return cls(
+                "seq",
+                items=[cls.decode(item, arrays) for item in record["seq"]],
+                meta={"type": record.get("type")},
+            )
         if "array" in record and record["array"] in arrays:
             meta = {k: v for k, v in record.items() if k != "array"}
             return cls("array", array=arrays[record["array"]], meta=meta)
@@ -55,8 +58,10 @@ class Got:
         """Arrays as they are; a flat sequence of numbers becomes an array; otherwise None."""
         if self.kind == "array":
             return self.array
-        if self.kind == "seq" and self.items and all(
-            item.kind == "array" and item.array is not None for item in self.items
+        if (
+            self.kind == "seq"
+            and self.items
+            and all(item.kind == "array" and item.array is not None for item in self.items)
         ):
             parts = [item.array for item in self.items if item.array is not None]
             if len({p.shape for p in parts}) == 1:
@@ -91,8 +96,9 @@ def _index(flat: int, shape: tuple[int, ...]) -> str:
     return "index " + str(tuple(int(i) for i in np.unravel_index(flat, shape)))
 
 
-def compare_arrays(got: np.ndarray, expected: np.ndarray, rtol: float, atol: float,
-                   dtype_policy: str = "cast") -> Comparison:
+def compare_arrays(
+    got: np.ndarray, expected: np.ndarray, rtol: float, atol: float, dtype_policy: str = "cast"
+) -> Comparison:
     notes = []
     if got.shape != expected.shape:
         return Comparison(False, f"shape {tuple(got.shape)}, expected {tuple(expected.shape)}")
@@ -105,9 +111,12 @@ def compare_arrays(got: np.ndarray, expected: np.ndarray, rtol: float, atol: flo
         diff = got.astype(np.int64) != expected.astype(np.int64)
         if diff.any():
             flat = int(np.argmax(diff.ravel()))
-            return Comparison(False, f"{int(diff.sum())} of {diff.size} elements differ; first at "
-                              f"{_index(flat, got.shape)}: got {got.ravel()[flat]}, "
-                              f"expected {expected.ravel()[flat]}")
+            return Comparison(
+                False,
+                f"{int(diff.sum())} of {diff.size} elements differ; first at "
+                f"{_index(flat, got.shape)}: got {got.ravel()[flat]}, "
+                f"expected {expected.ravel()[flat]}",
+            )
         return Comparison(True, "; ".join(["exact match", *notes]))
     g = got.astype(np.float64)
     e = expected.astype(np.float64)
@@ -126,14 +135,17 @@ def compare_arrays(got: np.ndarray, expected: np.ndarray, rtol: float, atol: flo
     parts = [f"{int((~close).sum())} of {close.size} elements differ beyond {tol}"]
     if nonfinite:
         parts.append(f"{nonfinite} are NaN or inf")
-    parts.append(f"worst at {_index(flat, got.shape)}: got {_fmt(float(g.ravel()[flat]))}, "
-                 f"expected {_fmt(float(e.ravel()[flat]))} (abs err {_fmt(worst_abs)}, "
-                 f"rel err {_fmt(rel)})")
+    parts.append(
+        f"worst at {_index(flat, got.shape)}: got {_fmt(float(g.ravel()[flat]))}, "
+        f"expected {_fmt(float(e.ravel()[flat]))} (abs err {_fmt(worst_abs)}, "
+        f"rel err {_fmt(rel)})"
+    )
     return Comparison(False, "; ".join(parts + notes))
 
 
-def compare(got: Got, expected: Any, rtol: float, atol: float, dtype_policy: str = "cast",
-            where: str = "") -> Comparison:
+def compare(
+    got: Got, expected: Any, rtol: float, atol: float, dtype_policy: str = "cast", where: str = ""
+) -> Comparison:
     """Compare a decoded result with a reference value (array, number, tuple, None)."""
     prefix = f"{where}: " if where else ""
     if expected is None:
@@ -141,8 +153,9 @@ def compare(got: Got, expected: Any, rtol: float, atol: float, dtype_policy: str
         return Comparison(ok, prefix + ("None as expected" if ok else f"got {got.describe()}, expected None"))
     if isinstance(expected, tuple | list):
         if got.kind != "seq":
-            return Comparison(False, prefix + f"got {got.describe()}, expected a tuple of "
-                              f"{len(expected)} items")
+            return Comparison(
+                False, prefix + f"got {got.describe()}, expected a tuple of {len(expected)} items"
+            )
         if len(got.items) != len(expected):
             return Comparison(False, prefix + f"got {len(got.items)} items, expected {len(expected)}")
         for index, (item, exp) in enumerate(zip(got.items, expected, strict=True)):
@@ -152,7 +165,8 @@ def compare(got: Got, expected: Any, rtol: float, atol: float, dtype_policy: str
         return Comparison(True, prefix + "all items match")
     array = got.as_array()
     if array is None:
-        return Comparison(False, prefix + f"got {got.describe()}, expected an array of shape "
-                          f"{tuple(np.shape(expected))}")
+        return Comparison(
+            False, prefix + f"got {got.describe()}, expected an array of shape {tuple(np.shape(expected))}"
+        )
     result = compare_arrays(array, np.asarray(expected), rtol, atol, dtype_policy)
     return Comparison(result.passed, prefix + result.message)

@@ -1,7 +1,7 @@
 """Grading one submission end to end:
 
-    ingest -> plan probes (host, secret seed) -> parameterize (papermill) -> sandbox run
-    -> read data back (no pickle) -> judge every check on the host -> score -> GradeReport
+ingest -> plan probes (host, secret seed) -> parameterize (papermill) -> sandbox run
+-> read data back (no pickle) -> judge every check on the host -> score -> GradeReport
 """
 
 from __future__ import annotations
@@ -69,8 +69,12 @@ def versions() -> dict[str, str]:
     import numpy
     import papermill
 
-    found = {"autograde": __version__, "python": platform.python_version(),
-             "numpy": numpy.__version__, "papermill": papermill.__version__}
+    found = {
+        "autograde": __version__,
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "papermill": papermill.__version__,
+    }
     try:
         import torch
 
@@ -97,8 +101,14 @@ def build_plan(assignment: Assignment, seed: int, public_only: bool, probe_timeo
         for c_index, check in enumerate(task.checks):
             if public_only and (check.visible or task.visible) == "hidden":
                 continue
-            ctx = PlanContext(prefix=f"t{t_index}c{c_index}", rng=check_rng(seed, t_index, c_index),
-                              store=store, probes=probes, hidden=hidden, probe_timeout=probe_timeout)
+            ctx = PlanContext(
+                prefix=f"t{t_index}c{c_index}",
+                rng=check_rng(seed, t_index, c_index),
+                store=store,
+                probes=probes,
+                hidden=hidden,
+                probe_timeout=probe_timeout,
+            )
             planned.append(PlannedCheck(t_index, check, kind_for(check.kind).plan(check, ctx)))
     return Plan(probes, store, planned)
 
@@ -127,8 +137,9 @@ class ProbeReader:
             return ProbeResult("error", f"unusable result: {exc}", {}, {})
         if not isinstance(record, dict):
             return ProbeResult("error", "unusable result: not a JSON object", {}, {})
-        return ProbeResult(str(record.get("status", "error")), str(record.get("message", ""))[:2000],
-                           record, arrays)
+        return ProbeResult(
+            str(record.get("status", "error")), str(record.get("message", ""))[:2000], record, arrays
+        )
 
 
 def _cell_hint(tag: str | None, cells: list[dict[str, Any]]) -> str:
@@ -139,32 +150,54 @@ def _cell_hint(tag: str | None, cells: list[dict[str, Any]]) -> str:
         return f" (no cell is tagged `{tag}`: your answer belongs in that cell)"
     for cell in tagged:
         if cell["status"] in {"error", "timeout", "crashed", "skipped", "not-run"}:
-            what = {"error": f"raised {cell.get('ename')}: {cell.get('evalue')}",
-                    "timeout": "ran out of time", "crashed": "crashed the kernel",
-                    "skipped": "was skipped", "not-run": "did not run"}[cell["status"]]
+            what = {
+                "error": f"raised {cell.get('ename')}: {cell.get('evalue')}",
+                "timeout": "ran out of time",
+                "crashed": "crashed the kernel",
+                "skipped": "was skipped",
+                "not-run": "did not run",
+            }[cell["status"]]
             where = f", {cell['line']}" if cell.get("line") else ""
             return f" (the cell tagged `{tag}`, cell {cell.get('number')}, {what}{where})"
     return ""
 
 
-def _empty_report(sub_path: Path, student: str, assignment: Assignment, status: str,
-                  note: str, opts: GradeOptions) -> GradeReport:
-    report = GradeReport(student=student, file=sub_path.name, assignment=assignment.id,
-                         status=status, score=0.0, max_score=assignment.rubric.max_points,
-                         notes=[note], backend=opts.backend, rubric_digest=assignment.digest)
+def _empty_report(
+    sub_path: Path, student: str, assignment: Assignment, status: str, note: str, opts: GradeOptions
+) -> GradeReport:
+    report = GradeReport(
+        student=student,
+        file=sub_path.name,
+        assignment=assignment.id,
+        status=status,
+        score=0.0,
+        max_score=assignment.rubric.max_points,
+        notes=[note],
+        backend=opts.backend,
+        rubric_digest=assignment.digest,
+    )
     for task in assignment.rubric.tasks:
         result = TaskResult(task.id, task.title, 0.0, task.points, task.visible)
         for check in task.checks:
             if opts.public_only and (check.visible or task.visible) == "hidden":
                 continue
-            result.checks.append(CheckResult(check.kind, check.name or check.kind, NOT_RUN, note,
-                                             check.weight, check.visible or task.visible))
+            result.checks.append(
+                CheckResult(
+                    check.kind,
+                    check.name or check.kind,
+                    NOT_RUN,
+                    note,
+                    check.weight,
+                    check.visible or task.visible,
+                )
+            )
         report.tasks.append(result)
     return report
 
 
-def grade_submission(path: Path, assignment: Assignment, opts: GradeOptions | None = None,
-                     student: str | None = None) -> GradeReport:
+def grade_submission(
+    path: Path, assignment: Assignment, opts: GradeOptions | None = None, student: str | None = None
+) -> GradeReport:
     """Grade one uploaded file. Never raises for anything the student's file does."""
     from autograde.ingest import student_id
 
@@ -182,8 +215,9 @@ def grade_submission(path: Path, assignment: Assignment, opts: GradeOptions | No
         report = _empty_report(path, who, assignment, GRADER_FAULT, f"grader error: {exc}", opts)
     except Exception as exc:  # a grader bug must cost this row only, never the batch
         detail = "".join(traceback.format_exception(exc)[-3:]).strip()
-        report = _empty_report(path, who, assignment, GRADER_FAULT,
-                               f"grader error (a bug in autograde): {detail}", opts)
+        report = _empty_report(
+            path, who, assignment, GRADER_FAULT, f"grader error (a bug in autograde): {detail}", opts
+        )
     report.seconds = round(time.monotonic() - started, 3)
     return report
 
@@ -223,8 +257,9 @@ def _read_cells(job: Job) -> list[dict[str, Any]]:
     return cells if isinstance(cells, list) else []
 
 
-def _judge(sub: Submission, assignment: Assignment, plan: Plan, job: Job, outcome: RunOutcome,
-           opts: GradeOptions) -> GradeReport:
+def _judge(
+    sub: Submission, assignment: Assignment, plan: Plan, job: Job, outcome: RunOutcome, opts: GradeOptions
+) -> GradeReport:
     rubric = assignment.rubric
     cells = _read_cells(job)
     notes = list(sub.notes)
@@ -242,10 +277,19 @@ def _judge(sub: Submission, assignment: Assignment, plan: Plan, job: Job, outcom
     else:
         reason = "no result was produced for this check"
     probe = ProbeReader(job.out_dir, reason)
-    report = GradeReport(student=sub.student, file=sub.path.name, assignment=assignment.id,
-                         status=status, score=0.0, max_score=rubric.max_points, cells=cells,
-                         notes=notes, backend=opts.backend, rubric_digest=assignment.digest,
-                         versions=versions())
+    report = GradeReport(
+        student=sub.student,
+        file=sub.path.name,
+        assignment=assignment.id,
+        status=status,
+        score=0.0,
+        max_score=rubric.max_points,
+        cells=cells,
+        notes=notes,
+        backend=opts.backend,
+        rubric_digest=assignment.digest,
+        versions=versions(),
+    )
     tasks = [TaskResult(t.id, t.title, 0.0, t.points, t.visible) for t in rubric.tasks]
     for item in plan.checks:
         task = rubric.tasks[item.task_index]
@@ -257,9 +301,17 @@ def _judge(sub: Submission, assignment: Assignment, plan: Plan, job: Job, outcom
         message = verdict.message
         if verdict.status != PASS and verdict.status != "manual":
             message += _cell_hint(check.tag, cells)
-        tasks[item.task_index].checks.append(CheckResult(
-            check.kind, check.name or _default_name(check), verdict.status, message, check.weight,
-            check.visible or task.visible, verdict.fraction))
+        tasks[item.task_index].checks.append(
+            CheckResult(
+                check.kind,
+                check.name or _default_name(check),
+                verdict.status,
+                message,
+                check.weight,
+                check.visible or task.visible,
+                verdict.fraction,
+            )
+        )
         if isinstance(check, ManualCheck):
             report.manual.append(ManualAnswer(task.id, check.cell_tag, tagged_source(sub.nb, check.cell_tag)))
     for task_result in tasks:
@@ -272,8 +324,14 @@ def _judge(sub: Submission, assignment: Assignment, plan: Plan, job: Job, outcom
 
 
 def _default_name(check: Any) -> str:
-    target = (getattr(check, "call", None) or getattr(check, "variable", None)
-              or getattr(check, "target", None) or getattr(check, "function", None)
-              or getattr(check, "grad", None) or getattr(check, "model", None)
-              or getattr(check, "cell_tag", None) or "")
+    target = (
+        getattr(check, "call", None)
+        or getattr(check, "variable", None)
+        or getattr(check, "target", None)
+        or getattr(check, "function", None)
+        or getattr(check, "grad", None)
+        or getattr(check, "model", None)
+        or getattr(check, "cell_tag", None)
+        or ""
+    )
     return f"{check.kind} {target}".strip()

@@ -55,8 +55,9 @@ def read_notebook(path: Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> Submission
     except UnicodeDecodeError as exc:
         raise NotANotebook(f"{path.name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except json.JSONDecodeError as exc:
-        raise NotANotebook(f"{path.name}: not valid JSON (line {exc.lineno}, column {exc.colno}: "
-                           f"{exc.msg})") from None
+        raise NotANotebook(
+            f"{path.name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
     except RecursionError:
         raise NotANotebook(f"{path.name}: JSON nested too deeply") from None
     if not isinstance(data, dict) or "cells" not in data or "nbformat" not in data:
@@ -81,14 +82,16 @@ def _normalise(nb: Any) -> list[str]:
     language = (nb.metadata.get("language_info") or {}).get("name")
     if not spec:
         notes.append("the notebook declares no kernel; it was run on the grader's Python 3 kernel")
-    elif spec.get("language", language or "python") != "python" or not str(spec.get("name", "")).startswith("python"):
-        notes.append(f"the notebook asks for kernel {spec.get('name')!r} "
-                     f"({spec.get('language', language)}); it was run on the grader's Python 3 kernel")
+    elif spec.get("language", language or "python") != "python" or not str(spec.get("name", "")).startswith(
+        "python"
+    ):
+        notes.append(
+            f"the notebook asks for kernel {spec.get('name')!r} "
+            f"({spec.get('language', language)}); it was run on the grader's Python 3 kernel"
+        )
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
     nb.metadata["language_info"] = {"name": "python"}
-    number = 0
-    for cell in nb.cells:
-        number += 1
+    for number, cell in enumerate(nb.cells, start=1):
         cell.metadata["autograde"] = {"cell": number}
         tags = cell.metadata.get("tags")
         cell.metadata["tags"] = [str(t) for t in tags] if isinstance(tags, list) else []
@@ -102,8 +105,9 @@ def parameterize(sub: Submission, parameters: dict[str, Any]) -> Any:
     """Inject the grading parameters with papermill, after the cell tagged `parameters`."""
     nb = sub.nb
     if not any("parameters" in cell.metadata.get("tags", []) for cell in nb.cells):
-        sub.notes.append("no cell is tagged `parameters`; the grading parameters were injected "
-                         "at the top of the notebook")
+        sub.notes.append(
+            "no cell is tagged `parameters`; the grading parameters were injected at the top of the notebook"
+        )
     nb.metadata.setdefault("papermill", {})
     logging.getLogger("papermill").setLevel(logging.ERROR)
     return parameterize_notebook(nb, parameters, kernel_name="python3", language="python")

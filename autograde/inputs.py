@@ -29,6 +29,7 @@ class InputStore:
 
 def draw(spec: Uniform | Normal | Integers | Labels, rng: np.random.Generator) -> np.ndarray:
     shape = tuple(spec.shape)
+    values: np.ndarray
     if isinstance(spec, Uniform):
         values = rng.uniform(spec.low, spec.high, size=shape)
     elif isinstance(spec, Normal):
@@ -65,10 +66,15 @@ def materialize(arg: Any, rng: np.random.Generator, store: InputStore, count: in
     """Turn a rubric argument into a probe reference plus `count` host values."""
     if isinstance(arg, Uniform | Normal | Integers | Labels):
         stacked = np.stack([draw(arg, rng) for _ in range(count)])
-        ref = {"array": store.add(stacked), "each": True, "torch": arg.torch,
-               "requires_grad": arg.requires_grad}
-        return Materialized(ref, [to_host(np.array(stacked[i]), arg.torch, arg.requires_grad)
-                                  for i in range(count)])
+        ref = {
+            "array": store.add(stacked),
+            "each": True,
+            "torch": arg.torch,
+            "requires_grad": arg.requires_grad,
+        }
+        return Materialized(
+            ref, [to_host(np.array(stacked[i]), arg.torch, arg.requires_grad) for i in range(count)]
+        )
     if isinstance(arg, Fixed):
         if arg.array or arg.torch:
             array = np.asarray(arg.value, dtype=arg.dtype)

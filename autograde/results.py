@@ -65,8 +65,12 @@ class GradeReport:
 
     @property
     def grader_errors(self) -> list[str]:
-        found = [f"{t.id}/{c.name}: {c.message}" for t in self.tasks for c in t.checks
-                 if c.status == "grader-error"]
+        found = [
+            f"{t.id}/{c.name}: {c.message}"
+            for t in self.tasks
+            for c in t.checks
+            if c.status == "grader-error"
+        ]
         if self.status == GRADER_FAULT:
             found.extend(self.notes)
         return found

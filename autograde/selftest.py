@@ -31,8 +31,10 @@ class Case:
 def cases(assignment: Assignment) -> list[Case]:
     rubric = assignment.rubric
     full = {task.id: task.points for task in rubric.tasks}
-    found = [Case(assignment.id, rubric.solution, full),
-             Case(assignment.id, rubric.template, dict.fromkeys(full, 0.0))]
+    found = [
+        Case(assignment.id, rubric.solution, full),
+        Case(assignment.id, rubric.template, dict.fromkeys(full, 0.0)),
+    ]
     for mutant in rubric.mutants:
         expected = {tid: pts - mutant.loses.get(tid, 0.0) for tid, pts in full.items()}
         found.append(Case(assignment.id, mutant.notebook, expected))
@@ -53,10 +55,15 @@ def run_case(assignment: Assignment, case: Case, seed: int) -> Case:
     for task in report.tasks:
         want = case.expected[task.id]
         if abs(task.points - want) > TOL:
-            failing = [f"{c.name}: {c.status}: {c.message[:200]}" for c in task.checks
-                       if (c.status != "pass") == (want == task.max_points)]
-            case.problems.append(f"task {task.id}: {task.points:g} points, expected {want:g}"
-                                 + (f" ({'; '.join(failing[:2])})" if failing else ""))
+            failing = [
+                f"{c.name}: {c.status}: {c.message[:200]}"
+                for c in task.checks
+                if (c.status != "pass") == (want == task.max_points)
+            ]
+            case.problems.append(
+                f"task {task.id}: {task.points:g} points, expected {want:g}"
+                + (f" ({'; '.join(failing[:2])})" if failing else "")
+            )
     return case
 
 

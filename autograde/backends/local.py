@@ -91,14 +91,30 @@ class LocalBackend(Backend):
     def run(self, job: Job) -> RunOutcome:
         marker = uuid.uuid4().hex
         log_path = job.root / "runner.log"
-        command = [sys.executable, "-m", "autograde.runner", "--in", str(job.in_dir),
-                   "--out", str(job.out_dir), "--work", str(job.work_dir)]
+        command = [
+            sys.executable,
+            "-m",
+            "autograde.runner",
+            "--in",
+            str(job.in_dir),
+            "--out",
+            str(job.out_dir),
+            "--work",
+            str(job.work_dir),
+        ]
         started = time.monotonic()
         timed_out = False
         with open(log_path, "wb") as log:
-            process = subprocess.Popen(command, cwd=job.work_dir, env=minimal_env(job, marker),
-                                       stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                       start_new_session=True, preexec_fn=_limits)
+            process = subprocess.Popen(
+                command,
+                cwd=job.work_dir,
+                env=minimal_env(job, marker),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_limits,
+            )
             try:
                 process.wait(timeout=job.total_timeout + GRACE_SECONDS)
             except subprocess.TimeoutExpired:
@@ -113,5 +129,6 @@ class LocalBackend(Backend):
         with open(log_path, "rb") as log:
             log.seek(max(0, log_path.stat().st_size - 4000))
             tail = log.read().decode("utf-8", "replace")
-        return RunOutcome(None if timed_out else process.returncode,
-                          time.monotonic() - started, timed_out, tail)
+        return RunOutcome(
+            None if timed_out else process.returncode, time.monotonic() - started, timed_out, tail
+        )

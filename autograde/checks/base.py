@@ -20,7 +20,15 @@ from autograde.errors import RubricError
 from autograde.inputs import InputStore
 
 PASS, FAIL, ERROR, TIMEOUT, CRASHED, NOT_RUN, MANUAL, GRADER_ERROR = (
-    "pass", "fail", "error", "timeout", "crashed", "not-run", "manual", "grader-error")
+    "pass",
+    "fail",
+    "error",
+    "timeout",
+    "crashed",
+    "not-run",
+    "manual",
+    "grader-error",
+)
 
 
 @dataclass
@@ -64,8 +72,9 @@ class PlanContext:
         if key in self._dedupe:
             return self._dedupe[key]
         probe_id = f"{self.prefix}p{len([p for p in self.probes if p['id'].startswith(self.prefix)])}"
-        self.probes.append({"id": probe_id, "op": op, "target": target,
-                            "timeout": self.probe_timeout, **spec})
+        self.probes.append(
+            {"id": probe_id, "op": op, "target": target, "timeout": self.probe_timeout, **spec}
+        )
         self._dedupe[key] = probe_id
         return probe_id
 
@@ -84,8 +93,13 @@ class ProbeResult:
         """The verdict for a probe that produced nothing usable, or None when it is ok."""
         if self.status == "ok":
             return None
-        status = {"missing": FAIL, "error": ERROR, "timeout": TIMEOUT, "crashed": CRASHED,
-                  "not-run": NOT_RUN}.get(self.status, ERROR)
+        status = {
+            "missing": FAIL,
+            "error": ERROR,
+            "timeout": TIMEOUT,
+            "crashed": CRASHED,
+            "not-run": NOT_RUN,
+        }.get(self.status, ERROR)
         return Verdict(status, f"{what}: {self.message}" if what else self.message)
 
 

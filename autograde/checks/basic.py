@@ -40,15 +40,17 @@ class Call:
     kwargs: list[dict[str, Any]]
 
 
-def plan_call(ctx: PlanContext, target: str, args: list[Any], kwargs: dict[str, Any],
-              count: int) -> Call:
+def plan_call(ctx: PlanContext, target: str, args: list[Any], kwargs: dict[str, Any], count: int) -> Call:
     made = [materialize(arg, ctx.rng, ctx.store, count) for arg in args]
     made_kw = {key: materialize(arg, ctx.rng, ctx.store, count) for key, arg in kwargs.items()}
-    probe_id = ctx.probe("call", target, args=[m.ref for m in made],
-                         kwargs={k: m.ref for k, m in made_kw.items()}, count=count)
-    return Call(probe_id,
-                [[m.values[i] for m in made] for i in range(count)],
-                [{k: m.values[i] for k, m in made_kw.items()} for i in range(count)])
+    probe_id = ctx.probe(
+        "call", target, args=[m.ref for m in made], kwargs={k: m.ref for k, m in made_kw.items()}, count=count
+    )
+    return Call(
+        probe_id,
+        [[m.values[i] for m in made] for i in range(count)],
+        [{k: m.values[i] for k, m in made_kw.items()} for i in range(count)],
+    )
 
 
 def run_reference(spec: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
@@ -69,8 +71,13 @@ class Exists(CheckKind):
             return failure
         category = result.record.get("category")
         if check.type != "any" and category != check.type:
-            wanted = {"callable": "a function", "class": "a class", "module": "a module",
-                      "array": "an array or tensor", "number": "a number"}[check.type]
+            wanted = {
+                "callable": "a function",
+                "class": "a class",
+                "module": "a module",
+                "array": "an array or tensor",
+                "number": "a number",
+            }[check.type]
             return Verdict.failed(f"`{check.target}` is {category}, expected {wanted}")
         return Verdict.passed(f"`{check.target}` is defined ({result.record.get('type')})")
 
@@ -105,8 +112,15 @@ class Shape(CheckKind):
             assert isinstance(planned, Call) and check.reference
             expected = list(np.shape(run_reference(check.reference, planned.args[0], planned.kwargs[0])))
         shape = list(array.shape)
-        ok = len(shape) == len(expected) and all(e is None or e == s for s, e in zip(shape, expected, strict=False))
-        shown = "(" + ", ".join("any" if e is None else str(e) for e in expected) + ("," if len(expected) == 1 else "") + ")"
+        ok = len(shape) == len(expected) and all(
+            e is None or e == s for s, e in zip(shape, expected, strict=False)
+        )
+        shown = (
+            "("
+            + ", ".join("any" if e is None else str(e) for e in expected)
+            + ("," if len(expected) == 1 else "")
+            + ")"
+        )
         if ok:
             return Verdict.passed(f"shape {tuple(shape)} as expected")
         return Verdict.failed(f"shape {tuple(shape)}, expected {shown}")
@@ -128,8 +142,11 @@ class Value(CheckKind):
             failure = result.failure("")
             if failure:
                 return failure
-            expected = (np.asarray(check.expect) if check.expect is not None
-                        else run_reference(check.reference or "", [], {}))
+            expected = (
+                np.asarray(check.expect)
+                if check.expect is not None
+                else run_reference(check.reference or "", [], {})
+            )
             outcome = compare(result.results()[0], expected, check.rtol, check.atol, check.dtype)
             return Verdict.passed(outcome.message) if outcome.passed else Verdict.failed(outcome.message)
         result = probe(planned.probe_id)
@@ -171,8 +188,9 @@ class Choice(CheckKind):
         got = result.results()[0]
         items = got.items if got.kind == "seq" else [got]
         if not all(item.kind == "str" and item.text is not None for item in items):
-            return Verdict.failed(f"`{check.variable}` must be a letter or a list of letters, "
-                                  f"got {got.describe()}")
+            return Verdict.failed(
+                f"`{check.variable}` must be a letter or a list of letters, got {got.describe()}"
+            )
         chosen = {_normalise(item.text or "") for item in items}
         if check.options is not None:
             unknown = sorted(chosen - {_normalise(o) for o in check.options})

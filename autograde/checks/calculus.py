@@ -39,11 +39,13 @@ def perturbations(x: np.ndarray, eps: float) -> np.ndarray:
     return flat.reshape((2 * x.size, *x.shape))
 
 
-def central_differences(values: np.ndarray, weights: np.ndarray, eps: float, shape: tuple[int, ...]) -> np.ndarray:
+def central_differences(
+    values: np.ndarray, weights: np.ndarray, eps: float, shape: tuple[int, ...]
+) -> np.ndarray:
     """Vector-Jacobian product from forward values at +-eps: sum(w * (f+ - f-)) / 2 eps."""
     plus = values[0::2].reshape(len(values) // 2, -1)
     minus = values[1::2].reshape(len(values) // 2, -1)
-    return (((plus - minus) * weights.reshape(1, -1)).sum(axis=1) / (2 * eps)).reshape(shape)
+    return np.asarray(((plus - minus) * weights.reshape(1, -1)).sum(axis=1) / (2 * eps)).reshape(shape)
 
 
 def _scalars(results: list[Any]) -> np.ndarray | None:
@@ -72,7 +74,8 @@ class Gradient(CheckKind):
         return GradientPlan(
             ctx.probe("call", check.grad, args=[grad_ref], kwargs={}, count=len(points)),
             ctx.probe("call", check.of, args=[fd_ref], kwargs={}, count=len(shifted)),
-            points)
+            points,
+        )
 
     def judge(self, check: GradientCheck, planned: GradientPlan, probe: Probe) -> Verdict:
         for probe_id, what in ((planned.fd_id, check.of), (planned.grad_id, check.grad)):
@@ -86,14 +89,17 @@ class Gradient(CheckKind):
         offset = 0
         for index, point in enumerate(planned.points):
             count = 2 * point.size
-            numeric = central_differences(values[offset:offset + count], np.ones(1), check.eps, point.shape)
+            numeric = central_differences(values[offset : offset + count], np.ones(1), check.eps, point.shape)
             offset += count
             outcome = compare(grads[index], numeric, check.rtol, check.atol, "cast")
             if not outcome.passed:
-                return Verdict.failed(f"at w={np.array2string(point, precision=4)}: `{check.grad}` "
-                                      f"disagrees with finite differences of `{check.of}`: {outcome.message}")
-        return Verdict.passed(f"`{check.grad}` matches central differences of `{check.of}` "
-                              f"at {len(planned.points)} points")
+                return Verdict.failed(
+                    f"at w={np.array2string(point, precision=4)}: `{check.grad}` "
+                    f"disagrees with finite differences of `{check.of}`: {outcome.message}"
+                )
+        return Verdict.passed(
+            f"`{check.grad}` matches central differences of `{check.of}` at {len(planned.points)} points"
+        )
 
 
 @dataclass
@@ -118,8 +124,9 @@ class Backward(CheckKind):
         shapes = [tuple(np.shape(reference(*_detached(row)).detach().numpy())) for row in inputs]
         grad_outputs = [ctx.rng.normal(size=shape) for shape in shapes]
         grad_ref = {"array": ctx.store.add(np.stack(grad_outputs)), "each": True, "torch": True}
-        backward_id = ctx.probe("backward", check.function, args=[m.ref for m in made],
-                                grad_output=grad_ref, count=check.repeat)
+        backward_id = ctx.probe(
+            "backward", check.function, args=[m.ref for m in made], grad_output=grad_ref, count=check.repeat
+        )
         wrt = next((i for i, m in enumerate(made) if m.ref.get("requires_grad")), None)
         gradcheck_id = None
         if check.gradcheck and wrt is not None:
@@ -129,9 +136,12 @@ class Backward(CheckKind):
                 args = []
                 for i, m in enumerate(made):
                     rows = shifted if i == wrt else np.repeat(first[i][None], len(shifted), axis=0)
-                    args.append({"array": ctx.store.add(rows), "each": True, "torch": bool(m.ref.get("torch"))})
-                gradcheck_id = ctx.probe("call", f"{check.function}.apply", args=args, kwargs={},
-                                         count=len(shifted))
+                    args.append(
+                        {"array": ctx.store.add(rows), "each": True, "torch": bool(m.ref.get("torch"))}
+                    )
+                gradcheck_id = ctx.probe(
+                    "call", f"{check.function}.apply", args=args, kwargs={}, count=len(shifted)
+                )
         return BackwardPlan(backward_id, gradcheck_id, names, inputs, grad_outputs, wrt)
 
     def judge(self, check: BackwardCheck, planned: BackwardPlan, probe: Probe) -> Verdict:
@@ -154,17 +164,27 @@ class Backward(CheckKind):
         extra = " and passes a float64 gradcheck" if planned.gradcheck_id else ""
         return Verdict.passed(f"backward matches the reference for {len(records)} inputs{extra}")
 
-    def _judge_one(self, check: BackwardCheck, planned: BackwardPlan, index: int,
-                   record: dict[str, Any], arrays: dict[str, np.ndarray]) -> Verdict | None:
+    def _judge_one(
+        self,
+        check: BackwardCheck,
+        planned: BackwardPlan,
+        index: int,
+        record: dict[str, Any],
+        arrays: dict[str, np.ndarray],
+    ) -> Verdict | None:
         from autograde.compare import Got
 
         where = f"input {index + 1}: " if len(planned.inputs) > 1 else ""
         if "raw" not in record:
-            return Verdict.failed(where + f"backward was never called ({record.get('backward_error', 'no graph')})")
+            return Verdict.failed(
+                where + f"backward was never called ({record.get('backward_error', 'no graph')})"
+            )
         raw = [Got.decode(item, arrays) for item in record["raw"]]
         if len(raw) != len(planned.names):
-            return Verdict.failed(where + f"backward returned {len(raw)} values; forward takes "
-                                  f"{len(planned.names)} inputs ({', '.join(planned.names)})")
+            return Verdict.failed(
+                where + f"backward returned {len(raw)} values; forward takes "
+                f"{len(planned.names)} inputs ({', '.join(planned.names)})"
+            )
         try:
             expected = _reference_grads(check.reference, planned.inputs[index], planned.grad_outputs[index])
         except Exception as exc:
@@ -172,20 +192,24 @@ class Backward(CheckKind):
         for name, got, exp in zip(planned.names, raw, expected, strict=True):
             if name in check.grad_none:
                 if got.kind != "none":
-                    return Verdict.failed(where + f"backward must return None for `{name}`, got {got.describe()}")
+                    return Verdict.failed(
+                        where + f"backward must return None for `{name}`, got {got.describe()}"
+                    )
                 continue
             if exp is None:
                 continue
             outcome = compare(got, exp, check.rtol, check.atol, check.dtype)
             if not outcome.passed:
-                return Verdict.failed(where + f"gradient for `{name}` (incoming gradient "
-                                      f"not all ones): {outcome.message}")
+                return Verdict.failed(
+                    where + f"gradient for `{name}` (incoming gradient not all ones): {outcome.message}"
+                )
         if record.get("backward_error"):
             return Verdict.failed(where + f"backward failed in autograd: {record['backward_error']}")
         return None
 
-    def _gradcheck(self, check: BackwardCheck, planned: BackwardPlan, result: ProbeResult,
-                   analytic: Any) -> Verdict | None:
+    def _gradcheck(
+        self, check: BackwardCheck, planned: BackwardPlan, result: ProbeResult, analytic: Any
+    ) -> Verdict | None:
         """torch.autograd.gradcheck's test, computed here: your backward against central
         differences of your own forward (float64, same eps and tolerances)."""
         failure = result.failure(f"gradcheck: {check.function}.apply")
@@ -202,8 +226,10 @@ class Backward(CheckKind):
         if outcome.passed:
             return None
         name = planned.names[planned.wrt]
-        return Verdict.failed(f"gradcheck: the gradient for `{name}` disagrees with finite "
-                              f"differences of your forward (eps={check.eps:g}): {outcome.message}")
+        return Verdict.failed(
+            f"gradcheck: the gradient for `{name}` disagrees with finite "
+            f"differences of your forward (eps={check.eps:g}): {outcome.message}"
+        )
 
 
 def _array(value: Any) -> Any:
@@ -218,9 +244,12 @@ def _reference_grads(spec: str, row: list[Any], grad_output: np.ndarray) -> list
     """Gradients of the reference forward by torch.autograd, for the same inputs."""
     import torch
 
-    fresh = [to_host(np.asarray(_array(v)), True, bool(getattr(v, "requires_grad", False)))
-             if hasattr(v, "detach") else v for v in row]
+    fresh = [
+        to_host(np.asarray(_array(v)), True, bool(getattr(v, "requires_grad", False)))
+        if hasattr(v, "detach")
+        else v
+        for v in row
+    ]
     output = load_reference(spec)(*fresh)
     output.backward(torch.from_numpy(np.asarray(grad_output)).to(output.dtype).reshape(output.shape))
     return [v.grad.numpy() if hasattr(v, "grad") and v.grad is not None else None for v in fresh]
-

@@ -48,7 +48,7 @@ def max_softmax(logits: np.ndarray) -> np.ndarray:
     shifted = logits - logits.max(axis=1, keepdims=True)
     probs = np.exp(shifted)
     probs /= probs.sum(axis=1, keepdims=True)
-    return probs.max(axis=1)
+    return np.asarray(probs.max(axis=1))
 
 
 @register
@@ -63,8 +63,9 @@ class Accuracy(CheckKind):
         if isinstance(logits, Verdict):
             return logits
         accuracy = float((logits.argmax(axis=1) == planned.data.labels).mean())
-        message = (f"accuracy {accuracy:.3f} on {len(logits)} hidden samples "
-                   f"(required: at least {check.min:.3f})")
+        message = (
+            f"accuracy {accuracy:.3f} on {len(logits)} hidden samples (required: at least {check.min:.3f})"
+        )
         return Verdict.passed(message) if accuracy >= check.min else Verdict.failed(message)
 
 
@@ -79,8 +80,10 @@ class Confidence(CheckKind):
     kind = "confidence"
 
     def plan(self, check: ConfidenceCheck, ctx: PlanContext) -> ConfidencePlan:
-        return ConfidencePlan(plan_logits(ctx, check.model, check.known, check.batch_size),
-                              plan_logits(ctx, check.model, check.unknown, check.batch_size))
+        return ConfidencePlan(
+            plan_logits(ctx, check.model, check.known, check.batch_size),
+            plan_logits(ctx, check.model, check.unknown, check.batch_size),
+        )
 
     def judge(self, check: ConfidenceCheck, planned: ConfidencePlan, probe: Probe) -> Verdict:
         known = fetch_logits(planned.known, probe, check.model)
@@ -90,6 +93,8 @@ class Confidence(CheckKind):
         if isinstance(unknown, Verdict):
             return unknown
         k, u = float(max_softmax(known).mean()), float(max_softmax(unknown).mean())
-        message = (f"mean max-softmax {u:.3f} on unknown samples vs {k:.3f} on known ones "
-                   f"(required: at least {check.margin:.3f} lower)")
+        message = (
+            f"mean max-softmax {u:.3f} on unknown samples vs {k:.3f} on known ones "
+            f"(required: at least {check.margin:.3f} lower)"
+        )
         return Verdict.passed(message) if u <= k - check.margin else Verdict.failed(message)

@@ -24,8 +24,15 @@ def gradebook_csv(reports: list[GradeReport], task_ids: list[str]) -> str:
     writer.writerow(["student", *task_ids, "total", "max", "status"])
     for report in sorted(reports, key=lambda r: r.student):
         points = {task.id: task.points for task in report.tasks}
-        writer.writerow([_cell(report.student), *[f"{points.get(t, 0.0):g}" for t in task_ids],
-                         f"{report.score:g}", f"{report.max_score:g}", _cell(report.status)])
+        writer.writerow(
+            [
+                _cell(report.student),
+                *[f"{points.get(t, 0.0):g}" for t in task_ids],
+                f"{report.score:g}",
+                f"{report.max_score:g}",
+                _cell(report.status),
+            ]
+        )
     return buffer.getvalue()
 
 

@@ -6,8 +6,16 @@ import html
 
 from autograde.results import GradeReport
 
-ICONS = {"pass": "PASS", "fail": "FAIL", "error": "ERROR", "timeout": "TIMEOUT",
-         "crashed": "CRASHED", "not-run": "NOT RUN", "manual": "MANUAL", "grader-error": "GRADER ERROR"}
+ICONS = {
+    "pass": "PASS",
+    "fail": "FAIL",
+    "error": "ERROR",
+    "timeout": "TIMEOUT",
+    "crashed": "CRASHED",
+    "not-run": "NOT RUN",
+    "manual": "MANUAL",
+    "grader-error": "GRADER ERROR",
+}
 
 
 def esc(text: object) -> str:
@@ -19,32 +27,43 @@ def esc(text: object) -> str:
 
 
 def feedback_markdown(report: GradeReport, include_hidden: bool = True) -> str:
-    lines = [f"# Feedback: {esc(report.assignment)}", "",
-             f"- Student: {esc(report.student)} ({esc(report.file)})",
-             f"- Status: {esc(report.status)}",
-             f"- Score: **{report.score:g} / {report.max_score:g}**", ""]
+    lines = [
+        f"# Feedback: {esc(report.assignment)}",
+        "",
+        f"- Student: {esc(report.student)} ({esc(report.file)})",
+        f"- Status: {esc(report.status)}",
+        f"- Score: **{report.score:g} / {report.max_score:g}**",
+        "",
+    ]
     for note in report.notes:
         lines.append(f"> Note: {esc(note)}")
     if report.notes:
         lines.append("")
     for task in report.tasks:
-        lines.append(f"## {esc(task.id)}: {task.points:g} / {task.max_points:g}"
-                     + (f" ({esc(task.title)})" if task.title else ""))
+        lines.append(
+            f"## {esc(task.id)}: {task.points:g} / {task.max_points:g}"
+            + (f" ({esc(task.title)})" if task.title else "")
+        )
         lines.append("")
         for check in task.checks:
             if check.visible == "hidden" and not include_hidden:
                 continue
             hidden = " (hidden)" if check.visible == "hidden" else ""
-            lines.append(f"- {ICONS.get(check.status, esc(check.status))} {esc(check.name)}{hidden}: "
-                         f"{esc(check.message)}")
+            lines.append(
+                f"- {ICONS.get(check.status, esc(check.status))} {esc(check.name)}{hidden}: "
+                f"{esc(check.message)}"
+            )
         lines.append("")
     problems = [c for c in report.cells if c.get("status") not in ("ok", None)]
     if problems:
         lines.append("## Cells that did not run cleanly")
         lines.append("")
         for cell in problems:
-            detail = " ".join(str(x) for x in (cell.get("ename"), cell.get("evalue"), cell.get("line"),
-                                               cell.get("note")) if x)
+            detail = " ".join(
+                str(x)
+                for x in (cell.get("ename"), cell.get("evalue"), cell.get("line"), cell.get("note"))
+                if x
+            )
             lines.append(f"- cell {cell.get('number')}: {esc(cell.get('status'))} {esc(detail)}")
         lines.append("")
     if report.manual:

@@ -3,5 +3,12 @@
 from autograde.rubric.loader import Assignment, default_library, discover, load_assignment, load_rubric_file
 from autograde.rubric.schema import Rubric, Task
 
-__all__ = ["Assignment", "Rubric", "Task", "default_library", "discover", "load_assignment",
-           "load_rubric_file"]
+__all__ = [
+    "Assignment",
+    "Rubric",
+    "Task",
+    "default_library",
+    "discover",
+    "load_assignment",
+    "load_rubric_file",
+]

@@ -63,8 +63,9 @@ def load_rubric_file(path: Path) -> Assignment:
     if not isinstance(data, dict):
         raise RubricError(f"{path}: a rubric must be a mapping with keys schema, assignment, tasks")
     if data.get("schema") not in (1, None):
-        raise RubricError(f"{path}: schema: version {data.get('schema')!r} is not supported "
-                          "(this autograde reads schema 1)")
+        raise RubricError(
+            f"{path}: schema: version {data.get('schema')!r} is not supported (this autograde reads schema 1)"
+        )
     try:
         rubric = Rubric.model_validate(data)
     except ValidationError as exc:

@@ -15,8 +15,22 @@ IDENT = r"^[A-Za-z_][A-Za-z0-9_]*$"
 DOTTED = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
 REFERENCE = r"^[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_.]*$"
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?i?B?)?\s*$", re.IGNORECASE)
-_UNITS = {"": 1, "b": 1, "k": 1e3, "kb": 1e3, "kib": 2**10, "m": 1e6, "mb": 1e6, "mib": 2**20,
-          "g": 1e9, "gb": 1e9, "gib": 2**30, "t": 1e12, "tb": 1e12, "tib": 2**40}
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 1e3,
+    "kb": 1e3,
+    "kib": 2**10,
+    "m": 1e6,
+    "mb": 1e6,
+    "mib": 2**20,
+    "g": 1e9,
+    "gb": 1e9,
+    "gib": 2**30,
+    "t": 1e12,
+    "tb": 1e12,
+    "tib": 2**40,
+}
 
 
 class Strict(BaseModel):
@@ -113,7 +127,7 @@ class Integers(_Draw):
     draw: Literal["integers"]
     low: int = 0
     high: int = 10
-    dtype: Literal["int32", "int64", "uint8"] = "int64"  # type: ignore[assignment]
+    dtype: Literal["int32", "int64", "uint8"] = "int64"
 
 
 class Labels(_Draw):
@@ -122,7 +136,7 @@ class Labels(_Draw):
     draw: Literal["labels"]
     classes: int = Field(ge=1)
     unknown_fraction: float = Field(0.0, ge=0, le=1)
-    dtype: Literal["int32", "int64"] = "int64"  # type: ignore[assignment]
+    dtype: Literal["int32", "int64"] = "int64"
 
 
 class Fixed(Strict):
@@ -279,8 +293,15 @@ class ManualCheck(_Check):
 
 
 Check = Annotated[
-    ExistsCheck | ShapeCheck | ValueCheck | GradientCheck | BackwardCheck | AccuracyCheck
-    | ConfidenceCheck | ChoiceCheck | ManualCheck,
+    ExistsCheck
+    | ShapeCheck
+    | ValueCheck
+    | GradientCheck
+    | BackwardCheck
+    | AccuracyCheck
+    | ConfidenceCheck
+    | ChoiceCheck
+    | ManualCheck,
     Field(discriminator="kind"),
 ]
 
@@ -346,9 +367,7 @@ class Rubric(Strict):
             for check in task.checks:
                 for ref in _data_refs(check):
                     if ref not in self.hidden_data:
-                        raise ValueError(
-                            f"task {task.id!r}: data set {ref!r} is not declared in hidden_data"
-                        )
+                        raise ValueError(f"task {task.id!r}: data set {ref!r} is not declared in hidden_data")
         for mutant in self.mutants:
             unknown = sorted(set(mutant.loses) - set(ids))
             if unknown:

@@ -10,8 +10,8 @@ import argparse
 import json
 import platform
 import shutil
-import tempfile
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -64,8 +64,15 @@ def main(argv: list[str] | None = None) -> int:
         session.run_code(install, 30)
 
     runtime_dir = tempfile.mkdtemp(prefix="autograde-kernels-")
-    run = NotebookRun(nb, str(args.work_dir), runtime_dir, float(limits["cell_timeout"]),
-                      int(limits["max_replays"]), deadline, harness_ready)
+    run = NotebookRun(
+        nb,
+        str(args.work_dir),
+        runtime_dir,
+        float(limits["cell_timeout"]),
+        int(limits["max_replays"]),
+        deadline,
+        harness_ready,
+    )
     summary: dict[str, Any] = {"python": platform.python_version(), "probes": {}}
     try:
         run.execute()
@@ -74,8 +81,10 @@ def main(argv: list[str] | None = None) -> int:
         for probe in plan["probes"]:
             if run.session is None:
                 break
-            code = (f"__import__({HARNESS_MODULE!r}).run({plan_path!r}, {probe['id']!r}, "
-                    f"{str(probe_dir.resolve())!r})")
+            code = (
+                f"__import__({HARNESS_MODULE!r}).run({plan_path!r}, {probe['id']!r}, "
+                f"{str(probe_dir.resolve())!r})"
+            )
             outcome = run.run_probe(code, float(probe.get("timeout", limits["probe_timeout"])))
             summary["probes"][probe["id"]] = round(outcome.seconds, 3)
             lost = outcome.status in {"timeout", "unresponsive", "crashed"}
@@ -86,8 +95,10 @@ def main(argv: list[str] | None = None) -> int:
                     "timeout": f"did not finish within {probe.get('timeout', limits['probe_timeout'])}s",
                     "crashed": "the kernel died while this was being checked",
                 }.get(status, f"{outcome.ename or 'no result'}: {outcome.evalue or ''}".strip())
-                _write(probe_dir / f"{probe['id']}.json",
-                       {"id": probe["id"], "status": status, "message": message})
+                _write(
+                    probe_dir / f"{probe['id']}.json",
+                    {"id": probe["id"], "status": status, "message": message},
+                )
     finally:
         run.close()
         procs.kill_descendants()

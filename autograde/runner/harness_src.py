@@ -6,8 +6,6 @@ writes what they return as plain numeric arrays and JSON. The host judges those.
 A student who tampers with this module only damages their own results.
 """
 
-# ruff: noqa: ANN401, PLR0911
-
 import json
 import os
 import traceback
@@ -81,11 +79,18 @@ def _encode(value, writer, depth=0):
         plain = value.view(np.ndarray)
         if plain.dtype.kind not in "biuf":
             return {"unsupported": f"ndarray of dtype {plain.dtype}"}
-        return {"array": writer.add(np.array(plain, copy=True)), "was": "numpy",
-                "subclass": None if type(value) is np.ndarray else _type_name(value)}
+        return {
+            "array": writer.add(np.array(plain, copy=True)),
+            "was": "numpy",
+            "subclass": None if type(value) is np.ndarray else _type_name(value),
+        }
     if torch is not None and isinstance(value, torch.Tensor):
-        info = {"was": "torch", "device": str(value.device), "requires_grad": bool(value.requires_grad),
-                "torch_dtype": str(value.dtype).replace("torch.", "")}
+        info = {
+            "was": "torch",
+            "device": str(value.device),
+            "requires_grad": bool(value.requires_grad),
+            "torch_dtype": str(value.dtype).replace("torch.", ""),
+        }
         tensor = value.detach().cpu()
         if tensor.dtype in (torch.bfloat16,):
             tensor = tensor.float()
@@ -109,7 +114,7 @@ def _resolve(namespace, dotted):
         try:
             value = getattr(value, part)
         except Exception:
-            raise _ProbeFailure("missing", f"`{'.'.join(parts[:index])}` has no attribute `{part}`")
+            raise _ProbeFailure("missing", f"`{'.'.join(parts[:index])}` has no attribute `{part}`") from None
     return value
 
 
@@ -205,7 +210,9 @@ def _backward(spec, namespace, inputs, writer):
             raw_list = list(raw) if isinstance(raw, tuple | list) else [raw]
             record["raw"] = [_encode(item, writer) for item in raw_list]
         record["grads"] = [
-            _encode(arg.grad, writer) if isinstance(arg, torch.Tensor) and arg.requires_grad else {"none": True}
+            _encode(arg.grad, writer)
+            if isinstance(arg, torch.Tensor) and arg.requires_grad
+            else {"none": True}
             for arg in args
         ]
         results.append(record)
@@ -227,7 +234,7 @@ def _logits(spec, namespace, inputs, writer):
     chunks = []
     with torch.no_grad():
         for start in range(0, len(data), spec.get("batch_size", 256)):
-            batch = torch.from_numpy(data[start:start + spec.get("batch_size", 256)].copy()).to(device)
+            batch = torch.from_numpy(data[start : start + spec.get("batch_size", 256)].copy()).to(device)
             out = model(batch)
             if not isinstance(out, torch.Tensor):
                 raise _ProbeFailure("error", f"the model returned {_type_name(out)}, not a tensor")
@@ -263,10 +270,12 @@ def run(plan_path, probe_id, out_dir):
     except _ProbeFailure as failure:
         record.update(status=failure.status, message=failure.message)
         writer.arrays.clear()
-    except BaseException as exc:  # noqa: BLE001 - sys.exit, KeyboardInterrupt: that check fails
+    except BaseException as exc:
         lines = traceback.format_exception_only(type(exc), exc)
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if "autograde-harness" not in f.filename]
         where = f" (line {frames[-1].lineno}: {frames[-1].line})" if frames and frames[-1].line else ""
-        record.update(status="error", message=(lines[-1].strip() if lines else type(exc).__name__)[:2000] + where)
+        record.update(
+            status="error", message=(lines[-1].strip() if lines else type(exc).__name__)[:2000] + where
+        )
         writer.arrays.clear()
     writer.finish(record)

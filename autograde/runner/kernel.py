@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import nbformat
-from nbclient import NotebookClient
 from jupyter_core.utils import run_sync
+from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -74,6 +74,10 @@ class KernelSession:
         self._started = True
 
     @property
+    def _km(self) -> Any:
+        return self.client.km
+
+    @property
     def pid(self) -> int | None:
         km = self.client.km
         provisioner = getattr(km, "provisioner", None)
@@ -83,7 +87,7 @@ class KernelSession:
     def run_code(self, source: str, timeout: float) -> Outcome:
         cell = nbformat.v4.new_code_cell(source)
         self.nb.cells = [cell]
-        self.client.timeout = max(1, int(round(timeout)))
+        self.client.timeout = max(1, round(timeout))
         started = time.monotonic()
         try:
             self.client.execute_cell(cell, 0, store_history=False)
@@ -92,20 +96,26 @@ class KernelSession:
         except DeadKernelError:
             return Outcome("crashed", time.monotonic() - started)
         except Exception as exc:  # nbclient/zmq failure mid-cell: treat the kernel as lost
-            return Outcome("crashed", time.monotonic() - started, ename=type(exc).__name__,
-                           evalue=str(exc)[:500])
+            return Outcome(
+                "crashed", time.monotonic() - started, ename=type(exc).__name__, evalue=str(exc)[:500]
+            )
         elapsed = time.monotonic() - started
         for output in cell.outputs:
             if output.get("output_type") == "error":
-                return Outcome("error", elapsed, ename=output.get("ename"),
-                               evalue=str(output.get("evalue", ""))[:2000],
-                               line=_error_line(output.get("traceback", [])), outputs=cell.outputs)
+                return Outcome(
+                    "error",
+                    elapsed,
+                    ename=output.get("ename"),
+                    evalue=str(output.get("evalue", ""))[:2000],
+                    line=_error_line(output.get("traceback", [])),
+                    outputs=cell.outputs,
+                )
         return Outcome("ok", elapsed, outputs=cell.outputs)
 
     def _after_timeout(self) -> str:
         """Interrupt; if the kernel answers a trivial request again, it survived."""
         try:
-            run_sync(self.client.km.interrupt_kernel)()
+            run_sync(self._km.interrupt_kernel)()
         except Exception:
             return "unresponsive"
         probe = nbformat.v4.new_code_cell("pass")
@@ -130,6 +140,6 @@ class KernelSession:
             if self.client.kc is not None:
                 self.client.kc.stop_channels()
         with contextlib.suppress(Exception):
-            run_sync(self.client.km.shutdown_kernel)(now=True)
+            run_sync(self._km.shutdown_kernel)(now=True)
         with contextlib.suppress(Exception):
-            run_sync(self.client.km.cleanup_resources)()
+            run_sync(self._km.cleanup_resources)()

@@ -36,8 +36,16 @@ class CellRecord:
 class NotebookRun:
     """Owns the kernel for the notebook phase and the probe phase that follows it."""
 
-    def __init__(self, nb: Any, cwd: str, runtime_dir: str, cell_timeout: float, max_replays: int,
-                 deadline: float, on_kernel_ready: Callable[[KernelSession], None]) -> None:
+    def __init__(
+        self,
+        nb: Any,
+        cwd: str,
+        runtime_dir: str,
+        cell_timeout: float,
+        max_replays: int,
+        deadline: float,
+        on_kernel_ready: Callable[[KernelSession], None],
+    ) -> None:
         self.nb = nb
         self.cwd = cwd
         self.runtime_dir = runtime_dir
@@ -53,8 +61,11 @@ class NotebookRun:
             if cell.cell_type == "code":
                 meta = cell.metadata.get("autograde", {})
                 self.records[index] = CellRecord(
-                    index=index, number=meta.get("cell"), tags=list(cell.metadata.get("tags", [])),
-                    status="not-run")
+                    index=index,
+                    number=meta.get("cell"),
+                    tags=list(cell.metadata.get("tags", [])),
+                    status="not-run",
+                )
 
     # -- kernel lifecycle --------------------------------------------------------------
     def _fresh_kernel(self) -> KernelSession:
@@ -103,8 +114,10 @@ class NotebookRun:
         record.note = None
         if outcome.status == "unresponsive":
             record.status = "timeout"
-            record.note = (f"ran over {self.cell_timeout:g}s and ignored the interrupt; "
-                           "the notebook was re-run without this cell")
+            record.note = (
+                f"ran over {self.cell_timeout:g}s and ignored the interrupt; "
+                "the notebook was re-run without this cell"
+            )
         elif outcome.status == "crashed":
             record.status = "crashed"
             record.note = "the kernel died in this cell; the notebook was re-run without it"

@@ -19,8 +19,13 @@ def cap_outputs(nb: Any, budget: int) -> None:
             output = _shrink(output)
             size = len(json.dumps(output))
             if used + size > budget:
-                kept.append({"output_type": "stream", "name": "stderr",
-                             "text": "[autograde: further output dropped, notebook output cap reached]\n"})
+                kept.append(
+                    {
+                        "output_type": "stream",
+                        "name": "stderr",
+                        "text": "[autograde: further output dropped, notebook output cap reached]\n",
+                    }
+                )
                 used = budget
                 break
             used += size
