@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
                 (probe_dir / f"{probe['id']}.npz").unlink(missing_ok=True)
                 status = {"unresponsive": "timeout"}.get(outcome.status, outcome.status)
                 message = {
-                    "timeout": f"did not finish within {probe.get('timeout', limits['probe_timeout'])}s",
+                    "timeout": f"did not finish within {float(probe.get('timeout', limits['probe_timeout'])):g}s",
                     "crashed": "the kernel died while this was being checked",
                 }.get(status, f"{outcome.ename or 'no result'}: {outcome.evalue or ''}".strip())
                 _write(

@@ -116,6 +116,11 @@ class KernelSession:
         """Interrupt; if the kernel answers a trivial request again, it survived."""
         try:
             run_sync(self._km.interrupt_kernel)()
+            # The timed-out cell's cancelled pollers leave the old channels unreliable
+            # (later cells then wait for output until the iopub timeout): reconnect.
+            with contextlib.suppress(Exception):
+                self.client.kc.stop_channels()
+            self.client.start_new_kernel_client()
         except Exception:
             return "unresponsive"
         probe = nbformat.v4.new_code_cell("pass")

@@ -1,0 +1,72 @@
+"""Fixtures for integration tests: real Jupyter kernels through the local backend."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+import yaml
+
+from autograde.rubric import Assignment, load_assignment, load_rubric_file
+
+ROOT = Path(__file__).resolve().parents[2]
+EX02 = ROOT / "rubrics" / "ex02_gradient_descent"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Generated data sets go to a temporary cache, not the user's ~/.cache."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("AUTOGRADE_CACHE", str(tmp_path_factory.mktemp("cache")))
+    yield
+    mp.undo()
+
+
+@pytest.fixture(scope="session")
+def ex02() -> Assignment:
+    return load_assignment("ex02_gradient_descent")
+
+
+@pytest.fixture(scope="session")
+def ex02_fast(tmp_path_factory: pytest.TempPathFactory) -> Assignment:
+    """ex02 with short limits, so hanging submissions cost seconds, not minutes."""
+    data = yaml.safe_load((EX02 / "rubric.yaml").read_text())
+    data["limits"] = {"cell_timeout": "4s", "probe_timeout": "4s", "total_timeout": "150s"}
+    data["mutants"] = []
+    folder = tmp_path_factory.mktemp("ex02_fast")
+    (folder / "rubric.yaml").write_text(yaml.safe_dump(data))
+    return load_rubric_file(folder / "rubric.yaml")
+
+
+@pytest.fixture(scope="session")
+def solution_nb() -> Any:
+    return nbformat.read(EX02 / "solution.ipynb", as_version=4)
+
+
+def tagged(nb: Any, tag: str) -> int:
+    return next(i for i, c in enumerate(nb.cells) if tag in c.metadata.get("tags", []))
+
+
+@pytest.fixture
+def make_nb(tmp_path: Path, solution_nb: Any) -> Callable[..., Path]:
+    """Write a variant of the ex02 solution: replace tagged cells, insert cells before a tag."""
+
+    def build(name: str, replace: dict[str, str] | None = None,
+              insert_before: dict[str, str] | None = None,
+              mutate: Callable[[Any], None] | None = None) -> Path:
+        nb = copy.deepcopy(solution_nb)
+        for tag, source in (replace or {}).items():
+            nb.cells[tagged(nb, tag)].source = source
+        for tag, source in (insert_before or {}).items():
+            nb.cells.insert(tagged(nb, tag), nbformat.v4.new_code_cell(source))
+        if mutate:
+            mutate(nb)
+        path = tmp_path / name
+        nbformat.write(nb, path)
+        return path
+
+    return build
