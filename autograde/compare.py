@@ -125,13 +125,15 @@ def compare_arrays(
     tol = f"tolerance rtol={rtol:g}, atol={atol:g}"
     if close.all():
         return Comparison(True, "; ".join([f"matches within {tol}", *notes]))
-    abs_err = np.abs(g - e)
-    abs_err = np.where(np.isnan(abs_err), np.inf, abs_err)
-    excess = np.where(close, -np.inf, abs_err - (atol + rtol * np.abs(e)))
+    with np.errstate(invalid="ignore", over="ignore"):
+        abs_err = np.abs(g - e)
+        abs_err = np.where(np.isnan(abs_err), np.inf, abs_err)
+        excess = abs_err - (atol + rtol * np.abs(e))
+    excess = np.where(close, -np.inf, np.where(np.isnan(excess), np.inf, excess))
     flat = int(np.argmax(excess.ravel()))
     worst_abs = float(abs_err.ravel()[flat])
     denom = abs(float(e.ravel()[flat]))
-    rel = worst_abs / denom if denom > 0 else float("inf")
+    rel = worst_abs / denom if 0 < denom < float("inf") else float("inf")
     parts = [f"{int((~close).sum())} of {close.size} elements differ beyond {tol}"]
     if nonfinite:
         parts.append(f"{nonfinite} are NaN or inf")

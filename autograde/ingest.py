@@ -60,12 +60,14 @@ def read_notebook(path: Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> Submission
         ) from None
     except RecursionError:
         raise NotANotebook(f"{path.name}: JSON nested too deeply") from None
-    if not isinstance(data, dict) or "cells" not in data or "nbformat" not in data:
-        raise NotANotebook(f"{path.name}: JSON but not a Jupyter notebook (no cells/nbformat)")
-    if not isinstance(data.get("cells"), list) or len(data["cells"]) > MAX_CELLS:
-        raise SubmissionTooLarge(f"{path.name}: more than {MAX_CELLS} cells")
+    if not isinstance(data, dict) or "nbformat" not in data:
+        raise NotANotebook(f"{path.name}: JSON but not a Jupyter notebook (no nbformat version)")
     if data.get("nbformat") != 4:
         raise NotANotebook(f"{path.name}: nbformat {data.get('nbformat')!r}; only version 4 is accepted")
+    if not isinstance(data.get("cells"), list):
+        raise NotANotebook(f"{path.name}: JSON but not a Jupyter notebook (`cells` is not a list)")
+    if len(data["cells"]) > MAX_CELLS:
+        raise SubmissionTooLarge(f"{path.name}: {len(data['cells'])} cells, over the limit of {MAX_CELLS}")
     try:
         nb = nbformat.from_dict(data)
         nbformat.validate(nb)
@@ -93,6 +95,8 @@ def _normalise(nb: Any) -> list[str]:
     nb.metadata["language_info"] = {"name": "python"}
     for number, cell in enumerate(nb.cells, start=1):
         cell.metadata["autograde"] = {"cell": number}
+        if isinstance(cell.source, list):  # Jupyter stores sources as lists of lines
+            cell.source = "".join(str(part) for part in cell.source)
         tags = cell.metadata.get("tags")
         cell.metadata["tags"] = [str(t) for t in tags] if isinstance(tags, list) else []
         if cell.cell_type == "code":

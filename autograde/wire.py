@@ -63,6 +63,9 @@ def read_arrays(path: Path, max_bytes: int = MAX_NPZ_BYTES) -> dict[str, np.ndar
             total = sum(info.file_size for info in infos)
             if total > max_bytes:
                 raise WireError(f"{path.name}: {total} bytes uncompressed, over {max_bytes}")
+            declared = sum(_declared_bytes(archive, info, path.name) for info in infos)
+            if declared > max_bytes:
+                raise WireError(f"{path.name}: headers declare {declared} bytes, over {max_bytes}")
         arrays: dict[str, np.ndarray] = {}
         with np.load(path, allow_pickle=False) as npz:
             for key in npz.files:
@@ -73,8 +76,24 @@ def read_arrays(path: Path, max_bytes: int = MAX_NPZ_BYTES) -> dict[str, np.ndar
         return arrays
     except WireError:
         raise
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise WireError(f"{path.name}: unreadable array file ({exc})") from exc
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, MemoryError) as exc:
+        raise WireError(f"{path.name}: unreadable array file ({exc!r})") from exc
+
+
+def _declared_bytes(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> int:
+    """What a member's .npy header claims: checked before numpy allocates anything."""
+    with archive.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+        else:
+            shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+    if dtype.kind not in ALLOWED_KINDS:
+        raise WireError(f"{name}: array {info.filename!r} has forbidden dtype {dtype}")
+    count = 1
+    for dim in shape:
+        count *= int(dim)
+    return count * int(dtype.itemsize)
 
 
 def save_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:

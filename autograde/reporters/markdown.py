@@ -20,10 +20,10 @@ ICONS = {
 
 def esc(text: object) -> str:
     """Escape HTML and the Markdown characters that could forge structure."""
-    escaped = html.escape(str(text), quote=True)
+    escaped = str(text)
     for char in "\\`*_[]|#":
         escaped = escaped.replace(char, "\\" + char)
-    return escaped.replace("\n", " ")
+    return html.escape(escaped, quote=False).replace("\n", " ")
 
 
 def feedback_markdown(report: GradeReport, include_hidden: bool = True) -> str:
@@ -75,6 +75,7 @@ def feedback_markdown(report: GradeReport, include_hidden: bool = True) -> str:
             if answer.source is None:
                 lines.append("_No cell carries this tag._")
             else:
-                lines.extend("    " + html.escape(line) for line in answer.source.splitlines())
+                # an indented code block: shown verbatim, inert, and no line can leave it
+                lines.extend("    " + line for line in answer.source.splitlines())
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"

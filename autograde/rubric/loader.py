@@ -7,6 +7,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -41,14 +42,42 @@ def default_library() -> Path:
     return Path(__file__).resolve().parents[2] / "rubrics"
 
 
-def _format_error(path: Path, exc: ValidationError) -> str:
-    lines = [f"{path}: invalid rubric ({exc.error_count()} problem(s))"]
+def _yaml_path(data: Any, loc: tuple[Any, ...]) -> str:
+    """pydantic's location minus the union tags it adds: only real keys and indices.
+
+    Tags can coincide with keys (the `draw` tag of a probe argument, say), so the longest
+    walk through the data wins; a missing key at the end is kept (a required field).
+    """
+
+    def walk(node: Any, rest: tuple[Any, ...]) -> list[str]:
+        if not rest:
+            return []
+        part, tail = rest[0], rest[1:]
+        best = walk(node, tail)  # treat `part` as a tag
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        ):
+            descended = [str(part), *walk(node[part], tail)]
+            if len(descended) >= len(best):
+                best = descended
+        elif not tail and isinstance(node, dict) and isinstance(part, str) and not best:
+            best = [part]  # a required key that is missing
+        return best
+
+    return ".".join(walk(data, loc))
+
+
+def _format_error(path: Path, data: Any, exc: ValidationError) -> str:
+    lines: list[str] = []
     for error in exc.errors():
-        where = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        where = _yaml_path(data, tuple(error["loc"]))
+        message = str(error["msg"]).removeprefix("Value error, ")
         got = error.get("input")
-        shown = "" if isinstance(got, dict | list) else f" (got {got!r})"
-        lines.append(f"  - {where}: {error['msg']}{shown}")
-    return "\n".join(lines)
+        shown = "" if isinstance(got, dict | list) or not where else f" (got {got!r})"
+        line = f"  - {where}: {message}{shown}" if where else f"  - {message}"
+        if line not in lines:
+            lines.append(line)
+    return "\n".join([f"{path}: invalid rubric ({len(lines)} problem(s))", *lines])
 
 
 def load_rubric_file(path: Path) -> Assignment:
@@ -69,7 +98,7 @@ def load_rubric_file(path: Path) -> Assignment:
     try:
         rubric = Rubric.model_validate(data)
     except ValidationError as exc:
-        raise RubricError(_format_error(path, exc)) from None
+        raise RubricError(_format_error(path, data, exc)) from None
     return Assignment(rubric, path.parent, hashlib.sha256(raw).hexdigest()[:16])
 
 

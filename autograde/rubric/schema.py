@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 IDENT = r"^[A-Za-z_][A-Za-z0-9_]*$"
 DOTTED = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
@@ -60,15 +61,18 @@ def parse_bytes(value: Any) -> int:
     """Accept 1048576, "2GiB", "512MB"."""
     if isinstance(value, bool):
         raise ValueError("expected a size such as '2GiB'")
+    size: int | None = None
     if isinstance(value, int):
-        return value
-    if isinstance(value, str):
+        size = value
+    elif isinstance(value, str):
         match = _SIZE.fullmatch(value)
-        if match:
-            unit = (match.group(2) or "").lower()
-            if unit in _UNITS:
-                return int(float(match.group(1)) * _UNITS[unit])
-    raise ValueError(f"expected a size such as '2GiB' or '512MB', got {value!r}")
+        if match and (match.group(2) or "").lower() in _UNITS:
+            size = int(float(match.group(1)) * _UNITS[(match.group(2) or "").lower()])
+    if size is None:
+        raise ValueError(f"expected a size such as '2GiB' or '512MB', got {value!r}")
+    if size <= 0:
+        raise ValueError(f"a size must be positive, got {value!r}")
+    return size
 
 
 Seconds = Annotated[float, Field(gt=0)]
@@ -129,6 +133,17 @@ class Integers(_Draw):
     high: int = 10
     dtype: Literal["int32", "int64", "uint8"] = "int64"
 
+    @model_validator(mode="after")
+    def _range_fits_dtype(self) -> Integers:
+        info = np.iinfo(self.dtype)
+        if self.high <= self.low:
+            raise ValueError(f"high ({self.high}) must be greater than low ({self.low})")
+        if self.low < info.min or self.high - 1 > info.max:
+            raise ValueError(
+                f"[{self.low}, {self.high}) does not fit dtype {self.dtype} ({info.min}..{info.max})"
+            )
+        return self
+
 
 class Labels(_Draw):
     """Class labels in [0, classes); a fraction of them replaced by -1 (unknown)."""
@@ -149,7 +164,22 @@ class Fixed(Strict):
 
 
 InputSpec = Annotated[Uniform | Normal | Integers | Labels, Field(discriminator="draw")]
-Arg = InputSpec | Fixed | bool | int | float | str | list[Any] | None
+
+
+def _arg_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "draw" if "draw" in value else "fixed" if "value" in value else "literal"
+    if isinstance(value, _Draw):
+        return "draw"
+    return "fixed" if isinstance(value, Fixed) else "literal"
+
+
+# A probe argument: a drawn array ({draw: ...}), a literal with options ({value: ...}), or a
+# plain literal. The callable discriminator keeps validation errors on the one meant member.
+Arg = Annotated[
+    Annotated[InputSpec, Tag("draw")] | Annotated[Fixed, Tag("fixed")] | Annotated[Any, Tag("literal")],
+    Discriminator(_arg_kind),
+]
 
 
 # ---------------------------------------------------------------- checks
@@ -359,19 +389,29 @@ class Rubric(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Rubric:
+        """Cross-field rules; each problem names the dotted path of its field."""
+        problems = []
         ids = [task.id for task in self.tasks]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"task ids must be unique, repeated: {dupes}")
-        for task in self.tasks:
-            for check in task.checks:
-                for ref in _data_refs(check):
+        for index, task_id in enumerate(ids):
+            if task_id in ids[:index]:
+                problems.append(f"tasks.{index}.id: task ids must be unique; {task_id!r} is used twice")
+        for t_index, task in enumerate(self.tasks):
+            for c_index, check in enumerate(task.checks):
+                for field_name, ref in _data_refs(check):
                     if ref not in self.hidden_data:
-                        raise ValueError(f"task {task.id!r}: data set {ref!r} is not declared in hidden_data")
-        for mutant in self.mutants:
+                        problems.append(
+                            f"tasks.{t_index}.checks.{c_index}.{field_name}: task {task.id!r} uses "
+                            f"data set {ref!r}, which is not declared in hidden_data"
+                        )
+        for m_index, mutant in enumerate(self.mutants):
             unknown = sorted(set(mutant.loses) - set(ids))
             if unknown:
-                raise ValueError(f"mutant {mutant.notebook!r} names unknown tasks {unknown}")
+                problems.append(
+                    f"mutants.{m_index}.loses: mutant {mutant.notebook!r} names unknown tasks "
+                    f"{unknown} (tasks: {ids})"
+                )
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     @property
@@ -379,9 +419,9 @@ class Rubric(Strict):
         return sum(task.points for task in self.tasks)
 
 
-def _data_refs(check: Any) -> list[str]:
+def _data_refs(check: Any) -> list[tuple[str, str]]:
     if isinstance(check, AccuracyCheck):
-        return [check.data]
+        return [("data", check.data)]
     if isinstance(check, ConfidenceCheck):
-        return [check.known, check.unknown]
+        return [("known", check.known), ("unknown", check.unknown)]
     return []

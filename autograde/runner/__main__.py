@@ -85,14 +85,15 @@ def main(argv: list[str] | None = None) -> int:
                 f"__import__({HARNESS_MODULE!r}).run({plan_path!r}, {probe['id']!r}, "
                 f"{str(probe_dir.resolve())!r})"
             )
-            outcome = run.run_probe(code, float(probe.get("timeout", limits["probe_timeout"])))
+            probe_timeout = float(probe.get("timeout", limits["probe_timeout"]))
+            outcome = run.run_probe(code, probe_timeout)
             summary["probes"][probe["id"]] = round(outcome.seconds, 3)
             lost = outcome.status in {"timeout", "unresponsive", "crashed"}
             if lost or not (probe_dir / f"{probe['id']}.json").exists():
                 (probe_dir / f"{probe['id']}.npz").unlink(missing_ok=True)
                 status = {"unresponsive": "timeout"}.get(outcome.status, outcome.status)
                 message = {
-                    "timeout": f"did not finish within {float(probe.get('timeout', limits['probe_timeout'])):g}s",
+                    "timeout": f"did not finish within {probe_timeout:g}s",
                     "crashed": "the kernel died while this was being checked",
                 }.get(status, f"{outcome.ename or 'no result'}: {outcome.evalue or ''}".strip())
                 _write(

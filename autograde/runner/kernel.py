@@ -118,8 +118,9 @@ class KernelSession:
             run_sync(self._km.interrupt_kernel)()
             # The timed-out cell's cancelled pollers leave the old channels unreliable
             # (later cells then wait for output until the iopub timeout): reconnect.
+            old_client: Any = self.client.kc
             with contextlib.suppress(Exception):
-                self.client.kc.stop_channels()
+                old_client.stop_channels()
             self.client.start_new_kernel_client()
         except Exception:
             return "unresponsive"

@@ -127,8 +127,6 @@ def test_nan_where_nan_expected_passes() -> None:
     assert compare_arrays(np.array([np.nan, 1.0]), np.array([np.nan, 1.0]), 1e-5, 1e-8).passed
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: compare.py:130 computes inf - inf when the expected "
-                   "value is infinite: RuntimeWarning 'invalid value' and 'rel err nan'")
 def test_wrong_sign_infinity_fails_cleanly() -> None:
     result = compare_arrays(np.array([-np.inf]), np.array([np.inf]), 1e-5, 1e-8)
     assert not result.passed

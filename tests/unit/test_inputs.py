@@ -66,8 +66,6 @@ def test_integers_dtype_and_half_open_range(dtype: str) -> None:
     assert set(np.unique(x).tolist()) == {2, 3, 4}
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: Integers accepts low < 0 with dtype uint8 and draw() "
-                   "casts silently: values wrap to 251..255 instead of lying in [low, high)")
 def test_integers_uint8_negative_low_is_rejected_or_in_range() -> None:
     try:
         s = spec(draw="integers", low=-5, high=5, shape=[100], dtype="uint8")

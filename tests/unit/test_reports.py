@@ -175,16 +175,12 @@ def test_feedback_hides_hidden_checks_on_request() -> None:
     assert "public one" in hidden_text
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: markdown.esc html-escapes first and then escapes '#', "
-                   "so an apostrophe becomes '&\\#x27;', which Markdown shows literally as '&#x27;'")
 def test_feedback_apostrophes_are_not_mangled() -> None:
     r = report(notes=["the notebook asks for kernel 'ir' (R)"])
     text = feedback_markdown(r)
     assert "&\\#" not in text
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: markdown.py html-escapes manual answers inside an "
-                   "indented code block, where Markdown shows entities literally ('don&#x27;t')")
 def test_manual_answer_code_block_is_verbatim() -> None:
     r = report()
     r.manual = [ManualAnswer("essay", "essay", "x = 'a' if n < 3 else \"b\"")]

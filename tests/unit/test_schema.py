@@ -186,8 +186,6 @@ def test_negative_rtol(tmp_path: Path) -> None:
     assert "greater than or equal to 0" in message
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: loader._format_error joins pydantic's loc verbatim, "
-                   "so the discriminator tag appears as a field: 'tasks.0.checks.1.value.rtol'")
 def test_negative_rtol_dotted_path_is_the_yaml_path(tmp_path: Path) -> None:
     data = minimal()
     data["tasks"][0]["checks"][1]["rtol"] = -0.5
@@ -195,8 +193,6 @@ def test_negative_rtol_dotted_path_is_the_yaml_path(tmp_path: Path) -> None:
     assert "tasks.0.checks.1.rtol:" in message
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a bad probe argument yields a 'tagged-union[function-"
-                   "after[...]]' path plus one spurious error per member of the Arg union")
 def test_bad_probe_argument_names_one_clean_path(tmp_path: Path) -> None:
     data = minimal()
     data["tasks"][0]["checks"][1]["args"] = [{"draw": "uniform", "shape": [-2]}]
@@ -285,8 +281,6 @@ def test_accuracy_data_declared_is_fine(tmp_path: Path) -> None:
     load_rubric_file(write(tmp_path, data))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: cross-field checks run in Rubric._consistent, so the "
-                   "error is reported at '(top level)' instead of the field's dotted path")
 @pytest.mark.parametrize("case", ["hidden", "mutant", "duplicate"])
 def test_cross_field_errors_name_the_field(tmp_path: Path, case: str) -> None:
     data = minimal()
@@ -400,8 +394,6 @@ def test_bad_sizes_fail(bad: Any) -> None:
         Limits.model_validate({"output_bytes": bad})
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: parse_bytes returns any int unchecked and Limits.memory "
-                   "/ output_bytes have no lower bound: memory: -1 or 0 is accepted")
 @pytest.mark.parametrize("bad", [-1, 0])
 def test_nonpositive_sizes_fail(bad: int) -> None:
     with pytest.raises(ValueError):
