@@ -22,7 +22,7 @@ test: lint
 	$(PY) -m pytest
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check autograde reference tests bench
+	$(VENV)/bin/ruff check autograde reference tests bench rubrics
 	$(VENV)/bin/mypy
 
 unit: $(STAMP)

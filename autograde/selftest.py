@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from autograde.grading import GradeOptions, grade_submission
 from autograde.results import GradeReport
-from autograde.rubric import Assignment
+from autograde.rubric import Assignment, Task
+from autograde.rubric.schema import ManualCheck
 
 TOL = 1e-6
 
@@ -28,9 +29,16 @@ class Case:
         return not self.problems
 
 
+def automatic_points(task: Task) -> float:
+    """What a perfect notebook earns before a human grades the manual checks."""
+    total = sum(check.weight for check in task.checks)
+    auto = sum(check.weight for check in task.checks if not isinstance(check, ManualCheck))
+    return task.points * auto / total if total else 0.0
+
+
 def cases(assignment: Assignment) -> list[Case]:
     rubric = assignment.rubric
-    full = {task.id: task.points for task in rubric.tasks}
+    full = {task.id: automatic_points(task) for task in rubric.tasks}
     found = [
         Case(assignment.id, rubric.solution, full),
         Case(assignment.id, rubric.template, dict.fromkeys(full, 0.0)),

@@ -501,6 +501,12 @@ class AdaptedSoftMax(torch.autograd.Function):
 # Finally call model.eval(), move it to the CPU and print the test accuracy.
 model = ...
 """,
+    "theory-1": """
+*Your answer here.*
+""",
+    "quiz": """
+answer_1 = ...  # TODO: a list of letters
+""",
 }
 
 _RELABEL_INLINE = """
@@ -537,6 +543,37 @@ def filter_dataset(X, y, known, unknown):
     },
 }
 
+EX08_THEORY_MD = r"""
+## Task 5: theory (2 points, graded by hand)
+
+Why does a network trained with the plain softmax cross-entropy on the known classes only
+assign a *high* confidence to images of classes it has never seen? Answer in two or three
+sentences in the cell below (a Markdown cell; keep its tag `theory-1`).
+"""
+
+EX08_THEORY = """
+The softmax normalises the logits of the known classes to sum to one, so every input,
+known or not, is mapped onto one of the known classes; cross-entropy rewards large logit
+margins, nothing in training penalises confident outputs far from the training data, and
+so the margin (and the max-softmax) stays large on unknown inputs too.
+"""
+
+EX08_QUIZ_MD = r"""
+## Task 6: multiple choice (1 point)
+
+Which statements about the adapted softmax loss are true? Set `answer_1` to the list of
+all correct letters, for example `["a", "c"]`.
+
+* (a) It needs labels for the classes that only appear at test time (8 and 9).
+* (b) For a sample of an unknown class, it is smallest when the softmax output is uniform.
+* (c) It is the same as cross-entropy with label smoothing on every sample.
+* (d) For a sample of a known class, it equals the usual cross-entropy.
+"""
+
+EX08_QUIZ = """
+answer_1 = ["b", "d"]
+"""
+
 EX08_CELLS: list[Cell] = [
     ("md", EX08_INTRO, None),
     ("code", EX08_IMPORTS, None),
@@ -547,6 +584,10 @@ EX08_CELLS: list[Cell] = [
     ("code", EX08_LOSS, "loss"),
     ("md", EX08_TRAINING_MD, None),
     ("code", EX08_TRAINING, "training"),
+    ("md", EX08_THEORY_MD, None),
+    ("md", EX08_THEORY, "theory-1"),
+    ("md", EX08_QUIZ_MD, None),
+    ("code", EX08_QUIZ, "quiz"),
 ]
 
 

@@ -152,7 +152,7 @@ def test_lying_objects_are_rejected_not_trusted(make_nb, ex02_fast):
             "def loss(w):\n    return Liar()")
     report = grade(make_nb("liar.ipynb", replace={"loss": liar}), ex02_fast)
     assert points(report)["loss"] == 0.0
-    value = [c for c in checks_of(report, "loss") if c.kind == "value"][0]
+    value = next(c for c in checks_of(report, "loss") if c.kind == "value")
     assert "unsupported object" in value.message and "Liar" in value.message
 
 

@@ -60,7 +60,7 @@ def test_grade_writes_reports_and_feedback(graded):
 
 
 def test_grade_prints_a_summary(graded):
-    result, out = graded
+    result, _ = graded
     assert "alice" in result.stdout and "invalid notebook" in result.stdout
     assert "grades.csv" in result.stdout
 

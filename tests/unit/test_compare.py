@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pytest
 import torch
 
 from autograde.compare import Got, compare, compare_arrays, to_numpy
