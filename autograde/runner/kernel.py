@@ -23,6 +23,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _ARROW = re.compile(r"^-*>\s*(\d+)\s(.*)$")
 RESPONSIVE_SECONDS = 5.0
+STARTUP_SECONDS = 120
 
 
 @dataclass
@@ -59,7 +60,7 @@ class KernelSession:
             allow_errors=True,
             interrupt_on_timeout=False,
             record_timing=False,
-            startup_timeout=120,
+            startup_timeout=STARTUP_SECONDS,
             resources={"metadata": {"path": cwd}},
         )
         self._started = False
@@ -121,7 +122,13 @@ class KernelSession:
             old_client: Any = self.client.kc
             with contextlib.suppress(Exception):
                 old_client.stop_channels()
-            self.client.start_new_kernel_client()
+            # The new client waits for a kernel_info reply; a kernel still spinning in the
+            # cell never sends one, so wait only as long as the responsiveness check.
+            self.client.startup_timeout = int(RESPONSIVE_SECONDS)
+            try:
+                self.client.start_new_kernel_client()
+            finally:
+                self.client.startup_timeout = STARTUP_SECONDS
         except Exception:
             return "unresponsive"
         probe = nbformat.v4.new_code_cell("pass")

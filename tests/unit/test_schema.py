@@ -15,9 +15,11 @@ from autograde.rubric import load_assignment, load_rubric_file
 from autograde.rubric.schema import (
     AccuracyCheck,
     BackwardCheck,
+    ChoiceCheck,
     ExistsCheck,
     GradientCheck,
     Limits,
+    ManualCheck,
     ValueCheck,
     parse_bytes,
     parse_seconds,
@@ -97,8 +99,10 @@ def test_ex02_library_rubric_loads() -> None:
 def test_ex08_library_rubric_loads() -> None:
     assignment = load_assignment("ex08_open_set")
     rubric = assignment.rubric
-    assert [t.id for t in rubric.tasks] == ["filter", "loss_forward", "loss_backward", "training"]
-    assert rubric.max_points == 10
+    assert [t.id for t in rubric.tasks] == [
+        "filter", "loss_forward", "loss_backward", "training", "theory", "quiz"
+    ]
+    assert rubric.max_points == 13
     assert set(rubric.hidden_data) == {"known_test", "unknown_test"}
     assert rubric.limits.memory == 4 * 1024**3
     assert rubric.limits.cell_timeout == 180.0
@@ -108,6 +112,10 @@ def test_ex08_library_rubric_loads() -> None:
     accuracy = rubric.tasks[3].checks[1]
     assert isinstance(accuracy, AccuracyCheck) and accuracy.data == "known_test"
     assert rubric.tasks[3].visible == "hidden"
+    manual = rubric.tasks[4].checks[0]
+    assert isinstance(manual, ManualCheck) and manual.cell_tag == "theory-1"
+    choice = rubric.tasks[5].checks[0]
+    assert isinstance(choice, ChoiceCheck) and set(choice.correct) <= set(choice.options or [])
 
 
 def test_load_assignment_by_path(tmp_path: Path) -> None:
