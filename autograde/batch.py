@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
+from autograde.backends import BackendOptions, get_backend
 from autograde.grading import GradeOptions, _empty_report, grade_submission
 from autograde.ingest import student_id
 from autograde.reporters.files import write_gradebook, write_student
@@ -40,7 +42,11 @@ def grade_folder(
 ) -> list[GradeReport]:
     task_ids = [task.id for task in assignment.rubric.tasks]
     reports: list[GradeReport] = []
-    for path, student, collision in assign_ids(list_uploads(uploads)):
+    get_backend(opts.backend, BackendOptions(image=opts.image)).preflight()
+    gpus = list(opts.gpus)
+    for number, (path, student, collision) in enumerate(assign_ids(list_uploads(uploads))):
+        if gpus:  # one GPU per job, handed out round-robin
+            opts = dataclasses.replace(opts, gpu=gpus[number % len(gpus)])
         if path.is_symlink() or not path.is_file():
             why = "a symbolic link (never followed)" if path.is_symlink() else "not a regular file"
             report = _empty_report(path, student, assignment, "rejected", f"{path.name}: {why}", opts)

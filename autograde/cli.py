@@ -6,6 +6,7 @@ Exit codes: 0 success; 1 a check failed (self-check) or a rubric test failed;
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -68,13 +69,84 @@ seed_option = click.option(
 @click.version_option(package_name="autograde")
 def main() -> None:
     """Grade Jupyter notebooks against YAML rubrics, in a sandbox."""
+    # SIGTERM (a batch system stopping the grader) unwinds like Ctrl-C: sandboxes are removed
+    signal.signal(signal.SIGTERM, _terminate)
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _gpus(value: str | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    if value == "all":
+        from autograde.runner.device import visible_gpus
+
+        count, why = visible_gpus()
+        if not count:
+            raise click.BadParameter(f"no GPU found on this machine ({why})", param_hint="--gpus")
+        return tuple(str(i) for i in range(count))
+    ids = tuple(part.strip() for part in value.split(","))
+    if not all(part.isdigit() for part in ids):
+        raise click.BadParameter(f"{value!r}: expected GPU indices like 0,1 or 'all'", param_hint="--gpus")
+    return ids
+
+
+def _limit_overrides(memory: str | None, cpus: float | None, pids: int | None) -> dict[str, Any]:
+    from autograde.rubric.schema import parse_bytes
+
+    found: dict[str, Any] = {"cpus": cpus, "pids": pids}
+    if memory is not None:
+        try:
+            found["memory"] = parse_bytes(memory)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--memory") from None
+    return {k: v for k, v in found.items() if v is not None}
+
+
+def sandbox_options(func: Any) -> Any:
+    """--backend, --image, --gpus and the limit overrides, shared by grade and check."""
+    options = [
+        click.option(
+            "--backend", type=click.Choice(["local", "docker"]), default="local", show_default=True
+        ),
+        click.option("--image", default=None, help="docker: grading image (default: this version's tag)"),
+        click.option("--gpus", default=None, help="grade on GPUs: indices like 0,1 or 'all' (one per job)"),
+        click.option("--memory", default=None, help="override the rubric's memory limit, e.g. 4GiB"),
+        click.option("--cpus", type=float, default=None, help="override the rubric's CPU limit"),
+        click.option("--pids", type=int, default=None, help="override the rubric's process limit"),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _options(
+    backend: str,
+    image: str | None,
+    gpus: str | None,
+    memory: str | None,
+    cpus: float | None,
+    pids: int | None,
+    **rest: Any,
+) -> GradeOptions:
+    ids = _gpus(gpus)
+    return GradeOptions(
+        backend=backend,
+        image=image,
+        gpus=ids,
+        gpu=ids[0] if ids else None,
+        limits=_limit_overrides(memory, cpus, pids),
+        **rest,
+    )
 
 
 @main.command()
 @click.argument("uploads", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--assignment", "-a", required=True, help="assignment id or path to a rubric.yaml")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--backend", default="local", show_default=True)
+@sandbox_options
 @rubrics_option
 @param_option
 @seed_option
@@ -83,6 +155,11 @@ def grade(
     assignment: str,
     out_dir: Path,
     backend: str,
+    image: str | None,
+    gpus: str | None,
+    memory: str | None,
+    cpus: float | None,
+    pids: int | None,
     rubrics: Path | None,
     params: tuple[str, ...],
     seed: int | None,
@@ -92,7 +169,9 @@ def grade(
     from autograde.reporters.console import summary_table
 
     loaded = _load(assignment, rubrics)
-    opts = GradeOptions(backend=backend, overrides=_params(params), grading_seed=seed)
+    opts = _options(
+        backend, image, gpus, memory, cpus, pids, overrides=_params(params), grading_seed=seed
+    )
     with console.status("grading...") as status:
 
         def progress(report: Any) -> None:
@@ -107,6 +186,12 @@ def grade(
         except AutogradeError as exc:
             err.print(f"[red]error:[/red] {escape(str(exc))}")
             sys.exit(2)
+        except KeyboardInterrupt:
+            err.print(
+                f"[yellow]interrupted:[/yellow] the graded uploads are in {out_dir / 'grades.csv'}; "
+                "no sandbox was left running"
+            )
+            sys.exit(130)
     task_ids = [task.id for task in loaded.rubric.tasks]
     console.print(summary_table(reports, task_ids, f"{loaded.rubric.title} ({len(reports)} uploads)"))
     console.print(f"gradebook: {out_dir / 'grades.csv'}\nreports:   {out_dir / 'students'}/<student>/")
@@ -115,20 +200,40 @@ def grade(
 @main.command()
 @click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--assignment", "-a", required=True, help="assignment id or path to a rubric.yaml")
+@sandbox_options
 @rubrics_option
 @param_option
 @seed_option
 def check(
-    notebook: Path, assignment: str, rubrics: Path | None, params: tuple[str, ...], seed: int | None
+    notebook: Path,
+    assignment: str,
+    backend: str,
+    image: str | None,
+    gpus: str | None,
+    memory: str | None,
+    cpus: float | None,
+    pids: int | None,
+    rubrics: Path | None,
+    params: tuple[str, ...],
+    seed: int | None,
 ) -> None:
     """Self-check one notebook against the public checks (exit 0 when all pass)."""
+    from autograde.backends import BackendOptions, get_backend
     from autograde.reporters.console import print_check
 
     loaded = _load(assignment, rubrics)
     hidden = sum(
         1 for task in loaded.rubric.tasks for c in task.checks if (c.visible or task.visible) == "hidden"
     )
-    opts = GradeOptions(overrides=_params(params), grading_seed=seed, public_only=True)
+    opts = _options(
+        backend, image, gpus, memory, cpus, pids,
+        overrides=_params(params), grading_seed=seed, public_only=True,
+    )  # fmt: skip
+    try:
+        get_backend(opts.backend, BackendOptions(image=opts.image)).preflight()
+    except AutogradeError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        sys.exit(2)
     with console.status("running your notebook..."):
         report = grade_submission(notebook, loaded, opts)
     print_check(console, report, hidden)
@@ -220,3 +325,67 @@ def test_cmd(assignments: tuple[str, ...], rubrics: Path | None, seed: int | Non
                 console.print(f"       {escape(problem)}")
             failed += not case.ok
     sys.exit(1 if failed else 0)
+
+
+@main.group()
+def sandbox() -> None:
+    """Build and inspect the Docker grading image."""
+
+
+@sandbox.command(name="build")
+@click.option("--gpu", is_flag=True, help="the GPU variant (for --backend docker --gpus)")
+@click.option(
+    "--wheelhouse",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="install only from this folder of wheels (air-gapped build); default: download them",
+)
+@click.option("--base-image", default=None, help="base image with Python 3.11 (default: a local Debian)")
+@click.option("--force", is_flag=True, help="rebuild even when an image with the same tag exists")
+def sandbox_build(gpu: bool, wheelhouse: Path | None, base_image: str | None, force: bool) -> None:
+    """Build the grading image; its tag is a hash of everything that goes into it."""
+    from autograde import image
+
+    try:
+        result = image.build(
+            "gpu" if gpu else "cpu", base_image or image.DEFAULT_BASE, wheelhouse, force, console.print
+        )
+    except AutogradeError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        sys.exit(2)
+    console.print(f"{'built' if result.built else 'reused'} {result.tag}")
+
+
+@sandbox.command(name="info")
+@click.option("--image", "tag", default=None, help="an image tag (default: this version's image)")
+@click.option("--gpu", is_flag=True, help="the GPU variant")
+@click.option("--base-image", default=None)
+def sandbox_info(tag: str | None, gpu: bool, base_image: str | None) -> None:
+    """Print the grading image, its id and digest, and the package versions inside."""
+    from autograde import image
+
+    try:
+        found = image.info(tag, "gpu" if gpu else "cpu", base_image or image.DEFAULT_BASE)
+    except AutogradeError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        sys.exit(2)
+    table = Table(title=found["image"], show_header=False)
+    for key in ("id", "created", "size_mb"):
+        table.add_row(key, str(found[key]))
+    table.add_row("digests", ", ".join(found["digests"]) or "(local image, no registry digest)")
+    for name, version in found["packages"].items():
+        table.add_row(name, str(version))
+    console.print(table)
+
+
+@sandbox.command(name="lock")
+def sandbox_lock() -> None:
+    """Pin the whole package closure of sandbox/requirements.in into requirements.txt."""
+    from autograde import image
+
+    try:
+        path = image.lock(console.print)
+    except AutogradeError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        sys.exit(2)
+    console.print(f"wrote {path}")

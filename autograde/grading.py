@@ -6,6 +6,7 @@ ingest -> plan probes (host, secret seed) -> parameterize (papermill) -> sandbox
 
 from __future__ import annotations
 
+import dataclasses
 import platform
 import secrets
 import shutil
@@ -20,6 +21,7 @@ import nbformat
 
 from autograde import __version__
 from autograde.backends import Job, RunOutcome, get_backend
+from autograde.backends.base import BackendOptions, SandboxLimits
 from autograde.checks.base import (
     GRADER_ERROR,
     NOT_RUN,
@@ -48,7 +50,14 @@ class GradeOptions:
     grading_seed: int | None = None  # None: a fresh secret seed per run
     public_only: bool = False  # student self-check: hidden checks are not run
     keep_job: Path | None = None  # copy the sandbox folder here (debugging)
-    device: str = "cpu"
+    gpu: str | None = None  # host GPU index for this submission; the notebook gets device="cuda"
+    gpus: tuple[str, ...] = ()  # batch: GPUs handed out round-robin, one per job
+    image: str | None = None  # docker backend: grading image (default: this version's tag)
+    limits: dict[str, Any] = field(default_factory=dict)  # CLI overrides of the rubric's limits
+
+    @property
+    def device(self) -> str:
+        return "cpu" if self.gpu is None else "cuda"
 
 
 @dataclass
@@ -226,20 +235,31 @@ def _grade(sub: Submission, assignment: Assignment, opts: GradeOptions) -> Grade
     rubric = assignment.rubric
     seed = opts.grading_seed if opts.grading_seed is not None else secrets.randbits(63)
     plan = build_plan(assignment, seed, opts.public_only, rubric.limits.probe_timeout)
-    backend = get_backend(opts.backend)
+    backend = get_backend(opts.backend, BackendOptions(image=opts.image))
     data_dir = prepare_data_dir(assignment.id, rubric.data_dir) if rubric.data_dir else None
+    sandbox_limits = SandboxLimits.from_rubric(rubric.limits, **opts.limits)
     with tempfile.TemporaryDirectory(prefix="autograde-job-") as tmp:
-        job = Job(Path(tmp), data_dir, rubric.limits.total_timeout, rubric.limits.memory, opts.device)
+        job = Job(Path(tmp), data_dir, sandbox_limits, opts.gpu)
         job.make_dirs()
         parameters = {**rubric.parameters, **opts.overrides}
         if data_dir is not None:
             parameters["data_dir"] = backend.sandbox_data_dir(job)
-        parameters.setdefault("device", opts.device)
+        if opts.gpu is not None or "device" not in parameters:
+            parameters["device"] = opts.device
         nb = parameterize(sub, parameters)
         nbformat.write(nb, job.in_dir / "notebook.ipynb")
         save_arrays(job.in_dir / "inputs.npz", plan.store.arrays)
-        limits = rubric.limits.model_dump()
-        write_json_atomic(job.in_dir / "plan.json", {"version": 1, "limits": limits, "probes": plan.probes})
+        limits = {**rubric.limits.model_dump(), **dataclasses.asdict(sandbox_limits)}
+        write_json_atomic(
+            job.in_dir / "plan.json",
+            {
+                "version": 1,
+                "limits": limits,
+                "probes": plan.probes,
+                "device": opts.device,
+                "seed": parameters.get("seed"),
+            },
+        )
         outcome = backend.run(job)
         if opts.keep_job is not None:
             shutil.copytree(job.root, opts.keep_job / sub.student, dirs_exist_ok=True)
@@ -257,6 +277,14 @@ def _read_cells(job: Job) -> list[dict[str, Any]]:
     return cells if isinstance(cells, list) else []
 
 
+def _read_summary(job: Job) -> dict[str, Any]:
+    try:
+        summary = read_json(job.out_dir / "run.json")
+    except WireError:
+        return {}
+    return summary if isinstance(summary, dict) else {}
+
+
 def _judge(
     sub: Submission, assignment: Assignment, plan: Plan, job: Job, outcome: RunOutcome, opts: GradeOptions
 ) -> GradeReport:
@@ -264,8 +292,9 @@ def _judge(
     cells = _read_cells(job)
     notes = list(sub.notes)
     status = GRADED
+    notes.extend(outcome.notes)
     if outcome.timed_out:
-        reason = f"the submission ran over its total time limit ({rubric.limits.total_timeout:g}s)"
+        reason = f"the submission ran over its total time limit ({job.total_timeout:g}s)"
         notes.append(reason)
     elif outcome.returncode not in (0, None) and outcome.returncode > 0:
         reason = f"the grader's runner failed (exit {outcome.returncode})"
@@ -276,6 +305,17 @@ def _judge(
         notes.append(reason)
     else:
         reason = "no result was produced for this check"
+    summary = _read_summary(job)
+    notes.extend(str(n)[:500] for n in summary.get("notes", []) if isinstance(n, str))
+    fatal = summary.get("fatal")
+    if isinstance(fatal, str) and fatal:
+        status = GRADER_FAULT
+        reason = fatal[:1000]
+        notes.append(reason)
+    if outcome.oom_killed:
+        limit = f"{job.limits.memory / 2**30:.3g} GiB"
+        notes.append(f"the notebook ran out of memory (limit {limit}); the process using it was killed")
+        reason = f"the sandbox ran out of memory (limit {limit}) before this check ran"
     probe = ProbeReader(job.out_dir, reason)
     report = GradeReport(
         student=sub.student,

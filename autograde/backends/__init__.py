@@ -1,5 +1,13 @@
-"""Sandbox backends: `local` here; each registers itself by name."""
+"""Sandbox backends (`local`, `docker`); each registers itself by name."""
 
-from autograde.backends.base import BACKENDS, Backend, Job, RunOutcome, get_backend
+from autograde.backends.base import (
+    BACKENDS,
+    Backend,
+    BackendOptions,
+    Job,
+    RunOutcome,
+    SandboxLimits,
+    get_backend,
+)
 
-__all__ = ["BACKENDS", "Backend", "Job", "RunOutcome", "get_backend"]
+__all__ = ["BACKENDS", "Backend", "BackendOptions", "Job", "RunOutcome", "SandboxLimits", "get_backend"]

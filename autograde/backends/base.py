@@ -5,22 +5,49 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from autograde.errors import AutogradeError
+
+RUNNER_ARGS = ("-m", "autograde.runner")
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    """What one sandbox run may use. Built from the rubric's `limits`, CLI flags on top."""
+
+    total_timeout: float
+    memory: int
+    pids: int = 256
+    cpus: float = 1.0
+    tmp_bytes: int = 512 * 2**20
+    out_bytes: int = 64 * 2**20
+    network: bool = False
+
+    @classmethod
+    def from_rubric(cls, limits: Any, **overrides: Any) -> SandboxLimits:
+        values = {name: getattr(limits, name) for name in cls.__dataclass_fields__}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
 
 
 @dataclass(frozen=True)
 class Job:
-    """One sandbox run. `root` holds in/ (read-only inputs), out/, work/ (cwd), home/."""
+    """One sandbox run. `root` holds in/ (read-only inputs), out/, work/ (cwd), home/.
+
+    `gpu` is the host's index of the one GPU this job may use (None: CPU only).
+    """
 
     root: Path
     data_dir: Path | None
-    total_timeout: float
-    memory: int
-    device: str = "cpu"
+    limits: SandboxLimits
+    gpu: str | None = None
+
+    @property
+    def total_timeout(self) -> float:
+        return self.limits.total_timeout
 
     @property
     def in_dir(self) -> Path:
@@ -49,10 +76,27 @@ class RunOutcome:
     seconds: float
     timed_out: bool
     log_tail: str
+    oom_killed: bool = False
+    notes: tuple[str, ...] = ()  # facts a grader or student should read (limits hit, isolation)
+
+
+@dataclass
+class BackendOptions:
+    """Per-run settings a backend may use; each backend ignores what it does not need."""
+
+    image: str | None = None  # docker: the grading image (default: the one this version builds)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Backend(ABC):
     name: ClassVar[str]
+
+    def __init__(self, options: BackendOptions | None = None) -> None:
+        self.options = options or BackendOptions()
+
+    def preflight(self) -> None:
+        """Fail fast, before a batch starts, when this backend cannot run (AutogradeError)."""
+        return None
 
     @abstractmethod
     def sandbox_data_dir(self, job: Job) -> str:
@@ -71,10 +115,11 @@ def register_backend(cls: type[Backend]) -> type[Backend]:
     return cls
 
 
-def get_backend(name: str) -> Backend:
-    from autograde.backends import local  # noqa: F401  (registers the built-in backends)
+def get_backend(name: str, options: BackendOptions | None = None) -> Backend:
+    from autograde.backends import docker, local  # noqa: F401  (registers the built-in backends)
 
     try:
-        return BACKENDS[name]()
+        cls = BACKENDS[name]
     except KeyError:
         raise AutogradeError(f"unknown backend {name!r}; available: {sorted(BACKENDS)}") from None
+    return cls(options)

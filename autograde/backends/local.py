@@ -42,7 +42,7 @@ def minimal_env(job: Job, marker: str) -> dict[str, str]:
         "OMP_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
         "OPENBLAS_NUM_THREADS": "1",
-        "CUDA_VISIBLE_DEVICES": "" if job.device == "cpu" else job.device.removeprefix("cuda:"),
+        "CUDA_VISIBLE_DEVICES": "" if job.gpu is None else job.gpu,
         "AUTOGRADE_JOB": marker,
     }
     for name in PASS_THROUGH:

@@ -85,15 +85,21 @@ class Limits(Strict):
     probe_timeout: Seconds = 10.0
     total_timeout: Seconds = 900.0
     memory: int = 2 * 2**30
-    output_bytes: int = 2 * 2**20
+    output_bytes: int = 2 * 2**20  # captured cell outputs kept in the executed notebook
     max_replays: int = Field(3, ge=0, le=20)
+    pids: int = Field(256, ge=16, le=65536)  # processes and threads in the sandbox
+    cpus: float = Field(1.0, gt=0, le=256)
+    tmp_bytes: int = 512 * 2**20  # each writable scratch area: /tmp, HOME, the working folder
+    out_bytes: int = 64 * 2**20  # everything the sandbox may write to its output folder
+    network: bool = False
+    gpu_fallback_cpu: bool = False  # a GPU job that finds no GPU may run on the CPU
 
     @field_validator("cell_timeout", "probe_timeout", "total_timeout", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> float:
         return parse_seconds(value)
 
-    @field_validator("memory", "output_bytes", mode="before")
+    @field_validator("memory", "output_bytes", "tmp_bytes", "out_bytes", mode="before")
     @classmethod
     def _size(cls, value: Any) -> int:
         return parse_bytes(value)

@@ -18,7 +18,7 @@ from typing import Any
 
 import nbformat
 
-from autograde.runner import procs
+from autograde.runner import device, procs
 from autograde.runner.kernel import KernelSession
 from autograde.runner.notebook_run import NotebookRun
 from autograde.runner.outputs import cap_outputs
@@ -43,6 +43,28 @@ def _write(path: Path, data: Any) -> None:
     tmp.replace(path)
 
 
+def _device_setup(
+    plan: dict[str, Any], nb: Any, limits: dict[str, Any], notes: list[str]
+) -> tuple[str | None, str | None]:
+    """For a CUDA job: the deterministic prelude, or why the job cannot run (no GPU)."""
+    if plan.get("device", "cpu") != "cuda":
+        return None, None
+    device.prepare_environment()
+    count, why = device.visible_gpus()
+    if count:
+        return device.cuda_prelude(plan.get("seed")), None
+    if limits.get("gpu_fallback_cpu"):
+        for cell in nb.cells:
+            if "injected-parameters" in cell.metadata.get("tags", []):
+                cell.source += '\ndevice = "cpu"  # no GPU in the sandbox; the rubric allows the CPU\n'
+        notes.append(f"this GPU job found no GPU ({why}) and ran on the CPU, as the rubric allows")
+        return None, None
+    return None, (
+        f"this GPU job found no GPU in the sandbox ({why}); grade on a GPU machine "
+        "(docker: --gpus, with the NVIDIA container toolkit) or without --gpus"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="autograde.runner")
     parser.add_argument("--in", dest="in_dir", required=True, type=Path)
@@ -63,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     def harness_ready(session: KernelSession) -> None:
         session.run_code(install, 30)
 
+    summary: dict[str, Any] = {"python": platform.python_version(), "probes": {}, "notes": []}
+    prelude, fatal = _device_setup(plan, nb, limits, summary["notes"])
     runtime_dir = tempfile.mkdtemp(prefix="autograde-kernels-")
     run = NotebookRun(
         nb,
@@ -72,10 +96,15 @@ def main(argv: list[str] | None = None) -> int:
         int(limits["max_replays"]),
         deadline,
         harness_ready,
+        prelude,
     )
-    summary: dict[str, Any] = {"python": platform.python_version(), "probes": {}}
     try:
-        run.execute()
+        if fatal:
+            summary["fatal"] = fatal
+            run.mark_all(f"not run: {fatal}")
+            plan["probes"] = []
+        else:
+            run.execute()
         _write(args.out_dir / "cells.json", run.cell_records())
         plan_path = str((args.in_dir / "plan.json").resolve())
         for probe in plan["probes"]:

@@ -45,6 +45,7 @@ class NotebookRun:
         max_replays: int,
         deadline: float,
         on_kernel_ready: Callable[[KernelSession], None],
+        prelude: str | None = None,
     ) -> None:
         self.nb = nb
         self.cwd = cwd
@@ -53,6 +54,7 @@ class NotebookRun:
         self.max_replays = max_replays
         self.deadline = deadline
         self.on_kernel_ready = on_kernel_ready
+        self.prelude = prelude  # runs on every fresh kernel before the first cell
         self.session: KernelSession | None = None
         self.bad: set[int] = set()
         self.replays = 0
@@ -73,6 +75,8 @@ class NotebookRun:
             self.session.stop()
         self.session = KernelSession(self.cwd, self.runtime_dir)
         self.session.start()
+        if self.prelude:
+            self.session.run_code(self.prelude, 120)
         return self.session
 
     def close(self) -> None:
@@ -127,6 +131,9 @@ class NotebookRun:
         else:
             record.status = outcome.status
         self.nb.cells[record.index].outputs = outcome.outputs
+
+    def mark_all(self, note: str) -> None:
+        self._mark_rest(-1, note)
 
     def _mark_rest(self, after: int, note: str) -> None:
         for index, record in self.records.items():

@@ -1,0 +1,252 @@
+"""The `docker` backend: the same runner entry point, in a fresh locked-down container.
+
+Defaults for untrusted code: no network, memory with swap equal to it, a pids limit, a CPU
+quota, a read-only root, size-limited tmpfs for /tmp, HOME and the working folder, a
+non-root user, every capability dropped, no-new-privileges, an init process, core dumps
+off, a capped log, the inputs and data mounted read-only, an output folder watched for
+size, and a wall-clock kill from the host. The container is removed in every case,
+also when the grader is interrupted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from autograde.backends.base import RUNNER_ARGS, Backend, Job, RunOutcome, register_backend
+from autograde.errors import AutogradeError
+
+GRACE_SECONDS = 15.0
+POLL_SECONDS = 0.5
+IN, OUT, WORK, DATA, HOME = "/job/in", "/job/out", "/job/work", "/data", "/home/sandbox"
+LABEL = "org.autograde.job"
+OWNER_LABEL = "org.autograde.owner"
+MAX_FILE_BYTES = 1 * 2**30
+NOFILE = 4096
+
+
+def sandbox_user() -> str:
+    """Non-root inside; the grader's own uid when it is not root, so it can clean up out/."""
+    uid, gid = os.getuid(), os.getgid()
+    return "65534:65534" if uid == 0 else f"{uid}:{gid}"
+
+
+def container_config(job: Job, image: str, marker: str) -> dict[str, Any]:
+    """Keyword arguments for `client.containers.create` (a pure function, unit-tested)."""
+    from docker.types import DeviceRequest, LogConfig, Ulimit
+
+    limits = job.limits
+    tmpfs_opts = f"rw,nosuid,nodev,size={limits.tmp_bytes},mode=1777"
+    volumes: dict[str, dict[str, str]] = {
+        str(job.in_dir): {"bind": IN, "mode": "ro"},
+        str(job.out_dir): {"bind": OUT, "mode": "rw"},
+    }
+    if job.data_dir is not None:
+        volumes[str(job.data_dir)] = {"bind": DATA, "mode": "ro"}
+    environment = {
+        "HOME": HOME,
+        "TMPDIR": "/tmp",
+        "IPYTHONDIR": f"{HOME}/.ipython",
+        "JUPYTER_RUNTIME_DIR": f"{HOME}/.jupyter-runtime",
+        "JUPYTER_PLATFORM_DIRS": "1",
+        "PYTHONHASHSEED": "0",
+        "AUTOGRADE_JOB": marker,
+        "CUDA_VISIBLE_DEVICES": "" if job.gpu is None else "0",
+        "NVIDIA_VISIBLE_DEVICES": "void" if job.gpu is None else job.gpu,
+    }
+    config: dict[str, Any] = {
+        "image": image,
+        "command": ["python", *RUNNER_ARGS, "--in", IN, "--out", OUT, "--work", WORK],
+        "user": sandbox_user(),
+        "working_dir": WORK,
+        "environment": environment,
+        "network_mode": "bridge" if limits.network else "none",
+        "mem_limit": limits.memory,
+        "memswap_limit": limits.memory,  # swap equal to memory: no swap at all
+        "pids_limit": limits.pids,
+        "nano_cpus": int(limits.cpus * 1e9),
+        "read_only": True,
+        "tmpfs": {"/tmp": tmpfs_opts, HOME: tmpfs_opts, WORK: tmpfs_opts},
+        "cap_drop": ["ALL"],
+        "security_opt": ["no-new-privileges"],
+        "init": True,
+        "ulimits": [
+            Ulimit(name="core", soft=0, hard=0),
+            Ulimit(name="fsize", soft=MAX_FILE_BYTES, hard=MAX_FILE_BYTES),
+            Ulimit(name="nofile", soft=NOFILE, hard=NOFILE),
+        ],
+        "log_config": LogConfig(type="json-file", config={"max-size": "1m", "max-file": "1"}),
+        "volumes": volumes,
+        "labels": {LABEL: marker, OWNER_LABEL: f"{os.uname().nodename}:{os.getpid()}"},
+        "detach": True,
+        "stdin_open": False,
+        "ipc_mode": "private",
+    }
+    if job.gpu is not None:
+        config["device_requests"] = [DeviceRequest(device_ids=[job.gpu], capabilities=[["gpu"]])]
+    return config
+
+
+def folder_bytes(path: Path) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(root, name)).st_size
+    return total
+
+
+class _OutWatch(threading.Thread):
+    """Kills the container when its output folder grows past the cap."""
+
+    def __init__(self, path: Path, cap: int, kill: Any) -> None:
+        super().__init__(daemon=True)
+        self.path, self.cap, self.kill = path, cap, kill
+        self.tripped = False
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(POLL_SECONDS):
+            if folder_bytes(self.path) > self.cap:
+                self.tripped = True
+                with contextlib.suppress(Exception):
+                    self.kill()
+                return
+
+
+@register_backend
+class DockerBackend(Backend):
+    name = "docker"
+
+    def __init__(self, options: Any = None) -> None:
+        super().__init__(options)
+        self._client: Any = None
+        self._image: str | None = None
+
+    # -- set-up ---------------------------------------------------------------------
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            from autograde.image import docker_client
+
+            self._client = docker_client()
+        return self._client
+
+    def image(self, gpu: bool = False) -> str:
+        if self.options.image:
+            return self.options.image
+        if self._image is None:
+            from autograde.image import default_image
+
+            self._image = default_image(self.client, "gpu" if gpu else "cpu")
+        return self._image
+
+    def preflight(self) -> None:
+        import docker.errors
+
+        tag = self.image()
+        remove_orphans(self.client)
+        try:
+            self.client.images.get(tag)
+        except docker.errors.ImageNotFound:
+            raise AutogradeError(
+                f"sandbox image {tag} not found: build it with `autograde sandbox build`"
+            ) from None
+
+    def sandbox_data_dir(self, job: Job) -> str:
+        return DATA if job.data_dir is not None else f"{WORK}/data"
+
+    # -- one run ----------------------------------------------------------------------
+    def run(self, job: Job) -> RunOutcome:
+        import docker.errors
+
+        marker = uuid.uuid4().hex
+        os.chmod(job.out_dir, 0o777)  # the non-root sandbox user writes here
+        started = time.monotonic()
+        config = container_config(job, self.image(job.gpu is not None), marker)
+        try:
+            container = self.client.containers.create(**config)
+        except docker.errors.ImageNotFound:
+            raise AutogradeError(
+                f"sandbox image {config['image']} not found: run `autograde sandbox build`"
+            ) from None
+        except docker.errors.APIError as exc:
+            raise AutogradeError(f"docker could not create the sandbox: {exc.explanation or exc}") from None
+        watch = _OutWatch(job.out_dir, job.limits.out_bytes, container.kill)
+        timed_out = False
+        try:
+            container.start()
+            watch.start()
+            timed_out = not self._wait(container, job.total_timeout + GRACE_SECONDS)
+            if timed_out:
+                with contextlib.suppress(docker.errors.APIError):
+                    container.kill()
+                self._wait(container, 30)
+            container.reload()
+            state = container.attrs.get("State", {})
+            tail = container.logs(tail=200).decode("utf-8", "replace")[-4000:]
+        finally:
+            watch.done.set()
+            with contextlib.suppress(docker.errors.APIError, docker.errors.NotFound):
+                container.remove(force=True, v=True)
+        notes: list[str] = []
+        if watch.tripped:
+            notes.append(
+                f"the sandbox wrote more than {job.limits.out_bytes / 2**20:.0f} MiB to its output "
+                "folder and was stopped"
+            )
+        code = state.get("ExitCode")
+        return RunOutcome(
+            None if timed_out or watch.tripped else _returncode(code),
+            time.monotonic() - started,
+            timed_out,
+            tail,
+            oom_killed=bool(state.get("OOMKilled")),
+            notes=tuple(notes),
+        )
+
+    @staticmethod
+    def _wait(container: Any, seconds: float) -> bool:
+        """True when the container stopped within `seconds` (polling keeps Ctrl-C responsive)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            container.reload()
+            if container.status in {"exited", "dead"}:
+                return True
+            time.sleep(POLL_SECONDS)
+        return False
+
+
+def _returncode(code: Any) -> int | None:
+    if not isinstance(code, int):
+        return None
+    return -(code - 128) if code > 128 else code  # 137 -> killed by signal 9
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_orphans(client: Any) -> int:
+    """Remove sandbox containers whose grader process on this host is gone (killed hard)."""
+    host = os.uname().nodename
+    removed = 0
+    for container in client.containers.list(all=True, filters={"label": LABEL}):
+        owner = str(container.labels.get(OWNER_LABEL, ""))
+        name, _, pid = owner.rpartition(":")
+        if name == host and pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(Exception):
+                container.remove(force=True, v=True)
+                removed += 1
+    return removed
