@@ -303,9 +303,10 @@ def validate(rubrics_dir: Path | None) -> None:
 
 @rubric.command(name="test")
 @click.argument("assignments", nargs=-1)
+@click.option("--backend", type=click.Choice(["local", "docker"]), default="local", show_default=True)
 @rubrics_option
 @seed_option
-def test_cmd(assignments: tuple[str, ...], rubrics: Path | None, seed: int | None) -> None:
+def test_cmd(assignments: tuple[str, ...], backend: str, rubrics: Path | None, seed: int | None) -> None:
     """Grade solution, template and mutants of each assignment; check the expected points."""
     from autograde.selftest import test_assignment
 
@@ -317,7 +318,7 @@ def test_cmd(assignments: tuple[str, ...], rubrics: Path | None, seed: int | Non
     failed = 0
     for name in names:
         loaded = _load(name, rubrics)
-        for case in test_assignment(loaded, seed if seed is not None else 0):
+        for case in test_assignment(loaded, seed if seed is not None else 0, backend):
             score = f"{case.report.score:g}/{case.report.max_score:g}" if case.report else "-"
             mark = "[green]ok[/green]  " if case.ok else "[red]FAIL[/red]"
             console.print(f"{mark} {escape(case.assignment)} {escape(case.notebook)}: {score}")

@@ -49,12 +49,12 @@ def cases(assignment: Assignment) -> list[Case]:
     return found
 
 
-def run_case(assignment: Assignment, case: Case, seed: int) -> Case:
+def run_case(assignment: Assignment, case: Case, seed: int, backend: str = "local") -> Case:
     path = assignment.path(case.notebook)
     if not path.is_file():
         case.problems.append(f"{path}: notebook missing")
         return case
-    report = grade_submission(path, assignment, GradeOptions(grading_seed=seed))
+    report = grade_submission(path, assignment, GradeOptions(backend=backend, grading_seed=seed))
     case.report = report
     if report.status != "graded":
         case.problems.append(f"status {report.status!r}: {'; '.join(report.notes)[:500]}")
@@ -75,5 +75,5 @@ def run_case(assignment: Assignment, case: Case, seed: int) -> Case:
     return case
 
 
-def test_assignment(assignment: Assignment, seed: int = 0) -> list[Case]:
-    return [run_case(assignment, case, seed) for case in cases(assignment)]
+def test_assignment(assignment: Assignment, seed: int = 0, backend: str = "local") -> list[Case]:
+    return [run_case(assignment, case, seed, backend) for case in cases(assignment)]

@@ -176,11 +176,14 @@ class DockerBackend(Backend):
                 f"sandbox image {config['image']} not found: run `autograde sandbox build`"
             ) from None
         except docker.errors.APIError as exc:
-            raise AutogradeError(f"docker could not create the sandbox: {exc.explanation or exc}") from None
+            raise _launch_error(job, exc) from None
         watch = _OutWatch(job.out_dir, job.limits.out_bytes, container.kill)
         timed_out = False
         try:
-            container.start()
+            try:
+                container.start()
+            except docker.errors.APIError as exc:
+                raise _launch_error(job, exc) from None
             watch.start()
             timed_out = not self._wait(container, job.total_timeout + GRACE_SECONDS)
             if timed_out:
@@ -220,6 +223,16 @@ class DockerBackend(Backend):
                 return True
             time.sleep(POLL_SECONDS)
         return False
+
+
+def _launch_error(job: Job, exc: Any) -> AutogradeError:
+    detail = str(getattr(exc, "explanation", None) or exc)
+    if job.gpu is not None and "device driver" in detail:
+        return AutogradeError(
+            f"Docker cannot give the sandbox GPU {job.gpu} ({detail}): install the NVIDIA "
+            "container toolkit on this machine, or grade without --gpus"
+        )
+    return AutogradeError(f"docker could not start the sandbox: {detail}")
 
 
 def _returncode(code: Any) -> int | None:

@@ -17,15 +17,6 @@ ROOT = Path(__file__).resolve().parents[2]
 EX02 = ROOT / "rubrics" / "ex02_gradient_descent"
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Generated data sets go to a temporary cache, not the user's ~/.cache."""
-    mp = pytest.MonkeyPatch()
-    mp.setenv("AUTOGRADE_CACHE", str(tmp_path_factory.mktemp("cache")))
-    yield
-    mp.undo()
-
-
 @pytest.fixture(scope="session")
 def ex02() -> Assignment:
     return load_assignment("ex02_gradient_descent")

@@ -110,3 +110,33 @@ def test_ex08_hidden_labels_never_enter_the_sandbox(tmp_path):
     assert (200,) not in sizes.values() and (80,) not in sizes.values()
     plan = (job / "in" / "plan.json").read_text()
     assert "known_test" not in plan and "min" not in plan
+
+
+def test_gpu_job_on_a_machine_without_gpu_is_a_clear_grader_error(make_nb, ex02_fast):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    report = grade_submission(make_nb("gpu.ipynb"), ex02_fast, GradeOptions(grading_seed=1, gpu="0"))
+    assert report.status == "grader error"
+    assert report.score == 0
+    assert any("found no GPU" in note for note in report.notes), report.notes
+    assert all(c["status"] == "not-run" and "found no GPU" in c["note"] for c in report.cells)
+    assert report.parameters["device"] == "cuda"
+
+
+def test_gpu_job_falls_back_to_cpu_only_when_the_rubric_allows(make_nb, ex02_fast, tmp_path):
+    import torch
+    import yaml
+
+    from autograde.rubric import load_rubric_file
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    data = yaml.safe_load((ex02_fast.folder / "rubric.yaml").read_text())
+    data["limits"]["gpu_fallback_cpu"] = True
+    (tmp_path / "rubric.yaml").write_text(yaml.safe_dump(data))
+    rubric = load_rubric_file(tmp_path / "rubric.yaml")
+    report = grade_submission(make_nb("gpu.ipynb"), rubric, GradeOptions(grading_seed=1, gpu="0"))
+    assert report.status == "graded" and report.score == report.max_score
+    assert any("ran on the CPU" in note for note in report.notes), report.notes
