@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.autograde-installed
 DEMO_OUT ?= results/demo
 
-.PHONY: demo test lint unit integration bench rubric-test clean
+.PHONY: demo test lint unit integration docker-tests sandbox-image bench rubric-test clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,11 +31,22 @@ unit: $(STAMP)
 integration: $(STAMP)
 	$(PY) -m pytest tests/integration
 
+# a running Docker engine and the grading image (reused when its content-hash tag exists)
+sandbox-image: $(STAMP)
+	sandbox/start-docker.sh
+	$(VENV)/bin/autograde sandbox build
+
+docker-tests: sandbox-image
+	$(PY) -m pytest tests/docker
+
 rubric-test: $(STAMP)
 	$(VENV)/bin/autograde rubric test
 
 bench: $(STAMP)
 	$(PY) bench/grade_speed.py
+
+bench-docker: sandbox-image
+	$(PY) bench/grade_speed.py --docker
 
 clean:
 	rm -rf results .pytest_cache .mypy_cache .ruff_cache

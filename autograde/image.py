@@ -78,13 +78,22 @@ def docker_client() -> Any:
         import docker
     except ImportError as exc:  # pragma: no cover - docker is a dependency
         raise AutogradeError(f"the docker SDK is not installed: {exc}") from exc
+    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    if host.startswith("unix://") and not os.path.exists(host.removeprefix("unix://")):
+        raise AutogradeError(
+            f"cannot reach the Docker daemon (no socket at {host}); start it (e.g. "
+            "`sandbox/start-docker.sh` as root, or `systemctl start docker`) or grade with --backend local"
+        )
+    client = None
     try:
         client = docker.from_env(timeout=120)
         client.ping()
     except Exception as exc:
+        if client is not None:
+            client.close()
         raise AutogradeError(
-            f"cannot reach the Docker daemon ({exc.__class__.__name__}: {str(exc)[:200]}); start it "
-            "(e.g. `dockerd &` as root, or `systemctl start docker`) or grade with --backend local"
+            f"cannot reach the Docker daemon ({exc.__class__.__name__}: {str(exc)[:200]}); start it (e.g. "
+            "`sandbox/start-docker.sh` as root, or `systemctl start docker`) or grade with --backend local"
         ) from None
     return client
 

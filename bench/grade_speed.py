@@ -1,11 +1,13 @@
 """Grading speed against two baselines, measured in the same run.
 
-    python bench/grade_speed.py [--copies N] [--assignment ex02_gradient_descent]
+    python bench/grade_speed.py [--copies N] [--assignment ex02_gradient_descent] [--docker]
 
 Grades N copies of the assignment's solution with the local backend (sequentially) and
 compares the wall time with (a) the same code cells run as one plain Python script per
-copy, and (b) plain `papermill` on the same notebooks, one process per copy. Prints the
-seconds and the ratios; timings are noisy, the ratios hold better.
+copy, and (b) plain `papermill` on the same notebooks, one process per copy. With
+--docker it also grades them with the docker backend (a fresh container each) and
+reports that as a ratio to the local backend and to the plain script, in the same run.
+Prints the seconds and the ratios; timings are noisy, the ratios hold better.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=5)
     parser.add_argument("--assignment", default="ex02_gradient_descent")
+    parser.add_argument("--docker", action="store_true", help="also time the docker backend")
     args = parser.parse_args()
     assignment = load_assignment(args.assignment)
     if assignment.rubric.data_dir is not None:
@@ -73,15 +76,19 @@ def main() -> None:
 
         scores = []
 
-        def run_grading() -> None:
-            for path in copies:
-                report = grade_submission(path, assignment, GradeOptions(grading_seed=0))
-                scores.append(report.score)
+        def grading(backend: str) -> object:
+            def run() -> None:
+                for path in copies:
+                    report = grade_submission(path, assignment, GradeOptions(backend=backend, grading_seed=0))
+                    scores.append(report.score)
+
+            return run
 
         print(f"{args.copies} copies of {assignment.id}/{assignment.rubric.solution}")
         plain = timed("plain python script", run_scripts)
         papermill = timed("plain papermill", run_papermill)
-        graded = timed("autograde (local backend)", run_grading)
+        graded = timed("autograde (local backend)", grading("local"))
+        docker = timed("autograde (docker backend)", grading("docker")) if args.docker else None
         if any(score != assignment.rubric.max_points for score in scores):
             sys.exit(f"grading gave {scores}, expected full points")
         nbformat.read(copies[0].with_suffix(".out.ipynb"), as_version=4)  # papermill really ran
@@ -95,6 +102,13 @@ def main() -> None:
         }
         print(f"  autograde / script    = {result['ratio_vs_script']:.2f}x")
         print(f"  autograde / papermill = {result['ratio_vs_papermill']:.2f}x")
+        if docker is not None:
+            result["seconds"]["docker"] = round(docker, 3)  # type: ignore[index]
+            result["docker_per_notebook_s"] = round(docker / args.copies, 3)
+            result["docker_vs_local"] = round(docker / graded, 2)
+            result["docker_vs_script"] = round(docker / plain, 2)
+            print(f"  docker / local        = {result['docker_vs_local']:.2f}x")
+            print(f"  docker / script       = {result['docker_vs_script']:.2f}x")
         print(json.dumps(result))
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -188,3 +188,35 @@ def test_ctrl_c_mid_batch_leaves_no_container(docker_client, sandbox_image, make
     assert "interrupted" in output.decode()
     assert not docker_client.containers.list(all=True, filters={"label": LABEL})
     assert not list(private_tmp.iterdir()), "temporary job folders left behind"
+
+
+def test_missing_image_stops_the_batch_before_it_starts(docker_client, sandbox_image, make_nb, tmp_path):
+    import subprocess
+    import sys
+
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    make_nb("a.ipynb").rename(uploads / "a.ipynb")
+    cli = str(Path(sys.executable).with_name("autograde"))
+    done = subprocess.run(
+        [cli, "grade", str(uploads), "-a", "ex02_gradient_descent", "--out", str(tmp_path / "r"),
+         "--backend", "docker", "--image", "autograde-sandbox:no-such-tag"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "autograde-sandbox:no-such-tag not found" in done.stderr
+    assert "autograde sandbox build" in done.stderr
+
+
+def test_sandbox_info_names_the_image_and_versions_inside(docker_client, sandbox_image):
+    import subprocess
+    import sys
+
+    cli = str(Path(sys.executable).with_name("autograde"))
+    done = subprocess.run([cli, "sandbox", "info"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    import torch
+
+    assert sandbox_image in done.stdout
+    assert "2.14.1" in done.stdout and torch.__version__.split("+")[0] == "2.14.1"
+    assert "nbclient" in done.stdout and "0.11.0" in done.stdout

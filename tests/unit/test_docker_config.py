@@ -187,6 +187,31 @@ def test_wheel_server_serves_the_folder(tmp_path):
     (tmp_path / "a-1.0-py3-none-any.whl").write_bytes(b"wheel")
     with image.serve_folder(tmp_path) as url:
         assert url.startswith("http://127.0.0.1:")
-        listing = urllib.request.urlopen(url, timeout=5).read().decode()
-        assert "a-1.0-py3-none-any.whl" in listing
-        assert urllib.request.urlopen(url + "a-1.0-py3-none-any.whl", timeout=5).read() == b"wheel"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            assert "a-1.0-py3-none-any.whl" in response.read().decode()
+        with urllib.request.urlopen(url + "a-1.0-py3-none-any.whl", timeout=5) as response:
+            assert response.read() == b"wheel"
+
+
+def test_no_daemon_is_a_clear_error(monkeypatch, tmp_path):
+    from autograde.errors import AutogradeError
+
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-such.sock")
+    with pytest.raises(AutogradeError, match=r"cannot reach the Docker daemon.*--backend local"):
+        image.docker_client()
+
+
+def test_cli_reports_a_missing_daemon_with_exit_2(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from autograde.cli import main
+
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-such.sock")
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    result = CliRunner().invoke(
+        main, ["grade", str(uploads), "-a", "ex02_gradient_descent", "--out", str(tmp_path / "r"),
+               "--backend", "docker"],
+    )
+    assert result.exit_code == 2
+    assert "cannot reach the Docker daemon" in result.output
