@@ -122,22 +122,15 @@ def sandbox_options(func: Any) -> Any:
     return func
 
 
-def _options(
-    backend: str,
-    image: str | None,
-    gpus: str | None,
-    memory: str | None,
-    cpus: float | None,
-    pids: int | None,
-    **rest: Any,
-) -> GradeOptions:
-    ids = _gpus(gpus)
+def _options(sandbox: dict[str, Any], **rest: Any) -> GradeOptions:
+    """GradeOptions from the --backend/--image/--gpus/limit flags of `sandbox_options`."""
+    ids = _gpus(sandbox["gpus"])
     return GradeOptions(
-        backend=backend,
-        image=image,
+        backend=sandbox["backend"],
+        image=sandbox["image"],
         gpus=ids,
         gpu=ids[0] if ids else None,
-        limits=_limit_overrides(memory, cpus, pids),
+        limits=_limit_overrides(sandbox["memory"], sandbox["cpus"], sandbox["pids"]),
         **rest,
     )
 
@@ -154,24 +147,17 @@ def grade(
     uploads: Path,
     assignment: str,
     out_dir: Path,
-    backend: str,
-    image: str | None,
-    gpus: str | None,
-    memory: str | None,
-    cpus: float | None,
-    pids: int | None,
     rubrics: Path | None,
     params: tuple[str, ...],
     seed: int | None,
+    **sandbox: Any,
 ) -> None:
     """Grade every upload in UPLOADS; write grades.csv and per-student reports to --out."""
     from autograde.batch import grade_folder
     from autograde.reporters.console import summary_table
 
     loaded = _load(assignment, rubrics)
-    opts = _options(
-        backend, image, gpus, memory, cpus, pids, overrides=_params(params), grading_seed=seed
-    )
+    opts = _options(sandbox, overrides=_params(params), grading_seed=seed)
     with console.status("grading...") as status:
 
         def progress(report: Any) -> None:
@@ -207,15 +193,10 @@ def grade(
 def check(
     notebook: Path,
     assignment: str,
-    backend: str,
-    image: str | None,
-    gpus: str | None,
-    memory: str | None,
-    cpus: float | None,
-    pids: int | None,
     rubrics: Path | None,
     params: tuple[str, ...],
     seed: int | None,
+    **sandbox: Any,
 ) -> None:
     """Self-check one notebook against the public checks (exit 0 when all pass)."""
     from autograde.backends import BackendOptions, get_backend
@@ -225,10 +206,7 @@ def check(
     hidden = sum(
         1 for task in loaded.rubric.tasks for c in task.checks if (c.visible or task.visible) == "hidden"
     )
-    opts = _options(
-        backend, image, gpus, memory, cpus, pids,
-        overrides=_params(params), grading_seed=seed, public_only=True,
-    )  # fmt: skip
+    opts = _options(sandbox, overrides=_params(params), grading_seed=seed, public_only=True)
     try:
         get_backend(opts.backend, BackendOptions(image=opts.image)).preflight()
     except AutogradeError as exc:
