@@ -171,11 +171,19 @@ def default_wheelhouse(requirements: Path) -> Path:
     return cache_root() / "wheelhouse" / key
 
 
+# A fixed port keeps the wheel URL, and so Docker's cache key of the large package layer,
+# the same from build to build: a runner change then rebuilds only the small layers on top.
+WHEEL_PORT = 38111
+
+
 @contextlib.contextmanager
-def serve_folder(folder: Path) -> Iterator[str]:
-    """Serve `folder` read-only on 127.0.0.1 (an ephemeral port) for the build's pip."""
+def serve_folder(folder: Path, port: int = WHEEL_PORT) -> Iterator[str]:
+    """Serve `folder` read-only on 127.0.0.1 for the build's pip (any free port if `port` is taken)."""
     handler = functools.partial(_QuietHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    try:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    except OSError:
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -215,3 +215,9 @@ def test_cli_reports_a_missing_daemon_with_exit_2(monkeypatch, tmp_path):
     )
     assert result.exit_code == 2
     assert "cannot reach the Docker daemon" in result.output
+
+
+def test_wheel_server_falls_back_when_its_port_is_taken(tmp_path):
+    with image.serve_folder(tmp_path) as first, image.serve_folder(tmp_path) as second:
+        assert first == f"http://127.0.0.1:{image.WHEEL_PORT}/"
+        assert second != first and second.startswith("http://127.0.0.1:")
