@@ -7,6 +7,7 @@ ingest -> plan probes (host, secret seed) -> parameterize (papermill) -> sandbox
 from __future__ import annotations
 
 import dataclasses
+import os
 import platform
 import secrets
 import shutil
@@ -262,7 +263,7 @@ def _grade(sub: Submission, assignment: Assignment, opts: GradeOptions) -> Grade
         )
         outcome = backend.run(job)
         if opts.keep_job is not None:
-            shutil.copytree(job.root, opts.keep_job / sub.student, dirs_exist_ok=True)
+            keep_job_folder(job.root, opts.keep_job / sub.student)
         report = _judge(sub, assignment, plan, job, outcome, opts)
     report.grading_seed = seed
     report.parameters = parameters
@@ -275,6 +276,25 @@ def _read_cells(job: Job) -> list[dict[str, Any]]:
     except WireError:
         return []
     return cells if isinstance(cells, list) else []
+
+
+def keep_job_folder(source: Path, dest: Path) -> None:
+    """Copy a job folder for debugging: regular files and folders only (a killed kernel
+    leaves unix sockets behind; links are not followed)."""
+
+    def special(folder: str, names: list[str]) -> set[str]:
+        return {n for n in names if not (os.path.isdir(os.path.join(folder, n)) or _regular(folder, n))}
+
+    shutil.copytree(source, dest, symlinks=True, ignore=special, dirs_exist_ok=True)
+
+
+def _regular(folder: str, name: str) -> bool:
+    import stat
+
+    try:
+        return stat.S_ISREG(os.lstat(os.path.join(folder, name)).st_mode)
+    except OSError:
+        return False
 
 
 def _read_summary(job: Job) -> dict[str, Any]:

@@ -1,28 +1,42 @@
-"""The `local` backend: the runner in a subprocess on this machine.
+"""The `local` backend: the runner in a subprocess on this machine, confined as far as a
+subprocess can be.
 
-Fresh temporary working directory and HOME, a minimal environment (no secrets of the
-grader's), BLAS threads pinned, core dumps off, a file-size cap, a wall-clock limit, and a
-kill of the whole process group plus every process that carries this job's marker.
-This isolates runs from each other; it is not a security boundary against a hostile
-student on a shared machine (use the docker backend for that).
+Fresh working directory and HOME, a minimal environment (no secrets of the grader's), BLAS
+threads pinned, a wall-clock limit, a new session; rlimits (CPU seconds, address space for
+CPU jobs, file size, open files, no core dumps); where the machine allows, a per-job cgroup
+with the memory and pids limits (which also finds every descendant at the end, however it
+escaped), and a network namespace with only loopback; the console output capped. What could
+not be enforced is said in the outcome's notes (see `isolation`). At the end the process
+group, the cgroup and every process that carries this job's marker are killed.
+
+This isolates runs from each other and from the network; it is not a security boundary
+against a hostile student on a shared machine (the notebook can read what the grader's user
+can read): use the docker backend for that.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
-import resource
 import signal
 import subprocess
 import sys
 import time
 import uuid
 
-from autograde.backends.base import Backend, Job, RunOutcome, register_backend
+from autograde.backends import isolation
+from autograde.backends.base import RUNNER_ARGS, Backend, Job, RunOutcome, register_backend
+from autograde.backends.cgroups import CgroupResult, create_job_cgroup, job_cgroup_name
+from autograde.backends.logcap import LOG_LIMIT, LogCapture
 
-MAX_FILE_BYTES = 1 * 2**30
+MAX_FILE_BYTES = isolation.MAX_FILE_BYTES
 PASS_THROUGH = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT", "TZ")
 GRACE_SECONDS = 15.0
+CLEANUP_SECONDS = 6.0  # of the grace, kept for killing, draining the log and removing cgroups
+GiB = 2**30
+
+log = logging.getLogger(__name__)
 
 
 def minimal_env(job: Job, marker: str) -> dict[str, str]:
@@ -51,11 +65,6 @@ def minimal_env(job: Job, marker: str) -> dict[str, str]:
     return env
 
 
-def _limits() -> None:  # runs in the child before exec
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
-
-
 def kill_marked(marker: str) -> int:
     """SIGKILL every process whose environment carries this job's marker (setsid escapes too)."""
     needle = f"AUTOGRADE_JOB={marker}".encode()
@@ -81,6 +90,46 @@ def kill_marked(marker: str) -> int:
     return killed
 
 
+def _gib(value: int) -> str:
+    return f"{value / GiB:.3g} GiB"
+
+
+def isolation_notes(
+    job: Job,
+    rlimits: dict[str, tuple[int, int]],
+    cgroups: CgroupResult,
+    child: dict[str, list[str]],
+) -> list[str]:
+    """Short notes on what could not be enforced (from the set-up and the child's report)."""
+    notes = []
+    memory_problem = cgroups.memory_problem
+    pids_problem = cgroups.pids_problem
+    if child.get("cgroup"):
+        why = f"could not join the job's cgroup ({child['cgroup'][0]})"
+        memory_problem = memory_problem or why
+        pids_problem = pids_problem or why
+    if memory_problem:
+        if "RLIMIT_AS" in rlimits and "RLIMIT_AS" not in child.get("rlimit", []):
+            space = _gib(rlimits["RLIMIT_AS"][0])
+            notes.append(
+                f"memory not limited by a cgroup: {memory_problem}; only a {space} "
+                "address-space limit per process applies"
+            )
+        else:
+            notes.append(f"memory not limited: {memory_problem}")
+    if pids_problem:
+        notes.append(f"number of processes not limited: {pids_problem}")
+    if child.get("rlimit"):
+        notes.append(f"resource limits not set: {', '.join(child['rlimit'])}")
+    if child.get("network"):
+        notes.append(f"network not isolated: {child['network'][0]}")
+    if child.get("userns"):
+        notes.append(f"user namespace for the network isolation incomplete: {child['userns'][0]}")
+    if child.get("setup"):
+        notes.append(f"sandbox set-up incomplete: {child['setup'][0]}")
+    return notes
+
+
 @register_backend
 class LocalBackend(Backend):
     name = "local"
@@ -89,46 +138,90 @@ class LocalBackend(Backend):
         return str(job.data_dir) if job.data_dir else str(job.work_dir / "data")
 
     def run(self, job: Job) -> RunOutcome:
+        """Never raises for what the notebook does; returns within total_timeout + grace."""
         marker = uuid.uuid4().hex
-        log_path = job.root / "runner.log"
-        command = [
-            sys.executable,
-            "-m",
-            "autograde.runner",
-            "--in",
-            str(job.in_dir),
-            "--out",
-            str(job.out_dir),
-            "--work",
-            str(job.work_dir),
-        ]
         started = time.monotonic()
+        cgroups = create_job_cgroup(
+            job_cgroup_name(marker), job.limits.memory, job.limits.pids
+        )
+        try:
+            return self._run(job, marker, cgroups, started)
+        finally:  # also when the grader itself fails or is interrupted: no cgroup left behind
+            if cgroups.cgroup is not None:
+                cgroups.cgroup.kill_all()
+                left = cgroups.cgroup.remove()
+                if left:
+                    log.warning("could not remove the job's cgroups %s", ", ".join(map(str, left)))
+
+    def _run(self, job: Job, marker: str, cgroups: CgroupResult, started: float) -> RunOutcome:
+        group = cgroups.cgroup
+        rlimits = isolation.effective_rlimits(isolation.rlimits_for(job.limits, job.gpu, GRACE_SECONDS))
+        setup = isolation.ChildSetup(
+            rlimits, group.procs_files if group is not None else [], not job.limits.network
+        )
+        command = [sys.executable, *RUNNER_ARGS]
+        command += ["--in", str(job.in_dir), "--out", str(job.out_dir), "--work", str(job.work_dir)]
+        read_fd, write_fd = os.pipe()
+        capture: LogCapture | None = None
+        process: subprocess.Popen[bytes] | None = None
+        child: dict[str, list[str]] = {}
         timed_out = False
-        with open(log_path, "wb") as log:
-            process = subprocess.Popen(
-                command,
-                cwd=job.work_dir,
-                env=minimal_env(job, marker),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                preexec_fn=_limits,
-            )
+        oom_kills = refused = 0
+        try:
+            capture = LogCapture(read_fd, job.root / "runner.log")
             try:
-                process.wait(timeout=job.total_timeout + GRACE_SECONDS)
+                process = subprocess.Popen(
+                    command,
+                    cwd=job.work_dir,
+                    env=minimal_env(job, marker),
+                    stdin=subprocess.DEVNULL,
+                    stdout=write_fd,
+                    stderr=write_fd,
+                    start_new_session=True,
+                    preexec_fn=setup,
+                )
+            finally:
+                os.close(write_fd)
+            child = setup.collect()
+            capture.start()
+            wait = job.total_timeout + GRACE_SECONDS - CLEANUP_SECONDS - (time.monotonic() - started)
+            try:
+                process.wait(timeout=max(1.0, wait))
             except subprocess.TimeoutExpired:
                 timed_out = True
-                with contextlib.suppress(ProcessLookupError):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-            finally:
-                with contextlib.suppress(ProcessLookupError):
+                process.kill()
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(timeout=2.0)
+        finally:
+            setup.close()
+            if process is not None:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(process.pid, signal.SIGKILL)
-                kill_marked(marker)
-        with open(log_path, "rb") as log:
-            log.seek(max(0, log_path.stat().st_size - 4000))
-            tail = log.read().decode("utf-8", "replace")
+            if group is not None:
+                group.kill_all()
+                oom_kills, refused = group.oom_kills(), group.pids_refused()
+            kill_marked(marker)
+            if capture is not None:
+                tail = capture.finish(timeout=1.0)
+            else:
+                os.close(read_fd)
+        notes = isolation_notes(job, rlimits, cgroups, child)
+        if refused:
+            notes.append(
+                f"the notebook hit its limit of {job.limits.pids} processes and threads ({refused} refused)"
+            )
+        if capture.dropped > 0:
+            notes.append(
+                f"the run printed {capture.total / 2**20:.1f} MiB to its console; its log keeps "
+                f"{LOG_LIMIT / 2**20:g} MiB of that"
+            )
         return RunOutcome(
-            None if timed_out else process.returncode, time.monotonic() - started, timed_out, tail
+            None if timed_out else process.returncode,
+            time.monotonic() - started,
+            timed_out,
+            tail,
+            oom_killed=oom_kills > 0,
+            notes=tuple(notes),
         )
