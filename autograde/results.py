@@ -60,6 +60,17 @@ class GradeReport:
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> GradeReport:
+        """The inverse of `to_json` (for reports this grader wrote: the journal, results.json)."""
+        values = dict(data)
+        values["tasks"] = [
+            TaskResult(**{**t, "checks": [CheckResult(**c) for c in t.get("checks", [])]})
+            for t in data.get("tasks", [])
+        ]
+        values["manual"] = [ManualAnswer(**m) for m in data.get("manual", [])]
+        return cls(**values)
+
     def task(self, task_id: str) -> TaskResult:
         return next(t for t in self.tasks if t.id == task_id)
 

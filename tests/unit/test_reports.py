@@ -186,3 +186,20 @@ def test_manual_answer_code_block_is_verbatim() -> None:
     r.manual = [ManualAnswer("essay", "essay", "x = 'a' if n < 3 else \"b\"")]
     text = feedback_markdown(r)
     assert "    x = 'a' if n < 3 else \"b\"" in text
+
+
+def test_report_json_round_trip():
+    from autograde.results import CheckResult, GradeReport, ManualAnswer, TaskResult
+
+    report = GradeReport(
+        student="s1", file="s1.ipynb", assignment="a", status="graded", score=1.5, max_score=3,
+        tasks=[TaskResult("t", "T", 1.5, 3, "public",
+                          [CheckResult("value", "f", "fail", "worst <b>", 1.0, "hidden", 0.5)])],
+        cells=[{"index": 0, "status": "ok"}], notes=["n"],
+        manual=[ManualAnswer("theory", "theory-1", "because")], backend="local", seconds=1.0,
+        rubric_digest="d", grading_seed=3, parameters={"epochs": 2}, versions={"python": "3.11"},
+    )
+    import json
+
+    again = GradeReport.from_json(json.loads(json.dumps(report.to_json())))
+    assert again == report
