@@ -1,36 +1,218 @@
-"""Batch grading of a folder of uploads: every file gets a row, one bad file stops nothing."""
+"""Batch grading: every upload gets a row, one bad file stops nothing, a rerun resumes.
+
+Uploads (folders, files, LMS zips) are collected and staged by `autograde.uploads`; each is
+graded by a worker thread (the sandbox is a separate process or container, so threads only
+wait); every result is journaled the moment it exists and the gradebook rewritten, so an
+interruption (Ctrl-C, kill -9) loses nothing graded. Rerunning the same command grades
+only what is missing or whose file, rubric, parameters or seed changed.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import os
+import queue
+import shutil
+import tempfile
+import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograde.backends import BackendOptions, get_backend
+from autograde.backends.base import RUNNING
+from autograde.datasets import prepare_data_dir
 from autograde.grading import GradeOptions, _empty_report, grade_submission
-from autograde.ingest import student_id
+from autograde.journal import GradeKey, Journal, batch_seed, config_digest
+from autograde.reporters.batch_reports import write_batch_reports
 from autograde.reporters.files import write_gradebook, write_student
-from autograde.results import GradeReport
+from autograde.results import GRADED, GradeReport
 from autograde.rubric import Assignment
+from autograde.uploads import IdRule, Roster, Upload, collect, file_digest
 
 
-def list_uploads(folder: Path) -> list[Path]:
-    """Every entry of the folder except hidden files, sorted; links are listed, not followed."""
-    return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+@dataclass
+class BatchOptions:
+    workers: int | None = None  # None: what the machine and the limits allow
+    regrade: bool = False  # grade everything again, journal or not
+    id_pattern: str | None = None
+    roster: Path | None = None
 
 
-def assign_ids(paths: list[Path]) -> list[tuple[Path, str, str | None]]:
-    """(path, student id, collision note): two uploads mapping to one id are both kept."""
-    seen: dict[str, int] = {}
-    out: list[tuple[Path, str, str | None]] = []
-    for path in paths:
-        base = student_id(path)
-        seen[base] = seen.get(base, 0) + 1
-        if seen[base] == 1:
-            out.append((path, base, None))
-        else:
-            out.append((path, f"{base}~{seen[base]}", f"another upload also maps to student id {base!r}"))
-    return out
+@dataclass
+class Progress:
+    total: int
+    done: int = 0  # graded in this run
+    failed: int = 0  # of those, not "graded" (invalid, grader error, ...)
+    reused: int = 0  # already in the journal
+    rejected: int = 0  # never run: not a notebook, links, zip problems, no submission
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def remaining(self) -> int:
+        return self.total - self.done - self.reused - self.rejected
+
+    @property
+    def rate(self) -> float:
+        """Graded uploads per second in this run."""
+        elapsed = time.monotonic() - self.started
+        return self.done / elapsed if elapsed > 0 and self.done else 0.0
+
+    @property
+    def eta(self) -> float | None:
+        return self.remaining / self.rate if self.rate else None
+
+
+def default_workers(opts: GradeOptions, memory: int, cpus: float) -> int:
+    """As many parallel sandboxes as cores and memory allow (one per GPU for GPU jobs)."""
+    if opts.gpus:
+        return len(opts.gpus)
+    cores = os.cpu_count() or 1
+    by_cpu = max(1, int(cores // max(cpus, 1.0)))
+    by_memory = max(1, int(_available_memory() * 0.8 // max(memory, 1)))
+    return max(1, min(by_cpu, by_memory, 32))
+
+
+def _available_memory() -> int:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 4 * 2**30
+
+
+def grade_batch(
+    sources: list[Path],
+    assignment: Assignment,
+    out_dir: Path,
+    opts: GradeOptions,
+    batch: BatchOptions | None = None,
+    progress: Callable[[GradeReport | None, Progress], None] | None = None,
+) -> list[GradeReport]:
+    """Grade every upload of `sources` into `out_dir`; returns one report per upload."""
+    batch = batch or BatchOptions()
+    rubric = assignment.rubric
+    get_backend(opts.backend, BackendOptions(image=opts.image)).preflight()
+    seed = batch_seed(out_dir, assignment.id, opts.grading_seed)
+    opts = dataclasses.replace(opts, grading_seed=seed)
+    if rubric.data_dir is not None:
+        prepare_data_dir(assignment.id, rubric.data_dir)  # once, before the workers race for it
+    id_rule = IdRule(batch.id_pattern)
+    roster = Roster.read(batch.roster) if batch.roster else None
+    parameters = {**rubric.parameters, **opts.overrides}
+    run_config = {"backend": opts.backend, "public_only": opts.public_only, "limits": opts.limits}
+    config = config_digest(assignment.digest, parameters, seed, {**run_config, "image": opts.image})
+    task_ids = [task.id for task in rubric.tasks]
+    staging = Path(tempfile.mkdtemp(prefix="autograde-uploads-"))
+    try:
+        uploads = collect(sources, staging, id_rule, roster)
+        journal = Journal(out_dir)
+        state = Progress(total=len(uploads))
+        results: dict[str, GradeReport] = {}
+        todo: list[tuple[Upload, GradeKey]] = []
+        for upload in uploads:
+            if not upload.graded:
+                report = _empty_report(
+                    Path(upload.origin), upload.student, assignment, upload.status, upload.problem or "", opts
+                )
+                report.notes.extend(upload.notes)
+                results[upload.student] = report
+                state.rejected += 1
+                continue
+            assert upload.path is not None
+            key = GradeKey(upload.student, file_digest(upload.path), config)
+            previous = None if batch.regrade else journal.done(key)
+            if previous is not None:
+                results[upload.student] = previous
+                state.reused += 1
+            else:
+                todo.append((upload, key))
+        for report in results.values():
+            write_student(out_dir, report)
+        write_gradebook(out_dir, list(results.values()), task_ids)
+        if progress:
+            progress(None, state)
+        try:
+            _run_workers(todo, assignment, opts, batch, out_dir, journal, results, state, task_ids, progress)
+        finally:
+            write_gradebook(out_dir, list(results.values()), task_ids)
+            write_batch_reports(out_dir, list(results.values()), assignment)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return sorted(results.values(), key=lambda r: r.student)
+
+
+def _run_workers(
+    todo: list[tuple[Upload, GradeKey]],
+    assignment: Assignment,
+    opts: GradeOptions,
+    batch: BatchOptions,
+    out_dir: Path,
+    journal: Journal,
+    results: dict[str, GradeReport],
+    state: Progress,
+    task_ids: list[str],
+    progress: Callable[[GradeReport | None, Progress], None] | None,
+) -> None:
+    if not todo:
+        return
+    rubric = assignment.rubric
+    memory = int(opts.limits.get("memory", rubric.limits.memory))
+    cpus = float(opts.limits.get("cpus", rubric.limits.cpus))
+    workers = batch.workers or default_workers(opts, memory, cpus)
+    devices: queue.Queue[str] | None = None
+    if opts.gpus:  # one job per device at a time, handed out round-robin
+        devices = queue.Queue()
+        for gpu in opts.gpus:
+            devices.put(gpu)
+    cancelled = threading.Event()
+
+    def grade_one(upload: Upload) -> GradeReport | None:
+        if cancelled.is_set():
+            return None
+        assert upload.path is not None
+        gpu = devices.get() if devices is not None else None
+        try:
+            job_opts = dataclasses.replace(opts, gpu=gpu) if gpu is not None else opts
+            report = grade_submission(upload.path, assignment, job_opts, student=upload.student)
+        finally:
+            if devices is not None and gpu is not None:
+                devices.put(gpu)
+        report.file = upload.origin
+        report.notes[:0] = list(upload.notes)
+        return None if cancelled.is_set() else report
+
+    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="autograde-worker")
+    futures: dict[Future[GradeReport | None], GradeKey] = {
+        pool.submit(grade_one, upload): key for upload, key in todo
+    }
+    try:
+        for future in as_completed(futures):
+            report = future.result()
+            if report is None:
+                continue
+            journal.append(futures[future], report)
+            results[report.student] = report
+            state.done += 1
+            state.failed += report.status != GRADED
+            write_student(out_dir, report)
+            write_gradebook(out_dir, list(results.values()), task_ids)
+            if progress:
+                progress(report, state)
+    except BaseException:
+        # Ctrl-C (or any failure here): no new job starts, running sandboxes are killed, and
+        # their half-finished grades are discarded (never journaled)
+        cancelled.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        RUNNING.kill_all()
+        pool.shutdown(wait=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 def grade_folder(
@@ -40,28 +222,10 @@ def grade_folder(
     opts: GradeOptions,
     progress: Callable[[GradeReport], None] | None = None,
 ) -> list[GradeReport]:
-    task_ids = [task.id for task in assignment.rubric.tasks]
-    reports: list[GradeReport] = []
-    get_backend(opts.backend, BackendOptions(image=opts.image)).preflight()
-    gpus = list(opts.gpus)
-    for number, (path, student, collision) in enumerate(assign_ids(list_uploads(uploads))):
-        if gpus:  # one GPU per job, handed out round-robin
-            opts = dataclasses.replace(opts, gpu=gpus[number % len(gpus)])
-        if path.is_symlink() or not path.is_file():
-            why = "a symbolic link (never followed)" if path.is_symlink() else "not a regular file"
-            report = _empty_report(path, student, assignment, "rejected", f"{path.name}: {why}", opts)
-        elif not path.name.lower().endswith(".ipynb"):
-            report = _empty_report(
-                path, student, assignment, "not a notebook", f"{path.name}: not an .ipynb file", opts
-            )
-        else:
-            report = grade_submission(path, assignment, opts, student=student)
-        if collision:
-            report.notes.append(collision)
-        reports.append(report)
-        write_student(out_dir, report)
-        write_gradebook(out_dir, reports, task_ids)  # rewritten after each: nothing is lost
-        if progress:
+    """One folder, one worker: the simple API (see `grade_batch` for the rest)."""
+
+    def each(report: GradeReport | None, _state: Progress) -> None:
+        if report is not None and progress is not None:
             progress(report)
-    write_gradebook(out_dir, reports, task_ids)
-    return reports
+
+    return grade_batch([uploads], assignment, out_dir, opts, BatchOptions(workers=1), each)

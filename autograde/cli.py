@@ -136,51 +136,62 @@ def _options(sandbox: dict[str, Any], **rest: Any) -> GradeOptions:
 
 
 @main.command()
-@click.argument("uploads", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--assignment", "-a", required=True, help="assignment id or path to a rubric.yaml")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--workers", "-j", type=click.IntRange(1, 256), default=None,
+              help="parallel sandboxes (default: what cores, memory and GPUs allow)")
+@click.option("--regrade", is_flag=True, help="grade everything again, also what the journal has")
+@click.option("--id-pattern", default=None,
+              help="student id from the upload's path: a regex with (?P<id>...), or moodle|canvas|olat")
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="CSV with a column id (optional name, email): maps uploads, lists who did not submit")
 @sandbox_options
 @rubrics_option
 @param_option
 @seed_option
 def grade(
-    uploads: Path,
+    sources: tuple[Path, ...],
     assignment: str,
     out_dir: Path,
+    workers: int | None,
+    regrade: bool,
+    id_pattern: str | None,
+    roster: Path | None,
     rubrics: Path | None,
     params: tuple[str, ...],
     seed: int | None,
     **sandbox: Any,
 ) -> None:
-    """Grade every upload in UPLOADS; write grades.csv and per-student reports to --out."""
-    from autograde.batch import grade_folder
-    from autograde.reporters.console import summary_table
+    """Grade every upload in SOURCES (folders, notebooks, LMS zip exports) into --out.
+
+    Rerunning the same command after an interruption grades only what is missing or changed.
+    """
+    from autograde.batch import BatchOptions, grade_batch
+    from autograde.reporters.console import BatchDisplay, summary_table
 
     loaded = _load(assignment, rubrics)
     opts = _options(sandbox, overrides=_params(params), grading_seed=seed)
-    with console.status("grading...") as status:
-
-        def progress(report: Any) -> None:
-            status.update(f"graded {escape(report.student)}: {report.score:g}/{report.max_score:g}")
-            console.print(
-                f"  {escape(report.student)}: {report.score:g}/{report.max_score:g} "
-                f"({escape(report.status)}, {report.seconds:.1f}s)"
-            )
-
-        try:
-            reports = grade_folder(uploads, loaded, out_dir, opts, progress)
-        except AutogradeError as exc:
-            err.print(f"[red]error:[/red] {escape(str(exc))}")
-            sys.exit(2)
-        except KeyboardInterrupt:
-            err.print(
-                f"[yellow]interrupted:[/yellow] the graded uploads are in {out_dir / 'grades.csv'}; "
-                "no sandbox was left running"
-            )
-            sys.exit(130)
+    batch = BatchOptions(workers=workers, regrade=regrade, id_pattern=id_pattern, roster=roster)
+    display = BatchDisplay(console)
+    try:
+        with display:
+            reports = grade_batch(list(sources), loaded, out_dir, opts, batch, display.update)
+    except AutogradeError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print(
+            f"[yellow]interrupted:[/yellow] what was graded is in {out_dir / 'grades.csv'}; "
+            "no sandbox was left running; run the same command again to grade the rest"
+        )
+        sys.exit(130)
     task_ids = [task.id for task in loaded.rubric.tasks]
     console.print(summary_table(reports, task_ids, f"{loaded.rubric.title} ({len(reports)} uploads)"))
-    console.print(f"gradebook: {out_dir / 'grades.csv'}\nreports:   {out_dir / 'students'}/<student>/")
+    console.print(
+        f"gradebook: {out_dir / 'grades.csv'}\nclass report: {out_dir / 'class.html'}\n"
+        f"reports:   {out_dir / 'students'}/<student>/"
+    )
 
 
 @main.command()
@@ -368,3 +379,12 @@ def sandbox_lock() -> None:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         sys.exit(2)
     console.print(f"wrote {path}")
+
+
+def _register_subcommands() -> None:
+    from autograde.cli_manual import manual
+
+    main.add_command(manual)
+
+
+_register_subcommands()

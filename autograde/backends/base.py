@@ -4,7 +4,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -106,6 +109,36 @@ class Backend(ABC):
     def run(self, job: Job) -> RunOutcome:
         """Run the runner on `job`; must return (never hang) within the job's time limit."""
 
+
+class RunningSandboxes:
+    """Kill switches of the sandboxes running now, so an interrupted batch stops them at once
+    (its worker threads cannot receive Ctrl-C themselves)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kills: dict[int, Callable[[], None]] = {}
+        self._next = 0
+
+    def add(self, kill: Callable[[], None]) -> int:
+        with self._lock:
+            self._next += 1
+            self._kills[self._next] = kill
+            return self._next
+
+    def remove(self, token: int) -> None:
+        with self._lock:
+            self._kills.pop(token, None)
+
+    def kill_all(self) -> int:
+        with self._lock:
+            kills = list(self._kills.values())
+        for kill in kills:
+            with contextlib.suppress(Exception):
+                kill()
+        return len(kills)
+
+
+RUNNING = RunningSandboxes()
 
 BACKENDS: dict[str, type[Backend]] = {}
 

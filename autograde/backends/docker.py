@@ -18,7 +18,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from autograde.backends.base import RUNNER_ARGS, Backend, Job, RunOutcome, register_backend
+from autograde.backends.base import RUNNER_ARGS, RUNNING, Backend, Job, RunOutcome, register_backend
 from autograde.errors import AutogradeError
 
 GRACE_SECONDS = 15.0
@@ -179,6 +179,7 @@ class DockerBackend(Backend):
             raise _launch_error(job, exc) from None
         watch = _OutWatch(job.out_dir, job.limits.out_bytes, container.kill)
         timed_out = False
+        running = RUNNING.add(container.kill)
         try:
             try:
                 container.start()
@@ -194,6 +195,7 @@ class DockerBackend(Backend):
             state = container.attrs.get("State", {})
             tail = container.logs(tail=200).decode("utf-8", "replace")[-4000:]
         finally:
+            RUNNING.remove(running)
             watch.done.set()
             with contextlib.suppress(docker.errors.APIError, docker.errors.NotFound):
                 container.remove(force=True, v=True)

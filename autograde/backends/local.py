@@ -24,9 +24,10 @@ import subprocess
 import sys
 import time
 import uuid
+from typing import Any
 
 from autograde.backends import isolation
-from autograde.backends.base import RUNNER_ARGS, Backend, Job, RunOutcome, register_backend
+from autograde.backends.base import RUNNER_ARGS, RUNNING, Backend, Job, RunOutcome, register_backend
 from autograde.backends.cgroups import CgroupResult, create_job_cgroup, job_cgroup_name
 from autograde.backends.logcap import LOG_LIMIT, LogCapture
 
@@ -88,6 +89,15 @@ def kill_marked(marker: str) -> int:
                 killed += 1
         time.sleep(0.05)
     return killed
+
+
+def _kill_group(process: subprocess.Popen[bytes] | None, group: Any) -> None:
+    """The kill switch of an interrupted batch: the runner's session and its cgroup."""
+    if process is not None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+    if group is not None:
+        group.kill_all()
 
 
 def _gib(value: int) -> str:
@@ -165,6 +175,7 @@ class LocalBackend(Backend):
         capture: LogCapture | None = None
         process: subprocess.Popen[bytes] | None = None
         child: dict[str, list[str]] = {}
+        running: int | None = None
         timed_out = False
         oom_kills = refused = 0
         try:
@@ -182,6 +193,7 @@ class LocalBackend(Backend):
                 )
             finally:
                 os.close(write_fd)
+            running = RUNNING.add(lambda: _kill_group(process, group))
             child = setup.collect()
             capture.start()
             wait = job.total_timeout + GRACE_SECONDS - CLEANUP_SECONDS - (time.monotonic() - started)
@@ -195,6 +207,8 @@ class LocalBackend(Backend):
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     process.wait(timeout=2.0)
         finally:
+            if running is not None:
+                RUNNING.remove(running)
             setup.close()
             if process is not None:
                 with contextlib.suppress(ProcessLookupError, PermissionError):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -16,6 +18,7 @@ STYLE = {
     "crashed": "red",
     "not-run": "dim",
     "manual": "cyan",
+    "graded-by-hand": "cyan",
     "grader-error": "magenta",
 }
 
@@ -57,4 +60,68 @@ def print_check(console: Console, report: GradeReport, hidden_count: int) -> Non
     console.print(
         f"\npublic checks passed: {passed}/{len(public)}"
         + (f"; {hidden_count} hidden checks run only when your submission is graded" if hidden_count else "")
+    )
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    minutes, secs = divmod(int(seconds + 0.5), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+
+
+class BatchDisplay:
+    """Live progress of a batch: a rich progress bar on a terminal (done, failed, remaining,
+    rate, ETA), plain log lines otherwise (CI logs, redirects, cron)."""
+
+    def __init__(self, console: Console) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.console = console
+        self.live = console.is_terminal
+        self.progress = Progress(
+            TextColumn("grading"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[info]}"),
+            console=console,
+            transient=False,
+        )
+        self.task = self.progress.add_task("grading", total=None, info="")
+
+    def __enter__(self) -> BatchDisplay:
+        if self.live:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live:
+            self.progress.stop()
+
+    def update(self, report: GradeReport | None, state: Any) -> None:
+        finished = state.done + state.reused + state.rejected
+        info = (
+            f"failed {state.failed}  remaining {state.remaining}  "
+            f"{state.rate * 60:.1f}/min  eta {_duration(state.eta)}"
+        )
+        if self.live:
+            self.progress.update(self.task, total=state.total, completed=finished, info=info)
+            if report is not None:
+                self.progress.console.print(_line(report))
+            return
+        if report is None:
+            self.console.print(
+                f"{state.total} uploads: {state.reused} already graded (journal), "
+                f"{state.rejected} not gradable, {state.remaining} to grade"
+            )
+        else:
+            self.console.print(f"[{finished}/{state.total}] {_line(report)} | {info}", soft_wrap=True)
+
+
+def _line(report: GradeReport) -> str:
+    style = "green" if report.status == "graded" else "red"
+    return (
+        f"{escape(report.student)}: {report.score:g}/{report.max_score:g} "
+        f"[{style}]{escape(report.status)}[/{style}] ({report.seconds:.1f}s)"
     )

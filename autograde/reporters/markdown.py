@@ -14,6 +14,7 @@ ICONS = {
     "crashed": "CRASHED",
     "not-run": "NOT RUN",
     "manual": "MANUAL",
+    "graded-by-hand": "GRADED BY HAND",
     "grader-error": "GRADER ERROR",
 }
 

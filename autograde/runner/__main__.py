@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import shutil
 import sys
@@ -41,6 +42,15 @@ def _write(path: Path, data: Any) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
     tmp.replace(path)
+
+
+def _socket_base() -> str | None:
+    """A short folder for the kernel's unix sockets: their paths may not exceed 107 bytes,
+    and the job's own TMPDIR can be deep (a grader started with a long TMPDIR)."""
+    default = tempfile.gettempdir()
+    if len(default) <= 40:
+        return default
+    return "/tmp" if os.access("/tmp", os.W_OK | os.X_OK) else default
 
 
 def _device_setup(
@@ -87,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
 
     summary: dict[str, Any] = {"python": platform.python_version(), "probes": {}, "notes": []}
     prelude, fatal = _device_setup(plan, nb, limits, summary["notes"])
-    runtime_dir = tempfile.mkdtemp(prefix="autograde-kernels-")
+    runtime_dir = tempfile.mkdtemp(prefix="agk-", dir=_socket_base())
     run = NotebookRun(
         nb,
         str(args.work_dir),

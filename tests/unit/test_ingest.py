@@ -9,7 +9,6 @@ from typing import Any
 import nbformat
 import pytest
 
-from autograde.batch import assign_ids
 from autograde.errors import NotANotebook, SubmissionError, SubmissionTooLarge
 from autograde.ingest import parameterize, read_notebook, student_id, tagged_source
 
@@ -288,20 +287,3 @@ def test_student_id_is_safe(name: str) -> None:
 
 def test_script_name_keeps_only_safe_text() -> None:
     assert student_id(Path("<script>alert(1).ipynb")) == "script_alert_1"
-
-
-def test_assign_ids_keeps_colliding_uploads(tmp_path: Path) -> None:
-    paths = [tmp_path / "alice.ipynb", tmp_path / "bob.ipynb", tmp_path / "alice .ipynb",
-             tmp_path / "\uff41\uff4c\uff49\uff43\uff45.ipynb"]  # fullwidth
-    rows = assign_ids(paths)
-    assert [row[0] for row in rows] == paths
-    ids = [row[1] for row in rows]
-    assert len(set(ids)) == 4
-    assert ids[0] == "alice" and ids[1] == "bob"
-    assert ids[2].startswith("alice") and ids[3].startswith("alice")
-    assert rows[0][2] is None and rows[1][2] is None
-    for _, _, note in rows[2:]:
-        assert note is not None
-        assert "'alice'" in note
-    for sid in ids:
-        assert "/" not in sid

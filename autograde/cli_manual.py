@@ -1,0 +1,98 @@
+"""`autograde manual`: hand-grade free-text answers (export a sheet, merge it back).
+
+A click group; `autograde.cli` adds it with ``main.add_command(manual)``. Exit codes as in
+`autograde.cli`: 0 success, 2 usage, rubric, results-folder or sheet errors.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+from autograde.errors import AutogradeError
+from autograde.rubric import Assignment
+
+console = Console(highlight=False, soft_wrap=True)  # paths and commands stay on one line
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+results_argument = click.argument(
+    "results_dir", type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+assignment_option = click.option(
+    "--assignment", "-a", required=True, help="assignment id or path to a rubric.yaml"
+)
+rubrics_option = click.option(
+    "--rubrics",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="rubric library folder (default: ./rubrics)",
+)
+
+
+def _assignment(assignment: str, rubrics: Path | None) -> Assignment:
+    from autograde.cli import _load  # imported late: autograde.cli imports this module
+
+    return _load(assignment, rubrics)
+
+
+def _fail(exc: AutogradeError) -> NoReturn:
+    err.print(f"[red]error:[/red] {escape(str(exc))}")
+    sys.exit(2)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def manual() -> None:
+    """Grade free-text answers by hand: export a sheet, fill in points, merge it back."""
+
+
+@manual.command()
+@results_argument
+@assignment_option
+@rubrics_option
+@click.option("--force", is_flag=True, help="overwrite a sheet.csv that holds points not merged yet")
+def export(results_dir: Path, assignment: str, rubrics: Path | None, force: bool) -> None:
+    """Write RESULTS_DIR/manual/sheet.csv (to fill in) and sheet.html (to read the answers)."""
+    from autograde.manual import export_sheet
+
+    loaded = _assignment(assignment, rubrics)
+    try:
+        csv_path, html_path = export_sheet(results_dir, loaded, force=force)
+    except AutogradeError as exc:
+        _fail(exc)
+    console.print(f"sheet:   {escape(str(csv_path))}\nanswers: {escape(str(html_path))}")
+    console.print(
+        "fill in the points (empty: not graded yet) and comments, then run "
+        f"`autograde manual merge {escape(str(results_dir))} {escape(str(csv_path))} "
+        f"--assignment {escape(assignment)}`"
+    )
+
+
+@manual.command()
+@results_argument
+@click.argument("sheet", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@assignment_option
+@rubrics_option
+def merge(results_dir: Path, sheet: Path, assignment: str, rubrics: Path | None) -> None:
+    """Merge the points and comments of SHEET into the reports and grades.csv of RESULTS_DIR."""
+    from autograde.manual import merge_sheet
+
+    loaded = _assignment(assignment, rubrics)
+    try:
+        result = merge_sheet(results_dir, sheet, loaded)
+    except AutogradeError as exc:
+        _fail(exc)
+    console.print(
+        f"merged {result.merged} answer(s); {len(result.changed)} report(s) changed; "
+        f"{result.ungraded} answer(s) still ungraded"
+    )
+    if result.skipped:
+        console.print(
+            f"[yellow]note:[/yellow] {len(result.skipped)} row(s) have a comment but no points and were "
+            f"left out: {escape(', '.join(result.skipped[:10]))}"
+        )
+    console.print(f"gradebook: {escape(str(result.gradebook))}")

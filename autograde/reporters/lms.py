@@ -1,0 +1,24 @@
+"""An LMS-ready grade import: `student_id,total,max`, one row per student."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from autograde.reporters.files import _cell
+from autograde.results import GradeReport
+
+
+def points(value: float) -> str:
+    """Up to 2 decimals, no trailing zeros: 7 -> '7', 2.5 -> '2.5', 1/3 -> '0.33'."""
+    text = f"{round(float(value), 2) + 0.0:.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def lms_csv(reports: list[GradeReport]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["student_id", "total", "max"])
+    for report in sorted(reports, key=lambda r: r.student):
+        writer.writerow([_cell(report.student), points(report.score), points(report.max_score)])
+    return buffer.getvalue()

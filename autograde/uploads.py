@@ -1,0 +1,339 @@
+"""What a batch grades: uploads from folders, single files and LMS zip exports.
+
+Every upload becomes an `Upload` with a safe student id, a staged copy to grade (the
+original is never modified or followed through a link) or the reason it is rejected.
+LMS exports: Moodle/OLAT/Canvas style zips or folders with one folder or file name per
+student; `--id-pattern` (a regex with a group named `id`) takes the id from the upload's
+path, a roster CSV maps names to ids and lists who did not submit.
+
+Zip archives are read entry by entry with caps on the entry count, the total and per-entry
+uncompressed size and the compression ratio (zip bombs); absolute names, `..`, links and
+nested archives are rejected and reported, never extracted.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+import shutil
+import stat
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from autograde.errors import AutogradeError
+from autograde.ingest import MAX_NOTEBOOK_BYTES
+
+MAX_ZIP_ENTRIES = 5000
+MAX_ZIP_TOTAL = 2 * 2**30
+MAX_ZIP_RATIO = 200  # uncompressed / compressed, per entry
+MAX_DEPTH = 4  # folders inside an export
+
+
+@dataclass
+class Upload:
+    student: str
+    origin: str  # where it came from, as the instructor knows it (folder/file or zip!entry)
+    path: Path | None  # the staged copy to grade (None: rejected)
+    problem: str | None = None  # why it is not graded (a verdict for the gradebook)
+    status: str = "rejected"
+    notes: tuple[str, ...] = ()
+
+    @property
+    def graded(self) -> bool:
+        return self.path is not None and self.problem is None
+
+
+def normalise(text: str) -> str:
+    """NFKC (unicode look-alikes fold to one form), ASCII-safe, no path parts."""
+    folded = unicodedata.normalize("NFKC", text)
+    safe = re.sub(r"[^A-Za-z0-9_.@-]+", "_", folded).strip("._")
+    return safe[:100] or "unnamed"
+
+
+def _stem(name: str) -> str:
+    return name[: -len(".ipynb")] if name.lower().endswith(".ipynb") else name
+
+
+# --id-pattern presets for common LMS exports (a regex with a group `id` also works)
+PRESETS = {
+    # Moodle: "Jane Doe_123456_assignsubmission_file_/notebook.ipynb"
+    "moodle": r"^(?P<id>[^/]+?)_\d+_assignsubmission_file_?/",
+    # Canvas: "doejane_123456_7890123_notebook.ipynb" (also "doejane_LATE_123456_...")
+    "canvas": r"^(?P<id>[^_/]+)_(?:LATE_|late_)?\d+_\d+_",
+    # OLAT: "Doe_Jane_jdoe/notebook.ipynb" (the login after the names)
+    "olat": r"^[^/]*_(?P<id>[^_/]+)/",
+}
+
+
+class IdRule:
+    """Student id from an upload's relative path: a regex group `id` (or a preset name),
+    else the LMS folder or the file name."""
+
+    def __init__(self, pattern: str | None = None) -> None:
+        pattern = PRESETS.get(pattern or "", pattern)
+        try:
+            self.regex = re.compile(pattern) if pattern else None
+        except re.error as exc:
+            raise AutogradeError(f"--id-pattern {pattern!r}: {exc}") from None
+        if self.regex is not None and "id" not in self.regex.groupindex:
+            raise AutogradeError(f"--id-pattern {pattern!r}: needs a named group (?P<id>...)")
+
+    def __call__(self, relative: PurePosixPath) -> str | None:
+        text = unicodedata.normalize("NFKC", str(relative))
+        if self.regex is not None:
+            match = self.regex.search(text)
+            return normalise(match.group("id")) if match else None
+        # an LMS folder per student: the folder names the student; else the file does
+        name = relative.parts[0] if len(relative.parts) > 1 else _stem(relative.name)
+        return normalise(name)
+
+
+@dataclass
+class Roster:
+    """Roster CSV: a column `id` (or `student`), optional `name` and `email`."""
+
+    ids: list[str]
+    aliases: dict[str, str]  # normalised name/email/id -> id
+
+    @classmethod
+    def read(cls, path: Path) -> Roster:
+        try:
+            with open(path, newline="", encoding="utf-8-sig") as handle:
+                rows = list(csv.DictReader(handle))
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise AutogradeError(f"roster {path}: {exc}") from None
+        if not rows:
+            raise AutogradeError(f"roster {path}: no rows")
+        column = next((c for c in ("id", "student", "student_id") if c in rows[0]), None)
+        if column is None:
+            raise AutogradeError(f"roster {path}: needs a column `id` (or `student`); has {list(rows[0])}")
+        ids: list[str] = []
+        aliases: dict[str, str] = {}
+        for number, row in enumerate(rows, start=2):
+            raw = (row.get(column) or "").strip()
+            if not raw:
+                raise AutogradeError(f"roster {path}, row {number}: empty {column}")
+            student = normalise(raw)
+            if student in ids:
+                raise AutogradeError(f"roster {path}, row {number}: {raw!r} appears twice")
+            ids.append(student)
+            for key in (raw, row.get("name") or "", row.get("email") or ""):
+                if key.strip():
+                    aliases[_alias(key)] = student
+        return cls(ids, aliases)
+
+    def resolve(self, found: str) -> str | None:
+        return self.aliases.get(_alias(found))
+
+
+def _alias(text: str) -> str:
+    return normalise(text).casefold()
+
+
+# ---------------------------------------------------------------- sources
+
+
+@dataclass
+class _Entry:
+    relative: PurePosixPath  # inside the source (folder or zip)
+    origin: str
+    problem: str | None = None
+    data: bytes | None = None  # zip entries are read into memory (capped)
+    file: Path | None = None  # folder entries are copied from here
+
+
+def _walk_folder(root: Path) -> list[_Entry]:
+    found: list[_Entry] = []
+
+    def visit(folder: Path, depth: int) -> None:
+        for path in sorted(folder.iterdir()):
+            if path.name.startswith("."):
+                continue
+            relative = PurePosixPath(*path.relative_to(root).parts)
+            origin = f"{root.name}/{relative}"
+            if path.is_symlink():
+                found.append(_Entry(relative, origin, "a symbolic link (never followed)"))
+            elif path.is_dir():
+                if depth >= MAX_DEPTH:
+                    found.append(_Entry(relative, origin, f"nested deeper than {MAX_DEPTH} folders"))
+                else:
+                    visit(path, depth + 1)
+            elif path.is_file() and path.stat().st_size > MAX_NOTEBOOK_BYTES:
+                found.append(_Entry(relative, origin, too_large(path.stat().st_size)))
+            elif path.is_file():
+                found.append(_Entry(relative, origin, file=path))
+            else:
+                found.append(_Entry(relative, origin, "not a regular file"))
+
+    visit(root, 0)
+    return found
+
+
+def _zip_entries(archive: Path) -> list[_Entry]:
+    try:
+        zf = zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise AutogradeError(f"{archive}: not a readable zip archive ({exc})") from None
+    found: list[_Entry] = []
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > MAX_ZIP_ENTRIES:
+            raise AutogradeError(
+                f"{archive}: {len(infos)} entries, over the limit of {MAX_ZIP_ENTRIES} (a zip bomb?)"
+            )
+        declared = sum(info.file_size for info in infos)
+        if declared > MAX_ZIP_TOTAL:
+            raise AutogradeError(
+                f"{archive}: {declared} bytes uncompressed, over the limit of {MAX_ZIP_TOTAL} (a zip bomb?)"
+            )
+        total = 0
+        for info in infos:
+            name = info.filename
+            origin = f"{archive.name}!{name}"
+            if info.is_dir():
+                continue
+            relative, problem = _safe_member(name)
+            mode = info.external_attr >> 16
+            if problem is None and stat.S_ISLNK(mode):
+                problem = "a symbolic link inside the archive (never extracted)"
+            if problem is None and name.lower().endswith((".zip", ".tar", ".gz", ".7z", ".rar")):
+                problem = "a nested archive (not extracted)"
+            if problem is None and len(relative.parts) > MAX_DEPTH + 1:
+                problem = f"nested deeper than {MAX_DEPTH} folders"
+            if problem is None and info.file_size > MAX_NOTEBOOK_BYTES:
+                problem = too_large(info.file_size)
+            if problem is None and info.compress_size and info.file_size / info.compress_size > MAX_ZIP_RATIO:
+                problem = f"compression ratio over {MAX_ZIP_RATIO} (a zip bomb?)"
+            if problem is not None:
+                found.append(_Entry(relative, origin, problem))
+                continue
+            if not relative.name.lower().endswith(".ipynb") or relative.name.startswith("."):
+                if relative.name.startswith(".") or relative.parts[0] == "__MACOSX":
+                    continue  # OS metadata, not an upload
+                found.append(_Entry(relative, origin))
+                continue
+            data = _read_capped(zf, info)
+            total += len(data) if data is not None else 0
+            if data is None:
+                found.append(_Entry(relative, origin, "larger than its header says (a zip bomb?)"))
+            elif total > MAX_ZIP_TOTAL:
+                raise AutogradeError(f"{archive}: more than {MAX_ZIP_TOTAL} bytes uncompressed (a zip bomb?)")
+            else:
+                found.append(_Entry(relative, origin, data=data))
+    return found
+
+
+def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes | None:
+    """Read at most the declared size (+1 to notice a lie); never trust the header alone."""
+    limit = min(info.file_size, MAX_NOTEBOOK_BYTES)
+    try:
+        with zf.open(info) as handle:
+            data = handle.read(limit + 1)
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError):
+        return b""  # unreadable (encrypted, corrupt): graded as an invalid notebook
+    return None if len(data) > limit else data
+
+
+def too_large(size: int) -> str:
+    return f"{size} bytes, over the limit of {MAX_NOTEBOOK_BYTES}"
+
+
+def _safe_member(name: str) -> tuple[PurePosixPath, str | None]:
+    cleaned = name.replace("\\", "/")
+    path = PurePosixPath(cleaned)
+    if cleaned.startswith("/") or re.match(r"^[A-Za-z]:", cleaned):
+        return PurePosixPath(path.name or "unnamed"), "an absolute path inside the archive (not extracted)"
+    if ".." in path.parts:
+        return PurePosixPath(path.name or "unnamed"), "a path that leaves the archive (`..`; not extracted)"
+    return path, None
+
+
+# ---------------------------------------------------------------- collect
+
+
+def collect(
+    sources: list[Path],
+    staging: Path,
+    id_rule: IdRule | None = None,
+    roster: Roster | None = None,
+) -> list[Upload]:
+    """Every upload of every source, staged under `staging`, with its student id."""
+    id_rule = id_rule or IdRule()
+    entries: list[_Entry] = []
+    for source in sources:
+        name = PurePosixPath(source.name)
+        if source.is_symlink():
+            entries.append(_Entry(name, str(source), "a symbolic link (never followed)"))
+        elif source.is_dir():
+            entries.extend(_walk_folder(source))
+        elif source.is_file() and zipfile.is_zipfile(source) and not source.name.lower().endswith(".ipynb"):
+            entries.extend(_zip_entries(source))
+        elif source.is_file() and source.stat().st_size > MAX_NOTEBOOK_BYTES:
+            entries.append(_Entry(name, str(source), too_large(source.stat().st_size)))
+        elif source.is_file():
+            entries.append(_Entry(name, str(source), file=source))
+        else:
+            raise AutogradeError(f"{source}: no such file or folder")
+    staging.mkdir(parents=True, exist_ok=True)
+    uploads: list[Upload] = []
+    seen: dict[str, int] = {}
+    for number, entry in enumerate(entries):
+        student, notes = _student_for(entry, id_rule, roster)
+        count = seen[student] = seen.get(student, 0) + 1
+        if count > 1:
+            notes.append(f"another upload also maps to student id {student!r}")
+            student = f"{student}~{count}"
+        upload = Upload(student, entry.origin, None, entry.problem, notes=tuple(notes))
+        if entry.problem is None and not entry.relative.name.lower().endswith(".ipynb"):
+            upload.problem, upload.status = f"{entry.origin}: not an .ipynb file", "not a notebook"
+        elif entry.problem is not None:
+            upload.problem = f"{entry.origin}: {entry.problem}"
+            if "over the limit of" in entry.problem:
+                upload.status = "rejected: too large"
+        else:
+            upload.path = _stage(entry, staging, number, student)
+            upload.status = "pending"
+        uploads.append(upload)
+    if roster is not None:
+        have = {u.student.split("~")[0] for u in uploads}
+        for student in roster.ids:
+            if student not in have:
+                uploads.append(Upload(student, "(no upload)", None, "no submission", status="no submission"))
+    return uploads
+
+
+def _student_for(entry: _Entry, id_rule: IdRule, roster: Roster | None) -> tuple[str, list[str]]:
+    notes: list[str] = []
+    found = id_rule(entry.relative)
+    if found is None:
+        notes.append(f"the id pattern did not match {entry.origin!r}; the file name is used")
+        found = normalise(_stem(entry.relative.name))
+    if roster is not None:
+        resolved = roster.resolve(found)
+        if resolved is None:
+            notes.append(f"{found!r} is not on the roster")
+        else:
+            found = resolved
+    return found, notes
+
+
+def _stage(entry: _Entry, staging: Path, number: int, student: str) -> Path:
+    """A private copy under a generated name: nothing of the upload's name reaches a path."""
+    target = staging / f"{number:05d}-{student}.ipynb"
+    if entry.data is not None:
+        target.write_bytes(entry.data)
+    elif entry.file is not None:
+        with open(entry.file, "rb") as source, open(target, "wb") as dest:
+            shutil.copyfileobj(source, dest, 1 << 20)
+    return target
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
