@@ -44,9 +44,11 @@ rubric-test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/grade_speed.py
+	$(PY) bench/batch_speed.py
 
 bench-docker: sandbox-image
 	$(PY) bench/grade_speed.py --docker
+	$(PY) bench/batch_speed.py --docker
 
 clean:
 	rm -rf results .pytest_cache .mypy_cache .ruff_cache

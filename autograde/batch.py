@@ -21,6 +21,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograde import __version__
 from autograde.backends import BackendOptions, get_backend
 from autograde.backends.base import RUNNING
 from autograde.datasets import prepare_data_dir
@@ -105,7 +106,12 @@ def grade_batch(
     id_rule = IdRule(batch.id_pattern)
     roster = Roster.read(batch.roster) if batch.roster else None
     parameters = {**rubric.parameters, **opts.overrides}
-    run_config = {"backend": opts.backend, "public_only": opts.public_only, "limits": opts.limits}
+    run_config = {
+        "backend": opts.backend,
+        "public_only": opts.public_only,
+        "limits": opts.limits,
+        "autograde": __version__,
+    }
     config = config_digest(assignment.digest, parameters, seed, {**run_config, "image": opts.image})
     task_ids = [task.id for task in rubric.tasks]
     staging = Path(tempfile.mkdtemp(prefix="autograde-uploads-"))
