@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 from autograde.backends.base import RUNNER_ARGS, RUNNING, Backend, Job, RunOutcome, register_backend
+from autograde.backends.watch import FolderWatch
 from autograde.errors import AutogradeError
 
 GRACE_SECONDS = 15.0
@@ -92,33 +91,6 @@ def container_config(job: Job, image: str, marker: str) -> dict[str, Any]:
     return config
 
 
-def folder_bytes(path: Path) -> int:
-    total = 0
-    for root, _dirs, files in os.walk(path):
-        for name in files:
-            with contextlib.suppress(OSError):
-                total += os.lstat(os.path.join(root, name)).st_size
-    return total
-
-
-class _OutWatch(threading.Thread):
-    """Kills the container when its output folder grows past the cap."""
-
-    def __init__(self, path: Path, cap: int, kill: Any) -> None:
-        super().__init__(daemon=True)
-        self.path, self.cap, self.kill = path, cap, kill
-        self.tripped = False
-        self.done = threading.Event()
-
-    def run(self) -> None:
-        while not self.done.wait(POLL_SECONDS):
-            if folder_bytes(self.path) > self.cap:
-                self.tripped = True
-                with contextlib.suppress(Exception):
-                    self.kill()
-                return
-
-
 @register_backend
 class DockerBackend(Backend):
     name = "docker"
@@ -177,7 +149,7 @@ class DockerBackend(Backend):
             ) from None
         except docker.errors.APIError as exc:
             raise _launch_error(job, exc) from None
-        watch = _OutWatch(job.out_dir, job.limits.out_bytes, container.kill)
+        watch = FolderWatch(job.out_dir, job.limits.out_bytes, container.kill)
         timed_out = False
         running = RUNNING.add(container.kill)
         try:

@@ -30,6 +30,7 @@ from autograde.backends import isolation
 from autograde.backends.base import RUNNER_ARGS, RUNNING, Backend, Job, RunOutcome, register_backend
 from autograde.backends.cgroups import CgroupResult, create_job_cgroup, job_cgroup_name
 from autograde.backends.logcap import LOG_LIMIT, LogCapture
+from autograde.backends.watch import FolderWatch
 
 MAX_FILE_BYTES = isolation.MAX_FILE_BYTES
 PASS_THROUGH = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT", "TZ")
@@ -89,6 +90,11 @@ def kill_marked(marker: str) -> int:
                 killed += 1
         time.sleep(0.05)
     return killed
+
+
+def scratch_cap(job: Job) -> int:
+    """What the job may write in all: working folder and HOME (tmp_bytes each) plus out/."""
+    return 2 * job.limits.tmp_bytes + job.limits.out_bytes + LOG_LIMIT + 2**20
 
 
 def _kill_group(process: subprocess.Popen[bytes] | None, group: Any) -> None:
@@ -176,6 +182,7 @@ class LocalBackend(Backend):
         process: subprocess.Popen[bytes] | None = None
         child: dict[str, list[str]] = {}
         running: int | None = None
+        watch: FolderWatch | None = None
         timed_out = False
         oom_kills = refused = 0
         try:
@@ -194,6 +201,9 @@ class LocalBackend(Backend):
             finally:
                 os.close(write_fd)
             running = RUNNING.add(lambda: _kill_group(process, group))
+            # the job's folders (working folder, HOME, output) are its scratch space: capped
+            watch = FolderWatch(job.root, scratch_cap(job), lambda: _kill_group(process, group))
+            watch.start()
             child = setup.collect()
             capture.start()
             wait = job.total_timeout + GRACE_SECONDS - CLEANUP_SECONDS - (time.monotonic() - started)
@@ -209,6 +219,8 @@ class LocalBackend(Backend):
         finally:
             if running is not None:
                 RUNNING.remove(running)
+            if watch is not None:
+                watch.done.set()
             setup.close()
             if process is not None:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -222,6 +234,12 @@ class LocalBackend(Backend):
             else:
                 os.close(read_fd)
         notes = isolation_notes(job, rlimits, cgroups, child)
+        tripped = watch is not None and watch.tripped
+        if tripped:
+            notes.append(
+                f"the notebook wrote more than {scratch_cap(job) / 2**20:.0f} MiB to its folders "
+                "and was stopped"
+            )
         if refused:
             notes.append(
                 f"the notebook hit its limit of {job.limits.pids} processes and threads ({refused} refused)"
@@ -232,7 +250,7 @@ class LocalBackend(Backend):
                 f"{LOG_LIMIT / 2**20:g} MiB of that"
             )
         return RunOutcome(
-            None if timed_out else process.returncode,
+            None if timed_out or tripped else process.returncode,
             time.monotonic() - started,
             timed_out,
             tail,

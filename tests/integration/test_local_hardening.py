@@ -299,3 +299,21 @@ def test_a_frozen_runner_is_killed_at_the_wall_clock_limit(tmp_path, solution_nb
     assert any("total time limit" in n for n in report.notes), report.notes
     assert not survivors
     assert not _running(kernel) and not _running(sleeper)
+
+
+def test_filling_the_scratch_space_stops_the_run(solution_nb, tmp_path):
+    flood = (
+        "import os, time\n"
+        "with open('flood.bin', 'wb') as handle:\n"
+        "    for _ in range(64):\n"
+        "        handle.write(b'x' * 2**20)\n"
+        "        handle.flush()\n"
+        "time.sleep(20)\n"
+    )
+    rubric = ex02_with(tmp_path, tmp_bytes="4MiB", out_bytes="4MiB", cell_timeout="60s")
+    path = variant(solution_nb, tmp_path, "flood.ipynb", {"loss": flood})
+    started = time.monotonic()
+    report = grade_submission(path, rubric, GradeOptions(grading_seed=7))
+    assert any("wrote more than" in note and "was stopped" in note for note in report.notes), report.notes
+    assert report.score == 0
+    assert time.monotonic() - started < 20  # stopped by the watch, not by the cell's own end
