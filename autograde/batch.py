@@ -27,6 +27,7 @@ from autograde.backends.base import RUNNING
 from autograde.datasets import prepare_data_dir
 from autograde.grading import GradeOptions, _empty_report, grade_submission
 from autograde.journal import GradeKey, Journal, batch_seed, config_digest
+from autograde.manual import carry_hand_grades
 from autograde.reporters.batch_reports import write_batch_reports
 from autograde.reporters.files import write_gradebook, write_student
 from autograde.results import GRADED, GradeReport
@@ -177,6 +178,7 @@ def _run_workers(
         for gpu in opts.gpus:
             devices.put(gpu)
     cancelled = threading.Event()
+    earlier = {student: entry[1] for student, entry in journal.entries.items()}  # before any append
 
     def grade_one(upload: Upload) -> GradeReport | None:
         if cancelled.is_set():
@@ -191,6 +193,8 @@ def _run_workers(
                 devices.put(gpu)
         report.file = upload.origin
         report.notes[:0] = list(upload.notes)
+        if upload.student in earlier:
+            report.notes.extend(carry_hand_grades(earlier[upload.student], report))
         return None if cancelled.is_set() else report
 
     pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="autograde-worker")

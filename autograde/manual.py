@@ -497,3 +497,33 @@ def merge_sheet(results_dir: Path, sheet: Path, assignment: Assignment) -> Merge
         if (found := _check_result(report, spot)) is not None and found[1].status == MANUAL
     )
     return MergeResult(list(reports.values()), changed, len(grades), ungraded, gradebook, skipped)
+
+
+def carry_hand_grades(previous: GradeReport, report: GradeReport) -> list[str]:
+    """A regraded submission keeps the hand grades of answers that did not change.
+
+    Returns notes: which grades were kept, and which answers changed and need grading again.
+    """
+    def answers(found: GradeReport) -> dict[tuple[str, str], str | None]:
+        return {(m.task, m.cell_tag): m.source for m in found.manual}
+
+    old_answers, new_answers = answers(previous), answers(report)
+    old_checks = {(t.id, c.name): c for t in previous.tasks for c in t.checks}
+    notes: list[str] = []
+    for task in report.tasks:
+        changed = False
+        for check in task.checks:
+            old = old_checks.get((task.id, check.name))
+            if check.status != MANUAL or old is None or old.status != HAND_GRADED:
+                continue
+            key = next(((t, tag) for (t, tag) in new_answers if t == task.id), None)
+            if key is None or old_answers.get(key) != new_answers.get(key):
+                notes.append(f"the answer to {task.id} changed since it was graded by hand: grade it again")
+                continue
+            check.status, check.earned, check.message = old.status, old.earned, old.message
+            changed = True
+        if changed:
+            task.points = score_task(task)
+            notes.append(f"the hand grade of {task.id} was kept (the answer did not change)")
+    report.score = round(sum(t.points for t in report.tasks), 6)
+    return notes

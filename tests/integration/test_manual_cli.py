@@ -104,6 +104,12 @@ def test_export_fill_in_and_merge(graded: Path) -> None:
     shutil.copy(SOLUTION, uploads / "alice.ipynb")
     rerun = grade_folder(uploads, load_assignment("ex08_open_set"), out, GradeOptions(grading_seed=1))
     assert rerun[0].score == AUTOMATIC + 1.5
+    from autograde.batch import BatchOptions, grade_batch
+
+    regraded = grade_batch([uploads], load_assignment("ex08_open_set"), out, GradeOptions(grading_seed=1),
+                           BatchOptions(regrade=True))
+    assert regraded[0].score == AUTOMATIC + 1.5  # graded again, the unchanged answer keeps its grade
+    assert any("hand grade of theory was kept" in note for note in regraded[0].notes)
     assert {r["student"]: r for r in read_csv(out / "grades.csv")}["alice"]["theory"] == "1.5"
 
 

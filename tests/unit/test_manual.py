@@ -486,3 +486,39 @@ def test_cli_unknown_assignment_exits_2(results: Path, exam: Assignment, tmp_pat
     )
     assert result.exit_code == 2
     assert "no_such_exam" in result.stderr
+
+
+# ---------------------------------------------------------------- regrades keep hand grades
+
+
+def _exam_report(answer: str, status: str, earned: float, points: float) -> GradeReport:
+    from autograde.results import CheckResult, ManualAnswer, TaskResult
+
+    check = CheckResult("manual", "manual theory-1", status, "1.5 / 2 points, graded by hand", 1.0,
+                        "public", earned)
+    return GradeReport(
+        student="s", file="s.ipynb", assignment="a", status="graded", score=points, max_score=2,
+        tasks=[TaskResult("theory", None, points, 2.0, "public", [check])],
+        manual=[ManualAnswer("theory", "theory-1", answer)],
+    )
+
+
+def test_regrade_keeps_the_hand_grade_of_an_unchanged_answer() -> None:
+    from autograde.manual import carry_hand_grades
+
+    before = _exam_report("because logits", "graded-by-hand", 0.75, 1.5)
+    after = _exam_report("because logits", "manual", 0.0, 0.0)
+    notes = carry_hand_grades(before, after)
+    assert after.tasks[0].checks[0].status == "graded-by-hand"
+    assert after.tasks[0].points == 1.5 and after.score == 1.5
+    assert any("kept" in note for note in notes)
+
+
+def test_regrade_asks_again_when_the_answer_changed() -> None:
+    from autograde.manual import carry_hand_grades
+
+    before = _exam_report("because logits", "graded-by-hand", 0.75, 1.5)
+    after = _exam_report("a different answer", "manual", 0.0, 0.0)
+    notes = carry_hand_grades(before, after)
+    assert after.tasks[0].checks[0].status == "manual" and after.score == 0
+    assert any("changed since it was graded by hand" in note for note in notes)
