@@ -332,7 +332,10 @@ def sandbox() -> None:
 )
 @click.option("--base-image", default=None, help="base image with Python 3.11 (default: a local Debian)")
 @click.option("--force", is_flag=True, help="rebuild even when an image with the same tag exists")
-def sandbox_build(gpu: bool, wheelhouse: Path | None, base_image: str | None, force: bool) -> None:
+@click.option("--prune", is_flag=True, help="remove older grading images of this variant afterwards")
+def sandbox_build(
+    gpu: bool, wheelhouse: Path | None, base_image: str | None, force: bool, prune: bool
+) -> None:
     """Build the grading image; its tag is a hash of everything that goes into it."""
     from autograde import image
 
@@ -344,6 +347,12 @@ def sandbox_build(gpu: bool, wheelhouse: Path | None, base_image: str | None, fo
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         sys.exit(2)
     console.print(f"{'built' if result.built else 'reused'} {result.tag}")
+    if prune:
+        try:
+            image.prune(result.tag, console.print)
+        except AutogradeError as exc:
+            err.print(f"[red]error:[/red] {escape(str(exc))}")
+            sys.exit(2)
 
 
 @sandbox.command(name="info")

@@ -299,6 +299,28 @@ def _stream_build(
                 log(text.strip())
 
 
+def prune(keep: str, log: Callable[[str], None] = print) -> list[str]:
+    """Remove the other grading images of `keep`'s variant (older hashes); shared layers stay."""
+    import docker.errors
+
+    client = docker_client()
+    repository, _, tag = keep.partition(":")
+    variant = tag.split("-")[0]
+    removed = []
+    for found in client.images.list(name=repository):
+        for other in found.tags:
+            other_tag = other.partition(":")[2]
+            if other != keep and other_tag.startswith(f"{variant}-"):
+                try:
+                    client.images.remove(other)
+                except docker.errors.APIError as exc:  # in use by a container: keep it
+                    log(f"kept {other}: {exc.explanation or exc}")
+                    continue
+                removed.append(other)
+                log(f"removed {other}")
+    return removed
+
+
 def requirement_pins(requirements: Path) -> dict[str, str]:
     pins: dict[str, str] = {}
     for raw in requirements.read_text(encoding="utf-8").splitlines():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -220,3 +221,21 @@ def test_sandbox_info_names_the_image_and_versions_inside(docker_client, sandbox
     assert sandbox_image in done.stdout
     assert "2.14.1" in done.stdout and torch.__version__.split("+")[0] == "2.14.1"
     assert "nbclient" in done.stdout and "0.11.0" in done.stdout
+
+
+def test_prune_removes_older_images_of_the_variant_only(docker_client, sandbox_image):
+    from autograde.image import prune
+
+    image = docker_client.images.get(sandbox_image)
+    image.tag("autograde-sandbox", "cpu-0000prunetest")
+    image.tag("autograde-sandbox", "gpu-0000prunetest")
+    try:
+        removed = prune(sandbox_image, lambda _line: None)
+        assert "autograde-sandbox:cpu-0000prunetest" in removed
+        tags = {t for found in docker_client.images.list(name="autograde-sandbox") for t in found.tags}
+        assert sandbox_image in tags and "autograde-sandbox:cpu-0000prunetest" not in tags
+        assert "autograde-sandbox:gpu-0000prunetest" in tags  # another variant is left alone
+    finally:
+        for tag in ("autograde-sandbox:cpu-0000prunetest", "autograde-sandbox:gpu-0000prunetest"):
+            with contextlib.suppress(Exception):
+                docker_client.images.remove(tag)
