@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograde import __version__
-from autograde.backends import BackendOptions, get_backend
+from autograde.backends import get_backend
 from autograde.backends.base import RUNNING
 from autograde.datasets import prepare_data_dir
 from autograde.grading import GradeOptions, _empty_report, grade_submission
@@ -99,7 +99,7 @@ def grade_batch(
     """Grade every upload of `sources` into `out_dir`; returns one report per upload."""
     batch = batch or BatchOptions()
     rubric = assignment.rubric
-    get_backend(opts.backend, BackendOptions(image=opts.image)).preflight()
+    get_backend(opts.backend, opts.backend_options()).preflight()
     seed = batch_seed(out_dir, assignment.id, opts.grading_seed)
     opts = dataclasses.replace(opts, grading_seed=seed)
     if rubric.data_dir is not None:

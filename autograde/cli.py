@@ -17,12 +17,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from autograde.cli_common import assignment_option, err, load, rubrics_option, usage_errors
+from autograde.cli_manual import manual
 from autograde.errors import AutogradeError
 from autograde.grading import GradeOptions, grade_submission
-from autograde.rubric import Assignment, default_library, discover, load_assignment, load_rubric_file
+from autograde.rubric import default_library, discover, load_rubric_file
 
 console = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
 
 
 def _params(values: tuple[str, ...]) -> dict[str, Any]:
@@ -38,20 +39,6 @@ def _params(values: tuple[str, ...]) -> dict[str, Any]:
     return found
 
 
-def _load(assignment: str, rubrics: Path | None) -> Assignment:
-    try:
-        return load_assignment(assignment, rubrics)
-    except AutogradeError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
-        sys.exit(2)
-
-
-rubrics_option = click.option(
-    "--rubrics",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="rubric library folder (default: ./rubrics)",
-)
 param_option = click.option(
     "-p",
     "--param",
@@ -137,7 +124,7 @@ def _options(sandbox: dict[str, Any], **rest: Any) -> GradeOptions:
 
 @main.command()
 @click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--assignment", "-a", required=True, help="assignment id or path to a rubric.yaml")
+@assignment_option
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--workers", "-j", type=click.IntRange(1, 256), default=None,
               help="parallel sandboxes (default: what cores, memory and GPUs allow)")
@@ -170,16 +157,13 @@ def grade(
     from autograde.batch import BatchOptions, grade_batch
     from autograde.reporters.console import BatchDisplay, summary_table
 
-    loaded = _load(assignment, rubrics)
+    loaded = load(assignment, rubrics)
     opts = _options(sandbox, overrides=_params(params), grading_seed=seed)
     batch = BatchOptions(workers=workers, regrade=regrade, id_pattern=id_pattern, roster=roster)
     display = BatchDisplay(console)
     try:
-        with display:
+        with usage_errors(), display:
             reports = grade_batch(list(sources), loaded, out_dir, opts, batch, display.update)
-    except AutogradeError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
-        sys.exit(2)
     except KeyboardInterrupt:
         err.print(
             f"[yellow]interrupted:[/yellow] what was graded is in {out_dir / 'grades.csv'}; "
@@ -196,7 +180,7 @@ def grade(
 
 @main.command()
 @click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--assignment", "-a", required=True, help="assignment id or path to a rubric.yaml")
+@assignment_option
 @sandbox_options
 @rubrics_option
 @param_option
@@ -210,19 +194,16 @@ def check(
     **sandbox: Any,
 ) -> None:
     """Self-check one notebook against the public checks (exit 0 when all pass)."""
-    from autograde.backends import BackendOptions, get_backend
+    from autograde.backends import get_backend
     from autograde.reporters.console import print_check
 
-    loaded = _load(assignment, rubrics)
+    loaded = load(assignment, rubrics)
     hidden = sum(
         1 for task in loaded.rubric.tasks for c in task.checks if (c.visible or task.visible) == "hidden"
     )
     opts = _options(sandbox, overrides=_params(params), grading_seed=seed, public_only=True)
-    try:
-        get_backend(opts.backend, BackendOptions(image=opts.image)).preflight()
-    except AutogradeError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
-        sys.exit(2)
+    with usage_errors():
+        get_backend(opts.backend, opts.backend_options()).preflight()
     with console.status("running your notebook..."):
         report = grade_submission(notebook, loaded, opts)
     print_check(console, report, hidden)
@@ -237,16 +218,13 @@ def list_cmd(rubrics: Path | None) -> None:
     table = Table(title="assignments")
     for column in ("assignment", "title", "tasks (points)", "total"):
         table.add_column(column)
-    try:
+    with usage_errors():
         for path in discover(rubrics):
             rubric = load_rubric_file(path).rubric
             tasks = ", ".join(
                 f"{t.id} ({t.points:g}{', hidden' if t.visible == 'hidden' else ''})" for t in rubric.tasks
             )
             table.add_row(rubric.assignment, escape(rubric.title), tasks, f"{rubric.max_points:g}")
-    except AutogradeError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
-        sys.exit(2)
     console.print(table)
 
 
@@ -261,11 +239,8 @@ def validate(rubrics_dir: Path | None) -> None:
     """Check every rubric.yaml against the schema (and that its notebooks exist)."""
     library = rubrics_dir or default_library()
     failures = 0
-    try:
+    with usage_errors():
         paths = [library] if library.is_file() else discover(library)
-    except AutogradeError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
-        sys.exit(2)
     if not paths:
         err.print(f"[red]error:[/red] no */rubric.yaml under {library}")
         sys.exit(2)
@@ -299,14 +274,11 @@ def test_cmd(assignments: tuple[str, ...], backend: str, rubrics: Path | None, s
     """Grade solution, template and mutants of each assignment; check the expected points."""
     from autograde.selftest import test_assignment
 
-    try:
+    with usage_errors():
         names = list(assignments) or [p.parent.name for p in discover(rubrics)]
-    except AutogradeError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
-        sys.exit(2)
     failed = 0
     for name in names:
-        loaded = _load(name, rubrics)
+        loaded = load(name, rubrics)
         for case in test_assignment(loaded, seed if seed is not None else 0, backend):
             score = f"{case.report.score:g}/{case.report.max_score:g}" if case.report else "-"
             mark = "[green]ok[/green]  " if case.ok else "[red]FAIL[/red]"
@@ -339,20 +311,14 @@ def sandbox_build(
     """Build the grading image; its tag is a hash of everything that goes into it."""
     from autograde import image
 
-    try:
+    with usage_errors():
         result = image.build(
             "gpu" if gpu else "cpu", base_image or image.DEFAULT_BASE, wheelhouse, force, console.print
         )
-    except AutogradeError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
-        sys.exit(2)
     console.print(f"{'built' if result.built else 'reused'} {result.tag}")
     if prune:
-        try:
+        with usage_errors():
             image.prune(result.tag, console.print)
-        except AutogradeError as exc:
-            err.print(f"[red]error:[/red] {escape(str(exc))}")
-            sys.exit(2)
 
 
 @sandbox.command(name="info")
@@ -363,11 +329,8 @@ def sandbox_info(tag: str | None, gpu: bool, base_image: str | None) -> None:
     """Print the grading image, its id and digest, and the package versions inside."""
     from autograde import image
 
-    try:
+    with usage_errors():
         found = image.info(tag, "gpu" if gpu else "cpu", base_image or image.DEFAULT_BASE)
-    except AutogradeError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
-        sys.exit(2)
     table = Table(title=found["image"], show_header=False)
     for key in ("id", "created", "size_mb"):
         table.add_row(key, str(found[key]))
@@ -382,18 +345,9 @@ def sandbox_lock() -> None:
     """Pin the whole package closure of sandbox/requirements.in into requirements.txt."""
     from autograde import image
 
-    try:
+    with usage_errors():
         path = image.lock(console.print)
-    except AutogradeError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
-        sys.exit(2)
     console.print(f"wrote {path}")
 
 
-def _register_subcommands() -> None:
-    from autograde.cli_manual import manual
-
-    main.add_command(manual)
-
-
-_register_subcommands()
+main.add_command(manual)

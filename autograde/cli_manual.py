@@ -6,43 +6,19 @@ A click group; `autograde.cli` adds it with ``main.add_command(manual)``. Exit c
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import NoReturn
 
 import click
 from rich.console import Console
 from rich.markup import escape
 
-from autograde.errors import AutogradeError
-from autograde.rubric import Assignment
+from autograde.cli_common import assignment_option, load, rubrics_option, usage_errors
 
 console = Console(highlight=False, soft_wrap=True)  # paths and commands stay on one line
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 results_argument = click.argument(
     "results_dir", type=click.Path(exists=True, file_okay=False, path_type=Path)
 )
-assignment_option = click.option(
-    "--assignment", "-a", required=True, help="assignment id or path to a rubric.yaml"
-)
-rubrics_option = click.option(
-    "--rubrics",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=None,
-    help="rubric library folder (default: ./rubrics)",
-)
-
-
-def _assignment(assignment: str, rubrics: Path | None) -> Assignment:
-    from autograde.cli import _load  # imported late: autograde.cli imports this module
-
-    return _load(assignment, rubrics)
-
-
-def _fail(exc: AutogradeError) -> NoReturn:
-    err.print(f"[red]error:[/red] {escape(str(exc))}")
-    sys.exit(2)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -59,11 +35,9 @@ def export(results_dir: Path, assignment: str, rubrics: Path | None, force: bool
     """Write RESULTS_DIR/manual/sheet.csv (to fill in) and sheet.html (to read the answers)."""
     from autograde.manual import export_sheet
 
-    loaded = _assignment(assignment, rubrics)
-    try:
+    loaded = load(assignment, rubrics)
+    with usage_errors():
         csv_path, html_path = export_sheet(results_dir, loaded, force=force)
-    except AutogradeError as exc:
-        _fail(exc)
     console.print(f"sheet:   {escape(str(csv_path))}\nanswers: {escape(str(html_path))}")
     console.print(
         "fill in the points (empty: not graded yet) and comments, then run "
@@ -81,11 +55,9 @@ def merge(results_dir: Path, sheet: Path, assignment: str, rubrics: Path | None)
     """Merge the points and comments of SHEET into the reports and grades.csv of RESULTS_DIR."""
     from autograde.manual import merge_sheet
 
-    loaded = _assignment(assignment, rubrics)
-    try:
+    loaded = load(assignment, rubrics)
+    with usage_errors():
         result = merge_sheet(results_dir, sheet, loaded)
-    except AutogradeError as exc:
-        _fail(exc)
     console.print(
         f"merged {result.merged} answer(s); {len(result.changed)} report(s) changed; "
         f"{result.ungraded} answer(s) still ungraded"

@@ -11,6 +11,7 @@ import os
 import platform
 import secrets
 import shutil
+import stat
 import tempfile
 import time
 import traceback
@@ -59,6 +60,9 @@ class GradeOptions:
     @property
     def device(self) -> str:
         return "cpu" if self.gpu is None else "cuda"
+
+    def backend_options(self) -> BackendOptions:
+        return BackendOptions(image=self.image, gpu=self.gpu is not None or bool(self.gpus))
 
 
 @dataclass
@@ -236,7 +240,7 @@ def _grade(sub: Submission, assignment: Assignment, opts: GradeOptions) -> Grade
     rubric = assignment.rubric
     seed = opts.grading_seed if opts.grading_seed is not None else secrets.randbits(63)
     plan = build_plan(assignment, seed, opts.public_only, rubric.limits.probe_timeout)
-    backend = get_backend(opts.backend, BackendOptions(image=opts.image))
+    backend = get_backend(opts.backend, opts.backend_options())
     data_dir = prepare_data_dir(assignment.id, rubric.data_dir) if rubric.data_dir else None
     sandbox_limits = SandboxLimits.from_rubric(rubric.limits, **opts.limits)
     with tempfile.TemporaryDirectory(prefix="autograde-job-") as tmp:
@@ -289,8 +293,6 @@ def keep_job_folder(source: Path, dest: Path) -> None:
 
 
 def _regular(folder: str, name: str) -> bool:
-    import stat
-
     try:
         return stat.S_ISREG(os.lstat(os.path.join(folder, name)).st_mode)
     except OSError:

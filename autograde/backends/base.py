@@ -15,6 +15,10 @@ from typing import Any, ClassVar
 from autograde.errors import AutogradeError
 
 RUNNER_ARGS = ("-m", "autograde.runner")
+# Sandbox policy shared by every backend
+GRACE_SECONDS = 15.0  # past the job's total_timeout before the host kills the sandbox
+MAX_FILE_BYTES = 2**30  # no single file over 1 GiB (RLIMIT_FSIZE / the fsize ulimit)
+NOFILE = 4096  # open files: zmq, the kernel and a DataLoader stay far below this
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,7 @@ class BackendOptions:
     """Per-run settings a backend may use; each backend ignores what it does not need."""
 
     image: str | None = None  # docker: the grading image (default: the one this version builds)
+    gpu: bool = False  # jobs run on GPUs: docker uses the GPU variant of the image
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -16,17 +16,24 @@ import time
 import uuid
 from typing import Any
 
-from autograde.backends.base import RUNNER_ARGS, RUNNING, Backend, Job, RunOutcome, register_backend
+from autograde.backends.base import (
+    GRACE_SECONDS,
+    MAX_FILE_BYTES,
+    NOFILE,
+    RUNNER_ARGS,
+    RUNNING,
+    Backend,
+    Job,
+    RunOutcome,
+    register_backend,
+)
 from autograde.backends.watch import FolderWatch
 from autograde.errors import AutogradeError
 
-GRACE_SECONDS = 15.0
 POLL_SECONDS = 0.5
 IN, OUT, WORK, DATA, HOME = "/job/in", "/job/out", "/job/work", "/data", "/home/sandbox"
 LABEL = "org.autograde.job"
 OWNER_LABEL = "org.autograde.owner"
-MAX_FILE_BYTES = 1 * 2**30
-NOFILE = 4096
 
 
 def sandbox_user() -> str:
@@ -109,13 +116,15 @@ class DockerBackend(Backend):
             self._client = docker_client()
         return self._client
 
-    def image(self, gpu: bool = False) -> str:
+    def image(self) -> str:
+        """The grading image: the one named in the options, else this version's tag of the
+        variant the jobs need (checked by `preflight`, used by every `run`)."""
         if self.options.image:
             return self.options.image
         if self._image is None:
             from autograde.image import default_image
 
-            self._image = default_image(self.client, "gpu" if gpu else "cpu")
+            self._image = default_image(self.client, "gpu" if self.options.gpu else "cpu")
         return self._image
 
     def preflight(self) -> None:
@@ -140,7 +149,7 @@ class DockerBackend(Backend):
         marker = uuid.uuid4().hex
         os.chmod(job.out_dir, 0o777)  # the non-root sandbox user writes here
         started = time.monotonic()
-        config = container_config(job, self.image(job.gpu is not None), marker)
+        config = container_config(job, self.image(), marker)
         try:
             container = self.client.containers.create(**config)
         except docker.errors.ImageNotFound:

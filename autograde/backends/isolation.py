@@ -26,11 +26,9 @@ import socket
 import struct
 from collections.abc import Callable
 
-from autograde.backends.base import SandboxLimits
+from autograde.backends.base import MAX_FILE_BYTES, NOFILE, SandboxLimits
 
 GiB = 2**30
-MAX_FILE_BYTES = 1 * GiB  # RLIMIT_FSIZE: no single file over 1 GiB
-NOFILE = 4096  # RLIMIT_NOFILE: zmq, the kernel and a DataLoader stay far below this
 # RLIMIT_AS is virtual memory, and `import torch` (a CUDA build) reserves much of it without
 # touching it. Measured with this project's .venv (torch 2.14.1+cu130, torchvision 0.29.1,
 # Python 3.11, no GPU), VmPeak from /proc/self/status:

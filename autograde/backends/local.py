@@ -27,14 +27,20 @@ import uuid
 from typing import Any
 
 from autograde.backends import isolation
-from autograde.backends.base import RUNNER_ARGS, RUNNING, Backend, Job, RunOutcome, register_backend
+from autograde.backends.base import (
+    GRACE_SECONDS,
+    RUNNER_ARGS,
+    RUNNING,
+    Backend,
+    Job,
+    RunOutcome,
+    register_backend,
+)
 from autograde.backends.cgroups import CgroupResult, create_job_cgroup, job_cgroup_name
 from autograde.backends.logcap import LOG_LIMIT, LogCapture
 from autograde.backends.watch import FolderWatch
 
-MAX_FILE_BYTES = isolation.MAX_FILE_BYTES
 PASS_THROUGH = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT", "TZ")
-GRACE_SECONDS = 15.0
 CLEANUP_SECONDS = 6.0  # of the grace, kept for killing, draining the log and removing cgroups
 GiB = 2**30
 

@@ -221,3 +221,17 @@ def test_wheel_server_falls_back_when_its_port_is_taken(tmp_path):
     with image.serve_folder(tmp_path) as first, image.serve_folder(tmp_path) as second:
         assert first == f"http://127.0.0.1:{image.WHEEL_PORT}/"
         assert second != first and second.startswith("http://127.0.0.1:")
+
+
+@pytest.mark.parametrize(("gpus", "gpu", "variant"), [((), None, "cpu"), (("0", "1"), None, "gpu"),
+                                                      ((), "0", "gpu")])
+def test_gpu_jobs_use_the_gpu_variant_of_the_image(monkeypatch, gpus, gpu, variant):
+    from autograde.backends.base import get_backend
+    from autograde.grading import GradeOptions
+
+    monkeypatch.setattr(image, "default_image", lambda client, wanted: f"tag-{wanted}")
+    backend = get_backend("docker", GradeOptions(backend="docker", gpus=gpus, gpu=gpu).backend_options())
+    backend._client = object()  # type: ignore[attr-defined]
+    assert backend.image() == f"tag-{variant}"  # type: ignore[attr-defined]
+    named = get_backend("docker", GradeOptions(backend="docker", gpus=gpus, image="mine:1").backend_options())
+    assert named.image() == "mine:1"  # type: ignore[attr-defined]
