@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograde import __version__
-from autograde.backends import get_backend
+from autograde.backends import SandboxLimits, get_backend
 from autograde.backends.base import RUNNING
 from autograde.datasets import prepare_data_dir
 from autograde.grading import GradeOptions, _empty_report, grade_submission
@@ -111,9 +111,10 @@ def grade_batch(
         "backend": opts.backend,
         "public_only": opts.public_only,
         "limits": opts.limits,
+        "image": opts.image,
         "autograde": __version__,
     }
-    config = config_digest(assignment.digest, parameters, seed, {**run_config, "image": opts.image})
+    config = config_digest(assignment.digest, parameters, seed, run_config)
     task_ids = [task.id for task in rubric.tasks]
     staging = Path(tempfile.mkdtemp(prefix="autograde-uploads-"))
     try:
@@ -168,10 +169,8 @@ def _run_workers(
 ) -> None:
     if not todo:
         return
-    rubric = assignment.rubric
-    memory = int(opts.limits.get("memory", rubric.limits.memory))
-    cpus = float(opts.limits.get("cpus", rubric.limits.cpus))
-    workers = batch.workers or default_workers(opts, memory, cpus)
+    limits = SandboxLimits.from_rubric(assignment.rubric.limits, **opts.limits)
+    workers = batch.workers or default_workers(opts, limits.memory, limits.cpus)
     devices: queue.Queue[str] | None = None
     if opts.gpus:  # one job per device at a time, handed out round-robin
         devices = queue.Queue()

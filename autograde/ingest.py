@@ -33,12 +33,17 @@ class Submission:
     notes: list[str] = field(default_factory=list)
 
 
-def student_id(path: Path) -> str:
-    """A safe, stable id from an upload name: NFKC, ASCII-safe, no path parts."""
-    name = unicodedata.normalize("NFKC", path.name)
-    stem = name[: -len(".ipynb")] if name.lower().endswith(".ipynb") else name
-    safe = re.sub(r"[^A-Za-z0-9_.@-]+", "_", stem).strip("._") or "unnamed"
+def safe_id(text: str) -> str:
+    """NFKC (unicode look-alikes fold to one form), ASCII-safe, no path parts, at most 100."""
+    folded = unicodedata.normalize("NFKC", text)
+    safe = re.sub(r"[^A-Za-z0-9_.@-]+", "_", folded).strip("._") or "unnamed"
     return safe[:100]
+
+
+def student_id(path: Path) -> str:
+    """A safe, stable id from an upload name."""
+    name = unicodedata.normalize("NFKC", path.name)
+    return safe_id(name[: -len(".ipynb")] if name.lower().endswith(".ipynb") else name)
 
 
 def read_notebook(path: Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> Submission:

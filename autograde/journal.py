@@ -74,6 +74,7 @@ class Journal:
         self.torn = 0
         if self.path.is_file():
             self._load()
+            self._terminate_torn_tail()
 
     def _load(self) -> None:
         with open(self.path, encoding="utf-8", errors="replace") as handle:
@@ -94,7 +95,6 @@ class Journal:
     def append(self, key: GradeKey, report: GradeReport) -> None:
         line = json.dumps({"key": key.to_json(), "report": report.to_json()}, default=str) + "\n"
         with self._lock:
-            self._terminate_torn_tail()
             with open(self.path, "a", encoding="utf-8") as handle:
                 handle.write(line)
                 handle.flush()
@@ -102,8 +102,9 @@ class Journal:
             self.entries[key.student] = (key, report)
 
     def _terminate_torn_tail(self) -> None:
-        """A kill -9 mid-write leaves a line without its newline: end it before appending."""
-        if not self.path.is_file() or self.path.stat().st_size == 0:
+        """A kill -9 mid-write leaves a line without its newline: end it once, on opening,
+        so that this run's lines start fresh (every line it writes is complete)."""
+        if self.path.stat().st_size == 0:
             return
         with open(self.path, "rb+") as handle:
             handle.seek(-1, os.SEEK_END)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from autograde.errors import AutogradeError
-from autograde.ingest import MAX_NOTEBOOK_BYTES
+from autograde.ingest import MAX_NOTEBOOK_BYTES, safe_id
 
 MAX_ZIP_ENTRIES = 5000
 MAX_ZIP_TOTAL = 2 * 2**30
@@ -44,13 +44,6 @@ class Upload:
     @property
     def graded(self) -> bool:
         return self.path is not None and self.problem is None
-
-
-def normalise(text: str) -> str:
-    """NFKC (unicode look-alikes fold to one form), ASCII-safe, no path parts."""
-    folded = unicodedata.normalize("NFKC", text)
-    safe = re.sub(r"[^A-Za-z0-9_.@-]+", "_", folded).strip("._")
-    return safe[:100] or "unnamed"
 
 
 def _stem(name: str) -> str:
@@ -85,10 +78,10 @@ class IdRule:
         text = unicodedata.normalize("NFKC", str(relative))
         if self.regex is not None:
             match = self.regex.search(text)
-            return normalise(match.group("id")) if match else None
+            return safe_id(match.group("id")) if match else None
         # an LMS folder per student: the folder names the student; else the file does
         name = relative.parts[0] if len(relative.parts) > 1 else _stem(relative.name)
-        return normalise(name)
+        return safe_id(name)
 
 
 @dataclass
@@ -116,7 +109,7 @@ class Roster:
             raw = (row.get(column) or "").strip()
             if not raw:
                 raise AutogradeError(f"roster {path}, row {number}: empty {column}")
-            student = normalise(raw)
+            student = safe_id(raw)
             if student in ids:
                 raise AutogradeError(f"roster {path}, row {number}: {raw!r} appears twice")
             ids.append(student)
@@ -130,7 +123,7 @@ class Roster:
 
 
 def _alias(text: str) -> str:
-    return normalise(text).casefold()
+    return safe_id(text).casefold()
 
 
 # ---------------------------------------------------------------- sources
@@ -310,7 +303,7 @@ def _student_for(entry: _Entry, id_rule: IdRule, roster: Roster | None) -> tuple
     found = id_rule(entry.relative)
     if found is None:
         notes.append(f"the id pattern did not match {entry.origin!r}; the file name is used")
-        found = normalise(_stem(entry.relative.name))
+        found = safe_id(_stem(entry.relative.name))
     if roster is not None:
         resolved = roster.resolve(found)
         if resolved is None:
