@@ -37,6 +37,7 @@ from autograde.grading import _default_name
 from autograde.journal import JOURNAL, Journal
 from autograde.reporters.batch_reports import write_batch_reports
 from autograde.reporters.files import _cell, _write_text_atomic, write_gradebook, write_student
+from autograde.reporters.html import page
 from autograde.results import CheckResult, GradeReport, TaskResult
 from autograde.rubric import Assignment
 from autograde.rubric.schema import ManualCheck
@@ -296,13 +297,6 @@ def sheet_html(reports: dict[str, GradeReport], assignment: Assignment) -> str:
     e = html.escape
     title = f"Manual grading: {assignment.rubric.title}"
     out = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
-        "style-src 'unsafe-inline'\">",
-        f"<title>{e(title)}</title>",
-        f"<style>{CSS}</style>",
-        "</head><body>",
         f"<h1>{e(title)}</h1>",
         f"<p>Assignment <code>{e(assignment.id)}</code>. Enter points and comments in "
         "<code>sheet.csv</code>, then run <code>autograde manual merge</code>.</p>",
@@ -341,8 +335,7 @@ def sheet_html(reports: dict[str, GradeReport], assignment: Assignment) -> str:
         if not_graded:
             out.append(f'<p class="missing">No answer to grade: {e(", ".join(not_graded))}</p>')
         out.append("</section>")
-    out.append("</body></html>")
-    return "\n".join(out) + "\n"
+    return page(title, "\n".join(out) + "\n", CSS)
 
 
 # ---------------------------------------------------------------- merge
