@@ -99,13 +99,13 @@ def grade_batch(
     """Grade every upload of `sources` into `out_dir`; returns one report per upload."""
     batch = batch or BatchOptions()
     rubric = assignment.rubric
+    id_rule = IdRule(batch.id_pattern)  # bad options fail before anything is written
+    roster = Roster.read(batch.roster) if batch.roster else None
     get_backend(opts.backend, opts.backend_options()).preflight()
     seed = batch_seed(out_dir, assignment.id, opts.grading_seed)
     opts = dataclasses.replace(opts, grading_seed=seed)
     if rubric.data_dir is not None:
         prepare_data_dir(assignment.id, rubric.data_dir)  # once, before the workers race for it
-    id_rule = IdRule(batch.id_pattern)
-    roster = Roster.read(batch.roster) if batch.roster else None
     parameters = {**rubric.parameters, **opts.overrides}
     run_config = {
         "backend": opts.backend,
