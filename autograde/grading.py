@@ -24,6 +24,7 @@ import nbformat
 from autograde import __version__
 from autograde.backends import Job, RunOutcome, get_backend
 from autograde.backends.base import BackendOptions, SandboxLimits
+from autograde.backends.local_orphans import write_owner
 from autograde.checks.base import (
     GRADER_ERROR,
     NOT_RUN,
@@ -40,6 +41,7 @@ from autograde.ingest import Submission, parameterize, read_notebook, tagged_sou
 from autograde.inputs import InputStore, check_rng
 from autograde.results import GRADED, GRADER_FAULT, CheckResult, GradeReport, ManualAnswer, TaskResult
 from autograde.rubric import Assignment
+from autograde.rubric.loader import default_library
 from autograde.rubric.schema import ManualCheck
 from autograde.scoring import score_task
 from autograde.wire import read_arrays, read_json, save_arrays, write_json_atomic
@@ -244,7 +246,8 @@ def _grade(sub: Submission, assignment: Assignment, opts: GradeOptions) -> Grade
     data_dir = prepare_data_dir(assignment.id, rubric.data_dir) if rubric.data_dir else None
     sandbox_limits = SandboxLimits.from_rubric(rubric.limits, **opts.limits)
     with tempfile.TemporaryDirectory(prefix="autograde-job-") as tmp:
-        job = Job(Path(tmp), data_dir, sandbox_limits, opts.gpu)
+        write_owner(Path(tmp))  # a later run removes it should this grader be killed outright
+        job = Job(Path(tmp), data_dir, sandbox_limits, opts.gpu, host_secrets(assignment))
         job.make_dirs()
         parameters = {**rubric.parameters, **opts.overrides}
         if data_dir is not None:
@@ -272,6 +275,13 @@ def _grade(sub: Submission, assignment: Assignment, opts: GradeOptions) -> Grade
     report.grading_seed = seed
     report.parameters = parameters
     return report
+
+
+def host_secrets(assignment: Assignment) -> tuple[Path, ...]:
+    """Folders a run on the host's own file system must not see: the assignment's folder,
+    the rubric library, the reference package beside it, the grader's home."""
+    library = default_library()
+    return (assignment.folder, library, library.parent / "reference", Path.home())
 
 
 def _read_cells(job: Job) -> list[dict[str, Any]]:

@@ -8,7 +8,8 @@ path, a roster CSV maps names to ids and lists who did not submit.
 
 Zip archives are read entry by entry with caps on the entry count, the total and per-entry
 uncompressed size and the compression ratio (zip bombs); absolute names, `..`, links and
-nested archives are rejected and reported, never extracted.
+nested archives are rejected and reported, never extracted. An archive refused as a whole
+(too many entries, too large, unreadable) is one rejected row; the rest of the batch goes on.
 """
 
 from __future__ import annotations
@@ -165,23 +166,23 @@ def _walk_folder(root: Path) -> list[_Entry]:
     return found
 
 
+class _Refused(Exception):
+    """A whole archive is refused (why, without its name): nothing of it is graded."""
+
+
 def _zip_entries(archive: Path) -> list[_Entry]:
     try:
         zf = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise AutogradeError(f"{archive}: not a readable zip archive ({exc})") from None
+        raise _Refused(f"not a readable zip archive ({exc})") from None
     found: list[_Entry] = []
     with zf:
         infos = zf.infolist()
         if len(infos) > MAX_ZIP_ENTRIES:
-            raise AutogradeError(
-                f"{archive}: {len(infos)} entries, over the limit of {MAX_ZIP_ENTRIES} (a zip bomb?)"
-            )
+            raise _Refused(f"{len(infos)} entries, over the limit of {MAX_ZIP_ENTRIES} (a zip bomb?)")
         declared = sum(info.file_size for info in infos)
         if declared > MAX_ZIP_TOTAL:
-            raise AutogradeError(
-                f"{archive}: {declared} bytes uncompressed, over the limit of {MAX_ZIP_TOTAL} (a zip bomb?)"
-            )
+            raise _Refused(f"{declared} bytes uncompressed, over the limit of {MAX_ZIP_TOTAL} (a zip bomb?)")
         total = 0
         for info in infos:
             name = info.filename
@@ -213,7 +214,7 @@ def _zip_entries(archive: Path) -> list[_Entry]:
             if data is None:
                 found.append(_Entry(relative, origin, "larger than its header says (a zip bomb?)"))
             elif total > MAX_ZIP_TOTAL:
-                raise AutogradeError(f"{archive}: more than {MAX_ZIP_TOTAL} bytes uncompressed (a zip bomb?)")
+                raise _Refused(f"more than {MAX_ZIP_TOTAL} bytes uncompressed (a zip bomb?)")
             else:
                 found.append(_Entry(relative, origin, data=data))
     return found
@@ -263,7 +264,10 @@ def collect(
         elif source.is_dir():
             entries.extend(_walk_folder(source))
         elif source.is_file() and zipfile.is_zipfile(source) and not source.name.lower().endswith(".ipynb"):
-            entries.extend(_zip_entries(source))
+            try:
+                entries.extend(_zip_entries(source))
+            except _Refused as exc:  # one row for the archive; the other sources are still graded
+                entries.append(_Entry(name, str(source), str(exc)))
         elif source.is_file() and source.stat().st_size > MAX_NOTEBOOK_BYTES:
             entries.append(_Entry(name, str(source), too_large(source.stat().st_size)))
         elif source.is_file():
@@ -272,12 +276,16 @@ def collect(
             raise AutogradeError(f"{source}: no such file or folder")
     staging.mkdir(parents=True, exist_ok=True)
     uploads: list[Upload] = []
-    seen: dict[str, int] = {}
+    # ids that differ only in case are one collision: on macOS and Windows they would share
+    # a folder under students/ (one report overwriting the other)
+    seen: dict[str, tuple[str, int]] = {}  # casefolded id -> (the first upload's id, uploads)
     for number, entry in enumerate(entries):
         student, notes = _student_for(entry, id_rule, roster)
-        count = seen[student] = seen.get(student, 0) + 1
+        first, count = seen.get(student.casefold(), (student, 0))
+        count = count + 1
+        seen[student.casefold()] = (first, count)
         if count > 1:
-            notes.append(f"another upload also maps to student id {student!r}")
+            notes.append(f"another upload also maps to student id {first!r}")
             student = f"{student}~{count}"
         upload = Upload(student, entry.origin, None, entry.problem, notes=tuple(notes))
         if entry.problem is None and not entry.relative.name.lower().endswith(".ipynb"):

@@ -44,13 +44,16 @@ class SandboxLimits:
 class Job:
     """One sandbox run. `root` holds in/ (read-only inputs), out/, work/ (cwd), home/.
 
-    `gpu` is the host's index of the one GPU this job may use (None: CPU only).
+    `gpu` is the host's index of the one GPU this job may use (None: CPU only). `hidden`:
+    folders of the host the run must not see (reference, rubrics), where a backend shares
+    the host's file system.
     """
 
     root: Path
     data_dir: Path | None
     limits: SandboxLimits
     gpu: str | None = None
+    hidden: tuple[Path, ...] = ()
 
     @property
     def total_timeout(self) -> float:

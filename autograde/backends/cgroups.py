@@ -255,8 +255,9 @@ def _owner_alive(name: str) -> bool:
     return True
 
 
-def sweep_stale(parent: Path, now: float | None = None) -> int:
-    """Remove empty job cgroups left by a grader that was killed hard (no finally ran)."""
+def sweep_stale(parent: Path, now: float | None = None, min_age: float = STALE_SECONDS) -> int:
+    """Remove empty job cgroups left by a grader that was killed hard (no finally ran), once
+    `min_age` seconds old (a grader whose pid we cannot see may be about to fill it)."""
     removed = 0
     now = time.time() if now is None else now
     try:
@@ -267,7 +268,7 @@ def sweep_stale(parent: Path, now: float | None = None) -> int:
         if not entry.name.startswith(CGROUP_PREFIX) or _owner_alive(entry.name):
             continue
         try:
-            if now - entry.stat().st_mtime < STALE_SECONDS or _read(entry / "cgroup.procs").split():
+            if now - entry.stat().st_mtime < min_age or _read(entry / "cgroup.procs").split():
                 continue
             entry.rmdir()
             removed += 1
@@ -356,6 +357,16 @@ def _create_v2(name: str, memory: int, pids: int, parents: list[Path]) -> Cgroup
         group = JobCgroup(2, {"unified": folder}, memory)
         return CgroupResult(group, None, None if with_pids else "no pids controller in the cgroup")
     return CgroupResult(None, problem, problem)
+
+
+def job_cgroup_parents() -> list[Path]:
+    """Every folder this process would make job cgroups in (where a killed grader's are)."""
+    try:
+        with open("/proc/self/mountinfo") as a, open("/proc/self/cgroup") as b:
+            plan = plan_cgroups(a.read(), b.read())
+    except OSError:
+        return []
+    return list(dict.fromkeys([*(p for parents in plan.v1.values() for p in parents), *plan.v2]))
 
 
 def job_cgroup_name(marker: str) -> str:

@@ -7,7 +7,12 @@
   before exec, and afterwards every process in it is killed, whatever session it started or
   environment it scrubbed, and the cgroup is removed;
 * a fresh network namespace (loopback only), unprivileged through a user namespace where the
-  kernel allows one.
+  kernel allows one;
+* a private mount namespace in which every file system is read-only except the job's own
+  folder, `/dev/shm` is a fresh size-limited tmpfs, and the reference, the rubrics and the
+  grader's home are covered by empty read-only folders; then every capability is dropped
+  (root included: no remount, no raw devices) and no-new-privileges set, so nothing the
+  notebook runs can undo that or write into the Python environment for the next submission.
 
 Each part degrades on its own and says so in a short note. What the child does between fork
 and exec (`ChildSetup`) is prepared in the parent: the child imports nothing.
@@ -20,11 +25,14 @@ import ctypes
 import fcntl
 import math
 import os
+import re
 import resource
 import select
 import socket
 import struct
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 from autograde.backends.base import MAX_FILE_BYTES, NOFILE, SandboxLimits
 
@@ -47,24 +55,39 @@ GiB = 2**30
 ADDRESS_SPACE_OVERHEAD = 5 * GiB
 
 
+CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
+# mount(2) flags, and the statvfs flags they mirror (a remount must keep the locked ones)
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
+MS_NOATIME, MS_NODIRATIME, MS_BIND, MS_REC = 1024, 2048, 4096, 16384
+MS_PRIVATE, MS_RELATIME = 1 << 18, 1 << 21
+_KEPT_FLAGS = (
+    (os.ST_NOSUID, MS_NOSUID), (os.ST_NODEV, MS_NODEV), (os.ST_NOEXEC, MS_NOEXEC),
+    (os.ST_NOATIME, MS_NOATIME), (os.ST_NODIRATIME, MS_NODIRATIME), (os.ST_RELATIME, MS_RELATIME),
+)
+PR_CAPBSET_DROP, PR_SET_SECUREBITS, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 24, 28, 38, 47
+PR_CAP_AMBIENT_CLEAR_ALL = 4
+# SECBIT_NOROOT, _NO_SETUID_FIXUP and KEEP_CAPS, each locked: uid 0 gains nothing at exec
+SECURE_NOROOT_LOCKED = 0x01 | 0x02 | 0x04 | 0x08 | 0x20
 SIOCGIFFLAGS = 0x8913
 SIOCSIFFLAGS = 0x8914
 IFF_UP = 0x1
 _IFREQ = "16sH22x"  # struct ifreq: name, flags, padding to 40 bytes
 
 
-def _load_unshare() -> Callable[[int], int] | None:
+def _load_libc(name: str) -> Callable[..., int] | None:
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        function: Callable[[int], int] = libc.unshare
+        function: Callable[..., int] = getattr(libc, name)
     except (OSError, AttributeError):
         return None
     return function
 
 
-_UNSHARE = _load_unshare()
+_UNSHARE = _load_libc("unshare")
+_MOUNT = _load_libc("mount")
+_PRCTL = _load_libc("prctl")
 
 
 # -- rlimits -------------------------------------------------------------------------------
@@ -111,19 +134,80 @@ def effective_rlimits(
     return result
 
 
+# -- the file system plan -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FsPlan:
+    """What the child does to its private mount namespace, prepared in the parent."""
+
+    writable: str  # the job's folder: stays writable
+    readable: tuple[str, ...]  # what the run needs (Python, data): kept visible under a fresh /tmp
+    hidden: tuple[str, ...]  # covered by an empty read-only tmpfs
+    mounts: tuple[str, ...]  # every mount point: remounted read-only
+    shm_bytes: int  # size of the fresh /tmp and /dev/shm
+    drop_caps: bool  # root: drop every capability before exec
+    last_cap: int = 40
+
+
+def _unescape_mount(field: str) -> str:
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
+def mount_points(mountinfo: str) -> tuple[str, ...]:
+    """Mount points from /proc/self/mountinfo, parents before children."""
+    points = []
+    for line in mountinfo.splitlines():
+        fields = line.split()
+        if len(fields) > 4:
+            points.append(_unescape_mount(fields[4]))
+    return tuple(dict.fromkeys(sorted(points, key=lambda p: 0 if p == "/" else p.count("/"))))
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def fs_plan(job_root: Path, hidden: tuple[Path, ...], needed: tuple[Path, ...], shm_bytes: int) -> FsPlan:
+    """The plan for one job. A hidden folder that holds something the run needs (the Python
+    environment, the runner, the data) or the job itself is left visible (read-only)."""
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8") as handle:
+            mounts = mount_points(handle.read())
+    except OSError:
+        mounts = ("/",)
+    try:
+        with open("/proc/sys/kernel/cap_last_cap", encoding="ascii") as handle:
+            last_cap = int(handle.read())
+    except (OSError, ValueError):
+        last_cap = 40
+    keep = [str(job_root.resolve()), *(str(p.resolve()) for p in needed)]
+    shown = tuple(
+        str(h.resolve()) for h in hidden
+        if h.is_dir() and not any(_inside(k, str(h.resolve())) for k in keep)
+    )
+    return FsPlan(keep[0], tuple(keep[1:]), shown, mounts, shm_bytes, os.getuid() == 0, last_cap)
+
+
 # -- the child, between fork and exec ------------------------------------------------------
 
 
 class ChildSetup:
-    """The `preexec_fn`: join the cgroup, set rlimits, unshare the network. Never raises (a
-    failure must not stop the run); reports what failed through a pipe, one line each."""
+    """The `preexec_fn`: join the cgroup, set rlimits, unshare the network and the mounts,
+    protect the file system, drop capabilities. Never raises (a failure must not stop the
+    run); reports what failed through a pipe, one line each."""
 
     def __init__(
-        self, rlimits: dict[str, tuple[int, int]], procs_files: list[str], isolate_network: bool
+        self,
+        rlimits: dict[str, tuple[int, int]],
+        procs_files: list[str],
+        isolate_network: bool,
+        fs: FsPlan | None = None,
     ) -> None:
         self.rlimits = [(name, getattr(resource, name), soft, hard) for name, (soft, hard) in rlimits.items()]
         self.procs_files = procs_files
         self.isolate_network = isolate_network
+        self.fs = fs
         self.uid_map = f"{os.getuid()} {os.getuid()} 1".encode()
         self.gid_map = f"{os.getgid()} {os.getgid()} 1".encode()
         self._read_fd, self._write_fd = os.pipe()  # both close-on-exec
@@ -146,20 +230,30 @@ class ChildSetup:
                 resource.setrlimit(number, (soft, hard))
             except (OSError, ValueError):
                 self._report("rlimit", name)
-        if self.isolate_network:
-            why = self._unshare_network()
-            if why:
+        flags = (CLONE_NEWNET if self.isolate_network else 0) | (CLONE_NEWNS if self.fs else 0)
+        if not flags:
+            return
+        why = self._unshare(flags)
+        if why:
+            if self.isolate_network:
                 self._report("network", why)
+            if self.fs:
+                self._report("filesystem", why)
+            return
+        if self.isolate_network:
+            _loopback_up()
+        if self.fs:
+            self._protect(self.fs)
 
-    def _unshare_network(self) -> str:
+    def _unshare(self, flags: int) -> str:
         if _UNSHARE is None:
-            return "network namespaces are not available here"
-        if _UNSHARE(CLONE_NEWNET) != 0:
+            return "namespaces are not available here"
+        if _UNSHARE(flags) != 0:
             first = ctypes.get_errno()
-            if _UNSHARE(CLONE_NEWUSER | CLONE_NEWNET) != 0:
+            if _UNSHARE(CLONE_NEWUSER | flags) != 0:
                 second = ctypes.get_errno()
                 return (
-                    "network namespaces are not available here "
+                    "namespaces are not available here "
                     f"({os.strerror(first)}; with a user namespace: {os.strerror(second)})"
                 )
             try:
@@ -168,8 +262,90 @@ class ChildSetup:
                 self._put("/proc/self/gid_map", self.gid_map)
             except OSError as exc:
                 self._report("userns", exc.strerror or "failed")
-        _loopback_up()
         return ""
+
+    def _protect(self, fs: FsPlan) -> None:
+        if _MOUNT is None or _PRCTL is None:
+            self._report("filesystem", "mount(2) is not available here")
+            return
+        if not self._mount(None, "/", None, MS_REC | MS_PRIVATE):
+            self._report("filesystem", "could not make the mounts private")
+            return
+        carried = self._fresh_tmp(fs)
+        if fs.writable not in carried and not self._mount(fs.writable, fs.writable, None, MS_BIND | MS_REC):
+            self._report("filesystem", "could not keep the job folder writable")
+            return
+        shm = os.path.isdir("/dev/shm") and self._mount(
+            "tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"size={fs.shm_bytes},mode=1777"
+        )
+        for folder in fs.hidden:
+            if carried and _inside(folder, "/tmp") and not any(_inside(folder, c) for c in carried[1:]):
+                continue  # gone with the old /tmp
+            flags = MS_NOSUID | MS_NODEV | MS_NOEXEC
+            if not self._mount("tmpfs", folder, "tmpfs", flags, "size=4k,mode=755"):
+                self._report("filesystem", f"could not hide {folder}")
+        failed = []
+        for point in (*fs.mounts, *fs.hidden, *carried):
+            if _inside(point, fs.writable) or (shm and point == "/dev/shm") or (carried and point == "/tmp"):
+                continue
+            try:
+                kept = os.statvfs(point).f_flag
+            except OSError:
+                continue
+            extra = sum(ms for st, ms in _KEPT_FLAGS if kept & st)
+            if not self._mount(None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY | extra):
+                failed.append(point)
+        if failed:
+            self._report("filesystem", f"not read-only: {', '.join(failed[:5])}")
+        if fs.drop_caps:
+            self._drop_capabilities(fs.last_cap)
+        if _PRCTL(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+            self._report("filesystem", "could not set no-new-privileges")
+
+    def _fresh_tmp(self, fs: FsPlan) -> list[str]:
+        """A private, size-limited /tmp, as in a container; what the run needs from the old
+        one (the job's folder, a Python environment or data kept there) is bound back in."""
+        keep = [p for p in (fs.writable, *fs.readable) if _inside(p, "/tmp") and p != "/tmp"]
+        if "/tmp" in fs.readable or not os.path.isdir("/tmp"):
+            return []
+        try:
+            fds = [os.open(p, os.O_PATH | os.O_DIRECTORY) for p in keep]
+        except OSError:
+            self._report("filesystem", "no private /tmp: a needed folder cannot be opened")
+            return []
+        if not self._mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={fs.shm_bytes},mode=1777"):
+            self._report("filesystem", "no private /tmp")
+            return []
+        carried = []
+        for path, fd in zip(keep, fds, strict=True):
+            with contextlib.suppress(OSError):
+                os.makedirs(path, exist_ok=True)
+            if self._mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC):
+                carried.append(path)
+            else:
+                self._report("filesystem", f"could not keep {path} under the private /tmp")
+            os.close(fd)
+        return ["/tmp", *carried]
+
+    def _drop_capabilities(self, last_cap: int) -> None:
+        assert _PRCTL is not None
+        ok = _PRCTL(PR_SET_SECUREBITS, SECURE_NOROOT_LOCKED, 0, 0, 0) == 0
+        for cap in range(last_cap + 1):
+            ok = _PRCTL(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0 and ok
+        _PRCTL(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+        if not ok:
+            self._report("filesystem", "could not drop the capabilities of root")
+
+    @staticmethod
+    def _mount(
+        source: str | None, target: str, kind: str | None, flags: int, data: str | None = None
+    ) -> bool:
+        assert _MOUNT is not None
+
+        def raw(text: str | None) -> bytes | None:
+            return None if text is None else text.encode()
+
+        return _MOUNT(raw(source), raw(target), raw(kind), ctypes.c_ulong(flags), raw(data)) == 0
 
     @staticmethod
     def _put(path: str, data: bytes) -> None:

@@ -24,8 +24,10 @@ import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
+import autograde
 from autograde.backends import isolation
 from autograde.backends.base import (
     GRACE_SECONDS,
@@ -37,6 +39,7 @@ from autograde.backends.base import (
     register_backend,
 )
 from autograde.backends.cgroups import CgroupResult, create_job_cgroup, job_cgroup_name
+from autograde.backends.local_orphans import reap_local_orphans
 from autograde.backends.logcap import LOG_LIMIT, LogCapture
 from autograde.backends.watch import FolderWatch
 
@@ -66,6 +69,7 @@ def minimal_env(job: Job, marker: str) -> dict[str, str]:
         "OPENBLAS_NUM_THREADS": "1",
         "CUDA_VISIBLE_DEVICES": "" if job.gpu is None else job.gpu,
         "AUTOGRADE_JOB": marker,
+        "AUTOGRADE_GRADER": str(os.getpid()),
     }
     for name in PASS_THROUGH:
         if name in os.environ:
@@ -96,6 +100,13 @@ def kill_marked(marker: str) -> int:
                 killed += 1
         time.sleep(0.05)
     return killed
+
+
+def needed_paths(job: Job) -> tuple[Path, ...]:
+    """What the runner must still see (read-only): the Python environment, this package, data."""
+    paths = [Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent,
+             Path(autograde.__file__).resolve().parent]
+    return (*paths, *([job.data_dir] if job.data_dir else []))
 
 
 def scratch_cap(job: Job) -> int:
@@ -147,6 +158,8 @@ def isolation_notes(
         notes.append(f"network not isolated: {child['network'][0]}")
     if child.get("userns"):
         notes.append(f"user namespace for the network isolation incomplete: {child['userns'][0]}")
+    if child.get("filesystem"):
+        notes.append(f"file system not fully protected: {'; '.join(child['filesystem'])}")
     if child.get("setup"):
         notes.append(f"sandbox set-up incomplete: {child['setup'][0]}")
     return notes
@@ -155,6 +168,12 @@ def isolation_notes(
 @register_backend
 class LocalBackend(Backend):
     name = "local"
+
+    def preflight(self) -> None:
+        """Before a batch: remove the sandboxes of graders that were killed outright."""
+        reaped = reap_local_orphans()
+        if reaped:
+            log.warning("removed %d leftovers (processes, cgroups, job folders) of killed graders", reaped)
 
     def sandbox_data_dir(self, job: Job) -> str:
         return str(job.data_dir) if job.data_dir else str(job.work_dir / "data")
@@ -178,8 +197,9 @@ class LocalBackend(Backend):
     def _run(self, job: Job, marker: str, cgroups: CgroupResult, started: float) -> RunOutcome:
         group = cgroups.cgroup
         rlimits = isolation.effective_rlimits(isolation.rlimits_for(job.limits, job.gpu, GRACE_SECONDS))
+        fs = isolation.fs_plan(job.root, job.hidden, needed_paths(job), job.limits.tmp_bytes)
         setup = isolation.ChildSetup(
-            rlimits, group.procs_files if group is not None else [], not job.limits.network
+            rlimits, group.procs_files if group is not None else [], not job.limits.network, fs
         )
         command = [sys.executable, *RUNNER_ARGS]
         command += ["--in", str(job.in_dir), "--out", str(job.out_dir), "--work", str(job.work_dir)]

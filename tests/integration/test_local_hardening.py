@@ -193,7 +193,7 @@ def _sleepers(args: list[str]) -> list[int]:
 def test_escaped_processes_do_not_survive(kill_runner, tmp_path, solution_nb, ex02_fast):
     # unique sleep lengths: how to find them again in /proc/*/cmdline
     args = [f"{900 + n}.{uuid.uuid4().int % 10**9:09d}" for n in range(2)]
-    record = tmp_path / "escaped.json"  # outside the job folder: a killed runner leaves sockets there
+    record = "escaped.json"  # in the job's working folder, kept for the test by keep_job
     escape = f"""
 import json, os, shutil, signal, subprocess
 pids = [subprocess.Popen(["setsid", "env", "-i", "sleep", "{args[0]}"]).pid]
@@ -215,11 +215,12 @@ with open({str(record)!r}, "w") as handle:
         escape += "\nimport time\ntime.sleep(0.5)\nos.kill(os.getppid(), signal.SIGKILL)  # the runner\n"
     path = variant(solution_nb, tmp_path, "escape.ipynb", {"regression": escape})
     started = time.monotonic()
-    report = grade_submission(path, ex02_fast, GradeOptions(grading_seed=7))
+    kept = tmp_path / "kept"
+    report = grade_submission(path, ex02_fast, GradeOptions(grading_seed=7, keep_job=kept))
     survivors = _sleepers(args)
     for pid in survivors:  # never leave them running, whatever the verdict
         os.kill(pid, signal.SIGKILL)
-    escaped = json.loads(record.read_text())
+    escaped = json.loads((kept / "escape" / "work" / record).read_text())
     assert len(escaped) == 2  # both were really started
     assert not survivors, f"processes survived the grading: {survivors}"
     assert time.monotonic() - started < ex02_fast.rubric.limits.total_timeout + GRACE_SECONDS
@@ -280,7 +281,7 @@ def test_a_flood_on_stderr_is_capped_in_the_log(tmp_path, solution_nb, ex02_fast
 def test_a_frozen_runner_is_killed_at_the_wall_clock_limit(tmp_path, solution_nb):
     short = ex02_with(tmp_path, total_timeout="5s")
     arg = f"950.{uuid.uuid4().int % 10**9:09d}"
-    record = tmp_path / "frozen.json"
+    record = "frozen.json"  # in the job's working folder, kept for the test by keep_job
     freeze = (
         "import json, os, signal, subprocess\n"
         f"sleeper = subprocess.Popen(['setsid', 'env', '-i', 'sleep', '{arg}']).pid\n"
@@ -289,12 +290,13 @@ def test_a_frozen_runner_is_killed_at_the_wall_clock_limit(tmp_path, solution_nb
     )
     path = variant(solution_nb, tmp_path, "frozen.ipynb", {"loss": freeze})
     started = time.monotonic()
-    report = grade_submission(path, short, GradeOptions(grading_seed=7))
+    kept = tmp_path / "kept"
+    report = grade_submission(path, short, GradeOptions(grading_seed=7, keep_job=kept))
     elapsed = time.monotonic() - started
     survivors = _sleepers([arg])
     for pid in survivors:
         os.kill(pid, signal.SIGKILL)
-    kernel, sleeper = json.loads(record.read_text())
+    kernel, sleeper = json.loads((kept / "frozen" / "work" / record).read_text())
     assert elapsed < short.rubric.limits.total_timeout + GRACE_SECONDS
     assert any("total time limit" in n for n in report.notes), report.notes
     assert not survivors

@@ -423,3 +423,25 @@ def test_a_failed_cgroup_join_is_a_memory_note(tmp_path):
     child = {"cgroup": ["Permission denied"]}
     notes = isolation_notes(_job(tmp_path), rlimits, cgroups.CgroupResult(group), child)
     assert any("memory not limited" in n and "Permission denied" in n for n in notes)
+
+
+def test_mount_points_are_unescaped_and_parents_come_first():
+    info = (
+        "36 25 0:32 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n"
+        "22 1 252:1 / / rw,relatime - ext4 /dev/vda rw\n"
+        "40 22 0:5 / /mnt/with\\040space rw - tmpfs tmpfs rw\n"
+        "41 22 0:6 / /sys rw - sysfs sysfs rw\n"
+    )
+    assert isolation.mount_points(info) == ("/", "/sys", "/mnt/with space", "/sys/fs/cgroup")
+
+
+def test_fs_plan_never_hides_what_the_run_needs(tmp_path):
+    secret, library, env = tmp_path / "reference", tmp_path / "rubrics", tmp_path / "rubrics" / "venv"
+    for folder in (secret, env):
+        folder.mkdir(parents=True)
+    job = tmp_path / "job"
+    job.mkdir()
+    plan = isolation.fs_plan(job, (secret, library, tmp_path / "missing"), (env,), 2**20)
+    assert plan.hidden == (str(secret),)  # the library holds the environment: read-only, not hidden
+    assert plan.writable == str(job) and plan.readable == (str(env),)
+    assert "/" in plan.mounts and plan.drop_caps == (os.getuid() == 0)
