@@ -142,6 +142,7 @@ class FsPlan:
     """What the child does to its private mount namespace, prepared in the parent."""
 
     writable: str  # the job's folder: stays writable
+    scratch: tuple[str, ...]  # the working folder and HOME: fresh size-limited tmpfs (cwd: the first)
     readable: tuple[str, ...]  # what the run needs (Python, data): kept visible under a fresh /tmp
     hidden: tuple[str, ...]  # covered by an empty read-only tmpfs
     mounts: tuple[str, ...]  # every mount point: remounted read-only
@@ -168,9 +169,17 @@ def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
-def fs_plan(job_root: Path, hidden: tuple[Path, ...], needed: tuple[Path, ...], shm_bytes: int) -> FsPlan:
-    """The plan for one job. A hidden folder that holds something the run needs (the Python
-    environment, the runner, the data) or the job itself is left visible (read-only)."""
+def fs_plan(
+    job_root: Path,
+    scratch: tuple[Path, ...],
+    hidden: tuple[Path, ...],
+    needed: tuple[Path, ...],
+    shm_bytes: int,
+) -> FsPlan:
+    """The plan for one job. Writing past `shm_bytes` in a scratch folder, /tmp or /dev/shm
+    fails with ENOSPC inside the run, as in a container. A hidden folder that holds something
+    the run needs (the Python environment, the runner, the data) or the job itself is left
+    visible (read-only)."""
     try:
         with open("/proc/self/mountinfo", encoding="utf-8") as handle:
             mounts = mount_points(handle.read())
@@ -186,7 +195,8 @@ def fs_plan(job_root: Path, hidden: tuple[Path, ...], needed: tuple[Path, ...], 
         str(h.resolve()) for h in hidden
         if h.is_dir() and not any(_inside(k, str(h.resolve())) for k in keep)
     )
-    return FsPlan(keep[0], tuple(keep[1:]), shown, mounts, shm_bytes, os.getuid() == 0, last_cap)
+    work = tuple(str(p.resolve()) for p in scratch)
+    return FsPlan(keep[0], work, tuple(keep[1:]), shown, mounts, shm_bytes, os.getuid() == 0, last_cap)
 
 
 # -- the child, between fork and exec ------------------------------------------------------
@@ -275,6 +285,13 @@ class ChildSetup:
         if fs.writable not in carried and not self._mount(fs.writable, fs.writable, None, MS_BIND | MS_REC):
             self._report("filesystem", "could not keep the job folder writable")
             return
+        size = f"size={fs.shm_bytes},mode=1777"
+        for folder in fs.scratch:
+            if not self._mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, size):
+                self._report("filesystem", f"no size limit on {folder}")
+        if fs.scratch:
+            with contextlib.suppress(OSError):
+                os.chdir(fs.scratch[0])  # the old cwd is now under the tmpfs
         shm = os.path.isdir("/dev/shm") and self._mount(
             "tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"size={fs.shm_bytes},mode=1777"
         )

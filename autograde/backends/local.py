@@ -197,7 +197,9 @@ class LocalBackend(Backend):
     def _run(self, job: Job, marker: str, cgroups: CgroupResult, started: float) -> RunOutcome:
         group = cgroups.cgroup
         rlimits = isolation.effective_rlimits(isolation.rlimits_for(job.limits, job.gpu, GRACE_SECONDS))
-        fs = isolation.fs_plan(job.root, job.hidden, needed_paths(job), job.limits.tmp_bytes)
+        fs = isolation.fs_plan(
+            job.root, (job.work_dir, job.home_dir), job.hidden, needed_paths(job), job.limits.tmp_bytes
+        )
         setup = isolation.ChildSetup(
             rlimits, group.procs_files if group is not None else [], not job.limits.network, fs
         )

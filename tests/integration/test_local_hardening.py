@@ -53,7 +53,7 @@ try:  # loopback only: never any other address
 except OSError as exc:
     probe["loopback"] = repr(exc)
 probe["cgroup"] = open("/proc/self/cgroup").read()
-with open("probe.json", "w") as handle:
+with open("../out/probe.json", "w") as handle:
     json.dump(probe, handle)
 """
 
@@ -107,7 +107,7 @@ def probed(
     folder = tmp_path_factory.mktemp("probed")
     path = variant(solution_nb, folder, "probe.ipynb", {"loss": PROBE, "gradient": TORCH})
     report, job = grade_kept(path, ex02_slow_cells, folder / "kept")
-    probe = json.loads((job / "work" / "probe.json").read_text())
+    probe = json.loads((job / "out" / "probe.json").read_text())
     return report, probe
 
 
@@ -193,7 +193,7 @@ def _sleepers(args: list[str]) -> list[int]:
 def test_escaped_processes_do_not_survive(kill_runner, tmp_path, solution_nb, ex02_fast):
     # unique sleep lengths: how to find them again in /proc/*/cmdline
     args = [f"{900 + n}.{uuid.uuid4().int % 10**9:09d}" for n in range(2)]
-    record = "escaped.json"  # in the job's working folder, kept for the test by keep_job
+    record = "../out/escaped.json"  # in the job's output folder, kept for the test by keep_job
     escape = f"""
 import json, os, shutil, signal, subprocess
 pids = [subprocess.Popen(["setsid", "env", "-i", "sleep", "{args[0]}"]).pid]
@@ -220,7 +220,7 @@ with open({str(record)!r}, "w") as handle:
     survivors = _sleepers(args)
     for pid in survivors:  # never leave them running, whatever the verdict
         os.kill(pid, signal.SIGKILL)
-    escaped = json.loads((kept / "escape" / "work" / record).read_text())
+    escaped = json.loads((kept / "escape" / "work" / record).resolve().read_text())
     assert len(escaped) == 2  # both were really started
     assert not survivors, f"processes survived the grading: {survivors}"
     assert time.monotonic() - started < ex02_fast.rubric.limits.total_timeout + GRACE_SECONDS
@@ -281,7 +281,7 @@ def test_a_flood_on_stderr_is_capped_in_the_log(tmp_path, solution_nb, ex02_fast
 def test_a_frozen_runner_is_killed_at_the_wall_clock_limit(tmp_path, solution_nb):
     short = ex02_with(tmp_path, total_timeout="5s")
     arg = f"950.{uuid.uuid4().int % 10**9:09d}"
-    record = "frozen.json"  # in the job's working folder, kept for the test by keep_job
+    record = "../out/frozen.json"  # in the job's output folder, kept for the test by keep_job
     freeze = (
         "import json, os, signal, subprocess\n"
         f"sleeper = subprocess.Popen(['setsid', 'env', '-i', 'sleep', '{arg}']).pid\n"
@@ -296,17 +296,34 @@ def test_a_frozen_runner_is_killed_at_the_wall_clock_limit(tmp_path, solution_nb
     survivors = _sleepers([arg])
     for pid in survivors:
         os.kill(pid, signal.SIGKILL)
-    kernel, sleeper = json.loads((kept / "frozen" / "work" / record).read_text())
+    kernel, sleeper = json.loads((kept / "frozen" / "work" / record).resolve().read_text())
     assert elapsed < short.rubric.limits.total_timeout + GRACE_SECONDS
     assert any("total time limit" in n for n in report.notes), report.notes
     assert not survivors
     assert not _running(kernel) and not _running(sleeper)
 
 
-def test_filling_the_scratch_space_stops_the_run(solution_nb, tmp_path):
+def test_filling_the_scratch_space_fails_that_cell_only(solution_nb, tmp_path):
+    """The working folder is a size-limited tmpfs, as in a container: ENOSPC, not a kill."""
     flood = (
-        "import os, time\n"
         "with open('flood.bin', 'wb') as handle:\n"
+        "    for _ in range(64):\n"
+        "        handle.write(b'x' * 2**20)\n"
+        "        handle.flush()\n"
+    )
+    rubric = ex02_with(tmp_path, tmp_bytes="4MiB", out_bytes="4MiB", cell_timeout="60s")
+    path = variant(solution_nb, tmp_path, "flood.ipynb", {"loss": flood})
+    report = grade_submission(path, rubric, GradeOptions(grading_seed=7))
+    failed = [c for c in report.cells if c["status"] == "error"]
+    assert [c["ename"] for c in failed] == ["OSError"], report.cells
+    assert "No space left" in failed[0]["evalue"]
+    assert points(report) == FULL
+
+
+def test_flooding_the_output_folder_stops_the_run(solution_nb, tmp_path):
+    flood = (
+        "import time\n"
+        "with open('../out/flood.bin', 'wb') as handle:\n"
         "    for _ in range(64):\n"
         "        handle.write(b'x' * 2**20)\n"
         "        handle.flush()\n"

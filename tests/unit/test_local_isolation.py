@@ -441,7 +441,8 @@ def test_fs_plan_never_hides_what_the_run_needs(tmp_path):
         folder.mkdir(parents=True)
     job = tmp_path / "job"
     job.mkdir()
-    plan = isolation.fs_plan(job, (secret, library, tmp_path / "missing"), (env,), 2**20)
+    plan = isolation.fs_plan(job, (job / "work",), (secret, library, tmp_path / "missing"), (env,), 2**20)
     assert plan.hidden == (str(secret),)  # the library holds the environment: read-only, not hidden
     assert plan.writable == str(job) and plan.readable == (str(env),)
+    assert plan.scratch == (str(job / "work"),)
     assert "/" in plan.mounts and plan.drop_caps == (os.getuid() == 0)
