@@ -164,11 +164,45 @@ def test_zip_with_too_many_entries_is_refused(tmp_path):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
         for index in range(MAX_ZIP_ENTRIES + 1):
-            zf.writestr(f"f{index}.txt", b"")
+            zf.writestr(f"f{index}.ipynb", NB)
     archive = tmp_path / "many.zip"
     archive.write_bytes(buffer.getvalue())
-    with pytest.raises(AutogradeError, match="entries, over the limit"):
-        collect([archive], tmp_path / "stage")
+    single = tmp_path / "carol.ipynb"
+    single.write_bytes(NB)
+    # regression: the refused archive used to raise and stop the whole batch (nothing graded);
+    # now it is one rejected row naming the archive, and the other sources are still graded
+    found = collect([archive, single], tmp_path / "stage")
+    assert [u.student for u in found] == ["many.zip", "carol"]
+    refused, carol = found
+    assert not refused.graded and refused.path is None and refused.status.startswith("rejected")
+    assert str(archive) in (refused.problem or "") and "entries, over the limit" in (refused.problem or "")
+    assert carol.graded
+    assert [p.name for p in (tmp_path / "stage").iterdir()] == [carol.path.name if carol.path else ""]
+
+
+def test_unreadable_zip_is_one_rejected_row(tmp_path):
+    archive = make_zip(tmp_path / "cut.zip", {"a.ipynb": NB, "b.ipynb": NB})
+    raw = archive.read_bytes()
+    archive.write_bytes(raw[: raw.rfind(b"PK\x01\x02") - 5] + raw[raw.rfind(b"PK\x05\x06"):])
+    found = collect([archive], tmp_path / "stage")
+    assert len(found) == 1 and not found[0].graded
+    assert str(archive) in (found[0].problem or "") and "not a readable zip" in (found[0].problem or "")
+
+
+def test_ids_that_differ_only_in_case_are_a_collision(tmp_path):
+    # regression: "Alice" and "alice" were two ids without a note; on macOS and Windows their
+    # students/ folders are one folder, so one report silently overwrote the other
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    for name in ("Alice.ipynb", "alice.ipynb", "ALICE.ipynb"):
+        (uploads / name).write_bytes(NB)
+    found = collect([uploads], tmp_path / "stage")
+    ids = [u.student for u in found]
+    assert len({i.casefold() for i in ids}) == 3
+    assert ids == ["ALICE", "Alice~2", "alice~3"]  # sorted by file name: upper case first
+    assert all(u.graded for u in found)
+    assert not found[0].notes
+    assert all(u.notes == ("another upload also maps to student id 'ALICE'",) for u in found[1:])
 
 
 def test_zip_member_that_lies_about_its_size(tmp_path):
