@@ -191,6 +191,9 @@ def _run_workers(
             if devices is not None and gpu is not None:
                 devices.put(gpu)
         report.file = upload.origin
+        staged = upload.path.name  # messages name the upload as the instructor knows it
+        report.notes = [note.replace(str(upload.path), upload.origin).replace(staged, upload.origin)
+                        for note in report.notes]
         report.notes[:0] = list(upload.notes)
         if upload.student in earlier:
             report.notes.extend(carry_hand_grades(earlier[upload.student], report))

@@ -89,8 +89,12 @@ class Journal:
                 self.entries[key.student] = (key, report)
 
     def done(self, key: GradeKey) -> GradeReport | None:
+        """The result already graded for this key; None when there is none, or when the
+        grader failed on it (an engine that died, a bug): such a row is graded again."""
         found = self.entries.get(key.student)
-        return found[1] if found is not None and found[0] == key else None
+        if found is None or found[0] != key or found[1].grader_errors:
+            return None
+        return found[1]
 
     def append(self, key: GradeKey, report: GradeReport) -> None:
         line = json.dumps({"key": key.to_json(), "report": report.to_json()}, default=str) + "\n"

@@ -132,6 +132,7 @@ class DockerBackend(Backend):
 
         tag = self.image()
         remove_orphans(self.client)
+        _remove_pending(self.client)
         try:
             self.client.images.get(tag)
         except docker.errors.ImageNotFound:
@@ -144,6 +145,22 @@ class DockerBackend(Backend):
 
     # -- one run ----------------------------------------------------------------------
     def run(self, job: Job) -> RunOutcome:
+        """A run the engine fails under (the daemon restarted or died) is a grader error
+        that names the engine: the journal does not keep it, so a rerun grades it again."""
+        import docker.errors
+        import requests.exceptions
+
+        _remove_pending(self.client)
+        try:
+            return self._run(job)
+        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+            detail = str(getattr(exc, "explanation", None) or exc).splitlines()[0][:300]
+            raise AutogradeError(
+                f"the Docker engine failed while this upload was graded ({type(exc).__name__}: "
+                f"{detail}); it is graded again when the batch is rerun"
+            ) from None
+
+    def _run(self, job: Job) -> RunOutcome:
         import docker.errors
 
         marker = uuid.uuid4().hex
@@ -178,8 +195,12 @@ class DockerBackend(Backend):
         finally:
             RUNNING.remove(running)
             watch.done.set()
-            with contextlib.suppress(docker.errors.APIError, docker.errors.NotFound):
+            try:
                 container.remove(force=True, v=True)
+            except docker.errors.NotFound:
+                pass
+            except Exception:  # the engine is gone: removed by the next run, or its preflight
+                PENDING_REMOVAL.add(container.id)
         notes: list[str] = []
         if watch.tripped:
             notes.append(
@@ -232,6 +253,22 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+PENDING_REMOVAL: set[str] = set()  # containers whose removal failed while the engine was away
+
+
+def _remove_pending(client: Any) -> None:
+    import docker.errors
+
+    for container_id in list(PENDING_REMOVAL):
+        try:
+            client.api.remove_container(container_id, force=True, v=True)
+        except docker.errors.NotFound:
+            pass
+        except Exception:  # still away: try again with the next run
+            continue
+        PENDING_REMOVAL.discard(container_id)
 
 
 def remove_orphans(client: Any) -> int:

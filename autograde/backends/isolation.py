@@ -66,6 +66,9 @@ _KEPT_FLAGS = (
     (os.ST_NOSUID, MS_NOSUID), (os.ST_NODEV, MS_NODEV), (os.ST_NOEXEC, MS_NOEXEC),
     (os.ST_NOATIME, MS_NOATIME), (os.ST_NODIRATIME, MS_NODIRATIME), (os.ST_RELATIME, MS_RELATIME),
 )
+# as in a container: the parts of /proc that change the host are read-only (a root without
+# capabilities could still write sysctls there), /proc itself is not
+PROC_READ_ONLY = ("/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs")
 PR_CAPBSET_DROP, PR_SET_SECUREBITS, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 24, 28, 38, 47
 PR_CAP_AMBIENT_CLEAR_ALL = 4
 # SECBIT_NOROOT, _NO_SETUID_FIXUP and KEEP_CAPS, each locked: uid 0 gains nothing at exec
@@ -301,9 +304,14 @@ class ChildSetup:
             flags = MS_NOSUID | MS_NODEV | MS_NOEXEC
             if not self._mount("tmpfs", folder, "tmpfs", flags, "size=4k,mode=755"):
                 self._report("filesystem", f"could not hide {folder}")
+        for path in PROC_READ_ONLY:  # /proc itself stays writable: the CUDA driver writes there
+            if os.path.exists(path) and not self._mount(path, path, None, MS_BIND | MS_REC):
+                self._report("filesystem", f"could not protect {path}")
         failed = []
-        for point in (*fs.mounts, *fs.hidden, *carried):
+        for point in (*fs.mounts, *fs.hidden, *carried, *PROC_READ_ONLY):
             if _inside(point, fs.writable) or (shm and point == "/dev/shm") or (carried and point == "/tmp"):
+                continue
+            if point == "/proc" or (_inside(point, "/proc") and point not in PROC_READ_ONLY):
                 continue
             try:
                 kept = os.statvfs(point).f_flag

@@ -56,9 +56,10 @@ def _socket_base() -> str | None:
 def _device_setup(
     plan: dict[str, Any], nb: Any, limits: dict[str, Any], notes: list[str]
 ) -> tuple[str | None, str | None]:
-    """For a CUDA job: the deterministic prelude, or why the job cannot run (no GPU)."""
+    """The kernel's prelude (seeds; for a CUDA job also determinism), or why the job cannot
+    run (a CUDA job without a GPU)."""
     if plan.get("device", "cpu") != "cuda":
-        return None, None
+        return device.seed_prelude(plan.get("seed")), None
     device.prepare_environment()
     count, why = device.visible_gpus()
     if count:
@@ -68,7 +69,7 @@ def _device_setup(
             if "injected-parameters" in cell.metadata.get("tags", []):
                 cell.source += '\ndevice = "cpu"  # no GPU in the sandbox; the rubric allows the CPU\n'
         notes.append(f"this GPU job found no GPU ({why}) and ran on the CPU, as the rubric allows")
-        return None, None
+        return device.seed_prelude(plan.get("seed")), None
     return None, (
         f"this GPU job found no GPU in the sandbox ({why}); grade on a GPU machine "
         "(docker: --gpus, with the NVIDIA container toolkit) or without --gpus"

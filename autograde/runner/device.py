@@ -32,10 +32,31 @@ def visible_gpus(timeout: float = 120.0) -> tuple[int, str]:
     return count, "" if count else "torch.cuda.device_count() is 0"
 
 
+def _seed_value(seed: object) -> int:
+    return seed % 2**32 if isinstance(seed, int) and not isinstance(seed, bool) else 0
+
+
+def seed_prelude(seed: object) -> str:
+    """Kernel code for every job: seed Python's and numpy's global generators, so an
+    unseeded notebook draws the same numbers in every grading (torch starts from a fixed
+    seed of its own; the CUDA prelude seeds it too)."""
+    return (
+        "import random as _r\n"
+        f"_r.seed({_seed_value(seed)})\n"
+        "try:\n"
+        "    import numpy as _n\n"
+        f"    _n.random.seed({_seed_value(seed)})\n"
+        "    del _n\n"
+        "except ImportError:\n"
+        "    pass\n"
+        "del _r\n"
+    )
+
+
 def cuda_prelude(seed: object) -> str:
     """Kernel code: seed every generator and make CUDA/cuDNN deterministic."""
-    seed_value = seed if isinstance(seed, int) and not isinstance(seed, bool) else 0
-    return (
+    seed_value = _seed_value(seed)
+    return seed_prelude(seed) + (
         "import torch as _t\n"
         f"_t.manual_seed({seed_value})\n"
         f"_t.cuda.manual_seed_all({seed_value})\n"

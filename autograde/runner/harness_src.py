@@ -254,6 +254,21 @@ def _lookup(spec, namespace, inputs, writer):
 _OPS = {"lookup": _lookup, "call": _call, "backward": _backward, "logits": _logits}
 
 
+def _seed_all(seed):
+    """Every probe starts from the same generator states, whatever ran before it."""
+    import random
+    import sys
+
+    value = seed % 2**32 if type(seed) is int else 0
+    random.seed(value)
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        numpy.random.seed(value)
+    torch = _torch()
+    if torch is not None:
+        torch.manual_seed(value)  # every device, CUDA included
+
+
 def run(plan_path, probe_id, out_dir):
     """Run one probe of the plan against the kernel's user namespace; never raises."""
     from IPython import get_ipython
@@ -265,6 +280,7 @@ def run(plan_path, probe_id, out_dir):
         with open(plan_path, encoding="utf-8") as handle:
             plan = json.load(handle)
         spec = next(p for p in plan["probes"] if p["id"] == probe_id)
+        _seed_all(plan.get("seed"))
         inputs = _Inputs(os.path.join(os.path.dirname(plan_path), "inputs.npz"))
         record.update(_OPS[spec["op"]](spec, namespace, inputs, writer))
     except _ProbeFailure as failure:

@@ -20,9 +20,23 @@ def notebook() -> nbformat.NotebookNode:
     return nb
 
 
-def test_cpu_job_needs_no_setup(monkeypatch):
+def _draws(prelude: str) -> tuple[float, float]:
+    import random
+
+    import numpy as np
+
+    exec(compile(prelude, "<prelude>", "exec"), {})
+    return random.random(), float(np.random.rand())
+
+
+def test_cpu_job_gets_only_the_seeding_prelude(monkeypatch):
     monkeypatch.setattr(device, "visible_gpus", lambda: pytest.fail("no GPU probe for a CPU job"))
-    assert runner._device_setup({"device": "cpu"}, notebook(), {}, []) == (None, None)
+    prelude, fatal = runner._device_setup({"device": "cpu", "seed": 5}, notebook(), {}, [])
+    assert fatal is None and prelude is not None and "torch" not in prelude
+    first = _draws(prelude)
+    assert _draws(prelude) == first  # Python's and numpy's generators start the same each time
+    other, _ = runner._device_setup({"device": "cpu", "seed": 6}, notebook(), {}, [])
+    assert other is not None and _draws(other) != first
 
 
 def test_gpu_job_gets_the_deterministic_prelude(monkeypatch):
@@ -52,7 +66,7 @@ def test_gpu_job_may_fall_back_when_the_rubric_allows(monkeypatch):
     monkeypatch.setattr(device, "visible_gpus", lambda: (0, "no driver"))
     nb, notes = notebook(), []
     prelude, fatal = runner._device_setup({"device": "cuda"}, nb, {"gpu_fallback_cpu": True}, notes)
-    assert fatal is None and prelude is None
+    assert fatal is None and prelude is not None and "torch" not in prelude
     assert nb.cells[1].source.rstrip().splitlines()[-1].startswith('device = "cpu"')
     assert notes and "ran on the CPU" in notes[0]
 

@@ -55,3 +55,16 @@ def test_config_digest_changes_with_each_input():
     assert base != config_digest("r1", {"epochs": 6}, 1, {"backend": "local"})
     assert base != config_digest("r1", {"epochs": 5}, 2, {"backend": "local"})
     assert base != config_digest("r1", {"epochs": 5}, 1, {"backend": "docker"})
+
+
+def test_a_grader_fault_is_not_done_and_is_graded_again(tmp_path):
+    key = GradeKey("alice", "f1", "c")
+    journal = Journal(tmp_path)
+    failed = report("alice", 0)
+    failed.status = "grader error"
+    failed.notes = ["grader error: the Docker engine went away"]
+    journal.append(key, failed)
+    assert Journal(tmp_path).done(key) is None
+    journal.append(key, report("alice", 8))
+    found = Journal(tmp_path).done(key)
+    assert found is not None and found.score == 8
