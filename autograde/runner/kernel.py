@@ -24,6 +24,36 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _ARROW = re.compile(r"^-*>\s*(\d+)\s(.*)$")
 RESPONSIVE_SECONDS = 5.0
 STARTUP_SECONDS = 120
+CELL_OUTPUT_BYTES = 2 * 2**20  # what one cell's outputs may hold while it runs
+DROPPED = "[autograde: further output of this cell dropped, over {limit} bytes]\n"
+
+
+def _size(msg: dict[str, Any]) -> int:
+    content = msg.get("content", {})
+    size = len(str(content.get("text", "")))
+    for value in (content.get("data") or {}).values():
+        size += len(value) if isinstance(value, str) else len(str(value))
+    return size + sum(len(line) for line in content.get("traceback", []) or [])
+
+
+class CappedClient(NotebookClient):
+    """An nbclient that keeps at most `budget` bytes of one cell's outputs in memory while
+    the cell runs (a print loop or a huge image would otherwise fill the runner's memory)."""
+
+    budget = CELL_OUTPUT_BYTES
+    used = 0
+    dropped = False
+
+    def output(self, outs: list[Any], msg: dict[str, Any], display_id: str | None, cell_index: int) -> Any:
+        size = _size(msg)
+        if self.used + size > self.budget:
+            if not self.dropped:
+                self.dropped = True
+                outs.append(nbformat.v4.new_output("stream", name="stderr",
+                                                   text=DROPPED.format(limit=self.budget)))
+            return None
+        self.used += size
+        return super().output(outs, msg, display_id, cell_index)
 
 
 @dataclass
@@ -54,7 +84,7 @@ class KernelSession:
         self.cwd = cwd
         self.runtime_dir = runtime_dir
         self.nb = nbformat.v4.new_notebook()
-        self.client = NotebookClient(
+        self.client = CappedClient(
             self.nb,
             kernel_name=kernel_name,
             allow_errors=True,
@@ -89,6 +119,7 @@ class KernelSession:
         cell = nbformat.v4.new_code_cell(source)
         self.nb.cells = [cell]
         self.client.timeout = max(1, round(timeout))
+        self.client.used, self.client.dropped = 0, False
         started = time.monotonic()
         try:
             self.client.execute_cell(cell, 0, store_history=False)
