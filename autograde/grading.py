@@ -24,7 +24,7 @@ import nbformat
 from autograde import __version__
 from autograde.backends import Job, RunOutcome, get_backend
 from autograde.backends.base import BackendOptions, SandboxLimits
-from autograde.backends.local_orphans import write_owner
+from autograde.backends.local_orphans import job_folder_prefix, write_owner
 from autograde.checks.base import (
     GRADER_ERROR,
     NOT_RUN,
@@ -245,8 +245,9 @@ def _grade(sub: Submission, assignment: Assignment, opts: GradeOptions) -> Grade
     backend = get_backend(opts.backend, opts.backend_options())
     data_dir = prepare_data_dir(assignment.id, rubric.data_dir) if rubric.data_dir else None
     sandbox_limits = SandboxLimits.from_rubric(rubric.limits, **opts.limits)
-    with tempfile.TemporaryDirectory(prefix="autograde-job-") as tmp:
-        write_owner(Path(tmp))  # a later run removes it should this grader be killed outright
+    # named for (and marked as) this grader's: a later run removes it should this grader be killed
+    with tempfile.TemporaryDirectory(prefix=job_folder_prefix()) as tmp:
+        write_owner(Path(tmp))
         job = Job(Path(tmp), data_dir, sandbox_limits, opts.gpu, host_secrets(assignment))
         job.make_dirs()
         parameters = {**rubric.parameters, **opts.overrides}

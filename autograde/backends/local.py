@@ -173,7 +173,7 @@ class LocalBackend(Backend):
         """Before a batch: remove the sandboxes of graders that were killed outright."""
         reaped = reap_local_orphans()
         if reaped:
-            log.warning("removed %d leftovers (processes, cgroups, job folders) of killed graders", reaped)
+            log.info("removed %d leftovers (processes, cgroups, job folders) of killed graders", reaped)
 
     def sandbox_data_dir(self, job: Job) -> str:
         return str(job.data_dir) if job.data_dir else str(job.work_dir / "data")

@@ -7,21 +7,25 @@ to a grader that is no longer alive:
 
 * processes whose environment carries `AUTOGRADE_JOB` and `AUTOGRADE_GRADER=<its pid>`;
 * job cgroups `autograde-<pid>-<marker>`: every process in them is killed and the cgroup
-  removed (an empty one once it is `EMPTY_CGROUP_SECONDS` old, see `cgroups.sweep_stale`);
-* job folders in the temp folder whose owner file (`grader.pid`, written by `write_owner`:
-  pid and start time) names a dead grader.
+  removed (an empty one once it is `FRESH_SECONDS` old, see `cgroups.sweep_stale`);
+* job folders `autograde-job-<pid>-*` in the temp folder (`job_folder_prefix`) of a dead
+  grader. The pid is in the name, which is there from the folder's first moment to its last
+  (a grader killed amid the clean-up of a job folder leaves it half-removed); the owner file
+  inside (`write_owner`) adds the grader's start time and pid namespace.
 
 A grader counts as dead when its pid is gone or a zombie, or when the pid now belongs to a
 process that started after the grader's sandbox process (or, for a folder, at another time
 than the one recorded): pids are reused. Whatever a live grader runs is never touched, nor
-what cannot be told apart: processes of another pid namespace, folders with no owner file or
-of another user.
+what cannot be told apart: processes and folders of another pid namespace, folders named
+otherwise or another user's. A folder or an empty cgroup younger than `FRESH_SECONDS` with
+no owner record may be a live grader's, of a namespace whose pids we cannot see, just made.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import stat
@@ -33,11 +37,11 @@ from pathlib import Path
 from autograde.backends.cgroups import CGROUP_PREFIX, JobCgroup, job_cgroup_parents, sweep_stale
 
 JOB_PREFIX = "autograde-job-"  # grading.py's job folders
-OWNER_FILE = "grader.pid"
+_OWNED_FOLDER = re.compile(re.escape(JOB_PREFIX) + r"(\d+)-")  # mkdtemp's random part has no "-"
+OWNER_FILE = "grader.pid"  # in the job folder: "<pid> <start time> <pid namespace>"
 JOB_VAR, GRADER_VAR = b"AUTOGRADE_JOB", b"AUTOGRADE_GRADER"
-# an empty job cgroup is swept this long after it was made: enough for its runner to join it
-# had it been made by a live grader whose pid we cannot see (another pid namespace)
-EMPTY_CGROUP_SECONDS = 1.0
+# how long a grader takes at most from making a job cgroup or folder to filling or marking it
+FRESH_SECONDS = 0.5
 
 
 # -- liveness --------------------------------------------------------------------------------
@@ -64,7 +68,7 @@ def start_time(pid: int) -> int | None:
 def grader_gone(pid: int, *, started: int | None = None, before: int | None = None) -> bool:
     """True when grader `pid` is surely dead: no such process, a zombie, or the pid reused by a
     process that did not start at `started` or started after `before`."""
-    if pid <= 1 or pid == os.getpid():
+    if pid <= 1:  # 0 and -1 would ask about groups of processes; 1 is init
         return False
     try:
         os.kill(pid, 0)
@@ -83,11 +87,27 @@ def grader_gone(pid: int, *, started: int | None = None, before: int | None = No
     return (started is not None and now != started) or (before is not None and now > before)
 
 
+def _pid_namespace(pid: int | str = "self") -> str:
+    """The pid namespace's inode number ("" where it cannot be read)."""
+    try:
+        return os.readlink(f"/proc/{pid}/ns/pid").partition("[")[2].rstrip("]")
+    except OSError:
+        return ""
+
+
+def job_folder_prefix() -> str:
+    """`autograde-job-<pid>-`: a job folder named for this grader, so that a later run may
+    remove it should this one be killed outright. Short: the runner puts its sockets below the
+    job's folder only where that path is short."""
+    return f"{JOB_PREFIX}{os.getpid()}-"
+
+
 def write_owner(folder: Path) -> None:
-    """Mark a job folder as this grader's, so that a later run may remove it should this one
-    be killed outright. Best effort: grading goes on without it."""
+    """This grader's start time and pid namespace beside its pid, in its job folder: a later
+    run tells by them a reused pid, or a grader of another namespace. Best effort."""
+    record = f"{os.getpid()} {start_time(os.getpid()) or 0} {_pid_namespace() or 0}\n"
     with contextlib.suppress(OSError):
-        (folder / OWNER_FILE).write_text(f"{os.getpid()} {start_time(os.getpid()) or ''}\n")
+        (folder / OWNER_FILE).write_text(record)
 
 
 # -- processes -------------------------------------------------------------------------------
@@ -153,42 +173,55 @@ def _cgroup_owner(name: str) -> int | None:
     return int(owner) if owner.isdigit() else None
 
 
+def _reap_cgroup(folder: Path, owner: int) -> int:
+    """1 when the (non-empty) job cgroup of a dead grader was emptied and removed."""
+    members = JobCgroup(1, {"job": folder}).members()
+    if not members or any(_other_pid_namespace(pid) for pid in members):
+        return 0  # empty: left to sweep_stale; another namespace's: not ours to judge
+    starts = [start for start in map(start_time, members) if start is not None]
+    if not grader_gone(owner, before=min(starts, default=None)):
+        return 0
+    version = 2 if (folder / "cgroup.controllers").exists() else 1
+    group = JobCgroup(version, {"unified" if version == 2 else "job": folder})
+    return int(group.kill_all() and not group.remove())
+
+
 def reap_orphan_cgroups(parents: Iterable[Path] | None = None) -> int:
     """Kill what runs in the job cgroups of dead graders and remove those cgroups, and the
     empty ones of dead graders; returns how many cgroups were removed."""
     removed = 0
     for parent in job_cgroup_parents() if parents is None else parents:
         try:
-            entries = [entry for entry in parent.iterdir() if entry.is_dir()]
+            entries = [entry for entry in parent.iterdir() if _cgroup_owner(entry.name) is not None]
         except OSError:
             continue
         for folder in entries:
-            owner = _cgroup_owner(folder.name)
-            members = JobCgroup(1, {"job": folder}).members() if owner is not None else set()
-            if owner is None or not members or any(_other_pid_namespace(pid) for pid in members):
-                continue  # empty ones: below
-            starts = [start for start in map(start_time, members) if start is not None]
-            if not grader_gone(owner, before=min(starts, default=None)):
-                continue
-            version = 2 if (folder / "cgroup.controllers").exists() else 1
-            group = JobCgroup(version, {"unified" if version == 2 else "job": folder})
-            if group.kill_all() and not group.remove():
-                removed += 1
-        removed += sweep_stale(parent, min_age=EMPTY_CGROUP_SECONDS)
+            with contextlib.suppress(OSError):
+                removed += _reap_cgroup(folder, _cgroup_owner(folder.name) or 0)
+        removed += sweep_stale(parent, min_age=FRESH_SECONDS)
     return removed
 
 
 # -- job folders -----------------------------------------------------------------------------
 
 
-def _owner(folder: Path) -> tuple[int, int | None] | None:
+def _folder_orphaned(folder: Path, age: float) -> bool:
+    """A job folder of a dead grader (of our pid namespace)."""
+    named = _OWNED_FOLDER.match(folder.name)
+    if named is None:
+        return False
+    pid = int(named[1])
     try:
-        parts = (folder / OWNER_FILE).read_text(encoding="ascii").split()
+        record = (folder / OWNER_FILE).read_text(encoding="ascii").split()
     except (OSError, ValueError):
-        return None
-    if not parts or not parts[0].isdigit():
-        return None
-    return int(parts[0]), int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+        record = []
+    if len(record) == 3 and record[0] == named[1]:
+        if record[2] != (_pid_namespace() or "0"):
+            return False
+        started = int(record[1]) if record[1].isdigit() else 0
+        return grader_gone(pid, started=started or None)
+    # no owner record: a folder being made, or removed when its grader was killed
+    return age >= FRESH_SECONDS and grader_gone(pid)
 
 
 def _remove_tree(folder: Path) -> bool:
@@ -211,6 +244,7 @@ def remove_orphan_folders(temp: Path | None = None) -> int:
     """Remove this user's job folders (in the temp folder) whose grader is dead."""
     temp = Path(tempfile.gettempdir()) if temp is None else temp
     removed = 0
+    now = time.time()
     try:
         entries = [entry for entry in temp.iterdir() if entry.name.startswith(JOB_PREFIX)]
     except OSError:
@@ -222,8 +256,7 @@ def remove_orphan_folders(temp: Path | None = None) -> int:
             continue
         if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
             continue
-        owner = _owner(folder)
-        if owner is not None and grader_gone(owner[0], started=owner[1]) and _remove_tree(folder):
+        if _folder_orphaned(folder, now - info.st_mtime) and _remove_tree(folder):
             removed += 1
     return removed
 
