@@ -24,6 +24,7 @@ from pathlib import Path
 from autograde import __version__
 from autograde.backends import SandboxLimits, get_backend
 from autograde.backends.base import RUNNING
+from autograde.backends.local_orphans import remove_orphan_folders, staging_folder_prefix, write_owner
 from autograde.datasets import prepare_data_dir
 from autograde.grading import GradeOptions, _empty_report, grade_submission
 from autograde.journal import GradeKey, Journal, batch_seed, config_digest
@@ -101,9 +102,11 @@ def grade_batch(
     rubric = assignment.rubric
     id_rule = IdRule(batch.id_pattern)  # bad options fail before anything is written
     roster = Roster.read(batch.roster) if batch.roster else None
-    get_backend(opts.backend, opts.backend_options()).preflight()
+    backend = get_backend(opts.backend, opts.backend_options())
+    backend.preflight()
     seed = batch_seed(out_dir, assignment.id, opts.grading_seed)
-    opts = dataclasses.replace(opts, grading_seed=seed)
+    # every job of the batch runs on the image checked now, whatever changes meanwhile
+    opts = dataclasses.replace(opts, grading_seed=seed, image=opts.image or backend.pinned_image())
     if rubric.data_dir is not None:
         prepare_data_dir(assignment.id, rubric.data_dir)  # once, before the workers race for it
     parameters = {**rubric.parameters, **opts.overrides}
@@ -116,7 +119,9 @@ def grade_batch(
     }
     config = config_digest(assignment.digest, parameters, seed, run_config)
     task_ids = [task.id for task in rubric.tasks]
-    staging = Path(tempfile.mkdtemp(prefix="autograde-uploads-"))
+    remove_orphan_folders()  # what a grader killed outright left in the temp folder, any backend
+    staging = Path(tempfile.mkdtemp(prefix=staging_folder_prefix()))
+    write_owner(staging)
     try:
         uploads = collect(sources, staging, id_rule, roster)
         journal = Journal(out_dir)

@@ -49,3 +49,7 @@ class SandboxError(AutogradeError):
 
 class WireError(AutogradeError):
     """Data that left the sandbox is malformed, of a forbidden type, or over its size cap."""
+
+
+class EngineUnavailable(AutogradeError):
+    """The Docker engine cannot be reached (not running, no socket, not answering)."""

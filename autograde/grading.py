@@ -7,6 +7,7 @@ ingest -> plan probes (host, secret seed) -> parameterize (papermill) -> sandbox
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import os
 import platform
 import secrets
@@ -282,7 +283,11 @@ def host_secrets(assignment: Assignment) -> tuple[Path, ...]:
     """Folders a run on the host's own file system must not see: the assignment's folder,
     the rubric library, the reference package beside it, the grader's home."""
     library = default_library()
-    return (assignment.folder, library, library.parent / "reference", Path.home())
+    found = [library.parent / "reference"]
+    spec = importlib.util.find_spec("reference")  # an installed copy, beside the venv's packages
+    if spec is not None and spec.submodule_search_locations:
+        found += [Path(p) for p in spec.submodule_search_locations]
+    return (assignment.folder, library, *dict.fromkeys(found), Path.home())
 
 
 def _read_cells(job: Job) -> list[dict[str, Any]]:

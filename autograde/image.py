@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import autograde
-from autograde.errors import AutogradeError
+from autograde.errors import AutogradeError, EngineUnavailable
 
 REPOSITORY = "autograde-sandbox"
 DEFAULT_BASE = "autograde-base:bookworm"
@@ -80,7 +80,7 @@ def docker_client() -> Any:
         raise AutogradeError(f"the docker SDK is not installed: {exc}") from exc
     host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
     if host.startswith("unix://") and not os.path.exists(host.removeprefix("unix://")):
-        raise AutogradeError(
+        raise EngineUnavailable(
             f"cannot reach the Docker daemon (no socket at {host}); start it (e.g. "
             "`sandbox/start-docker.sh` as root, or `systemctl start docker`) or grade with --backend local"
         )
@@ -91,7 +91,7 @@ def docker_client() -> Any:
     except Exception as exc:
         if client is not None:
             client.close()
-        raise AutogradeError(
+        raise EngineUnavailable(
             f"cannot reach the Docker daemon ({exc.__class__.__name__}: {str(exc)[:200]}); start it (e.g. "
             "`sandbox/start-docker.sh` as root, or `systemctl start docker`) or grade with --backend local"
         ) from None

@@ -109,6 +109,10 @@ class Backend(ABC):
         """Fail fast, before a batch starts, when this backend cannot run (AutogradeError)."""
         return None
 
+    def pinned_image(self) -> str | None:
+        """The image every job of a batch runs on (None: a backend without images)."""
+        return None
+
     @abstractmethod
     def sandbox_data_dir(self, job: Job) -> str:
         """The data folder's path as the notebook sees it."""

@@ -14,6 +14,7 @@ import contextlib
 import os
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 from autograde.backends.base import (
@@ -28,7 +29,7 @@ from autograde.backends.base import (
     register_backend,
 )
 from autograde.backends.watch import FolderWatch
-from autograde.errors import AutogradeError
+from autograde.errors import AutogradeError, EngineUnavailable
 
 POLL_SECONDS = 0.5
 IN, OUT, WORK, DATA, HOME = "/job/in", "/job/out", "/job/work", "/data", "/home/sandbox"
@@ -127,6 +128,9 @@ class DockerBackend(Backend):
             self._image = default_image(self.client, "gpu" if self.options.gpu else "cpu")
         return self._image
 
+    def pinned_image(self) -> str | None:
+        return self.image()
+
     def preflight(self) -> None:
         import docker.errors
 
@@ -150,9 +154,11 @@ class DockerBackend(Backend):
         import docker.errors
         import requests.exceptions
 
-        _remove_pending(self.client)
         try:
+            _remove_pending(self.client)
             return self._run(job)
+        except EngineUnavailable as exc:  # gone before this upload's container was made
+            raise EngineUnavailable(f"{exc}; this upload is graded again when the batch is rerun") from None
         except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
             detail = str(getattr(exc, "explanation", None) or exc).splitlines()[0][:300]
             raise AutogradeError(
@@ -176,6 +182,7 @@ class DockerBackend(Backend):
         except docker.errors.APIError as exc:
             raise _launch_error(job, exc) from None
         watch = FolderWatch(job.out_dir, job.limits.out_bytes, container.kill)
+        pids = PidsWatch(container.id)
         timed_out = False
         running = RUNNING.add(container.kill)
         try:
@@ -184,7 +191,7 @@ class DockerBackend(Backend):
             except docker.errors.APIError as exc:
                 raise _launch_error(job, exc) from None
             watch.start()
-            timed_out = not self._wait(container, job.total_timeout + GRACE_SECONDS)
+            timed_out = not self._wait(container, job.total_timeout + GRACE_SECONDS, pids)
             if timed_out:
                 with contextlib.suppress(docker.errors.APIError):
                     container.kill()
@@ -207,6 +214,11 @@ class DockerBackend(Backend):
                 f"the sandbox wrote more than {job.limits.out_bytes / 2**20:.0f} MiB to its output "
                 "folder and was stopped"
             )
+        if pids.refused:
+            notes.append(
+                f"the notebook hit its limit of {job.limits.pids} processes and threads "
+                f"({pids.refused} refused)"
+            )
         code = state.get("ExitCode")
         return RunOutcome(
             None if timed_out or watch.tripped else _returncode(code),
@@ -218,15 +230,41 @@ class DockerBackend(Backend):
         )
 
     @staticmethod
-    def _wait(container: Any, seconds: float) -> bool:
+    def _wait(container: Any, seconds: float, pids: PidsWatch | None = None) -> bool:
         """True when the container stopped within `seconds` (polling keeps Ctrl-C responsive)."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
+            if pids is not None:
+                pids.poll()
             container.reload()
             if container.status in {"exited", "dead"}:
                 return True
             time.sleep(POLL_SECONDS)
         return False
+
+
+class PidsWatch:
+    """How many forks and threads the container's pids limit refused, read from its cgroup
+    while it runs (the cgroup goes with the container). Silent where the file is not found."""
+
+    ROOTS = ("/sys/fs/cgroup/pids/docker/{id}", "/sys/fs/cgroup/system.slice/docker-{id}.scope",
+             "/sys/fs/cgroup/docker/{id}")
+
+    def __init__(self, container_id: str) -> None:
+        self.paths = [Path(root.format(id=container_id)) / "pids.events" for root in self.ROOTS]
+        self.refused = 0
+
+    def poll(self) -> None:
+        for path in self.paths:
+            try:
+                text = path.read_text()
+            except OSError:
+                continue
+            for line in text.splitlines():
+                key, _, value = line.partition(" ")
+                if key == "max" and value.strip().isdigit():
+                    self.refused = max(self.refused, int(value))
+            return
 
 
 def _launch_error(job: Job, exc: Any) -> AutogradeError:

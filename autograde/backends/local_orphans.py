@@ -37,7 +37,8 @@ from pathlib import Path
 from autograde.backends.cgroups import CGROUP_PREFIX, JobCgroup, job_cgroup_parents, sweep_stale
 
 JOB_PREFIX = "autograde-job-"  # grading.py's job folders
-_OWNED_FOLDER = re.compile(re.escape(JOB_PREFIX) + r"(\d+)-")  # mkdtemp's random part has no "-"
+STAGING_PREFIX = "autograde-uploads-"  # batch.py's staged copies of the uploads
+_OWNED_FOLDER = re.compile(r"autograde-(?:job|uploads)-(\d+)-")  # mkdtemp's random part has no "-"
 OWNER_FILE = "grader.pid"  # in the job folder: "<pid> <start time> <pid namespace>"
 JOB_VAR, GRADER_VAR = b"AUTOGRADE_JOB", b"AUTOGRADE_GRADER"
 # how long a grader takes at most from making a job cgroup or folder to filling or marking it
@@ -93,6 +94,11 @@ def _pid_namespace(pid: int | str = "self") -> str:
         return os.readlink(f"/proc/{pid}/ns/pid").partition("[")[2].rstrip("]")
     except OSError:
         return ""
+
+
+def staging_folder_prefix() -> str:
+    """`autograde-uploads-<pid>-`: the batch's staging folder, named for this grader."""
+    return f"{STAGING_PREFIX}{os.getpid()}-"
 
 
 def job_folder_prefix() -> str:
@@ -241,12 +247,12 @@ def _remove_tree(folder: Path) -> bool:
 
 
 def remove_orphan_folders(temp: Path | None = None) -> int:
-    """Remove this user's job folders (in the temp folder) whose grader is dead."""
+    """Remove this user's job and staging folders (in the temp folder) whose grader is dead."""
     temp = Path(tempfile.gettempdir()) if temp is None else temp
     removed = 0
     now = time.time()
     try:
-        entries = [entry for entry in temp.iterdir() if entry.name.startswith(JOB_PREFIX)]
+        entries = [entry for entry in temp.iterdir() if entry.name.startswith((JOB_PREFIX, STAGING_PREFIX))]
     except OSError:
         return 0
     for folder in entries:

@@ -20,6 +20,8 @@ from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+from autograde.runner import procs
+
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _ARROW = re.compile(r"^-*>\s*(\d+)\s(.*)$")
 RESPONSIVE_SECONDS = 5.0
@@ -145,9 +147,12 @@ class KernelSession:
         return Outcome("ok", elapsed, outputs=cell.outputs)
 
     def _after_timeout(self) -> str:
-        """Interrupt; if the kernel answers a trivial request again, it survived."""
+        """Interrupt; if the kernel answers a trivial request again, it survived. What the
+        timed-out cell started (a fork bomb's copies, stray workers) is killed first: a
+        sandbox full of them leaves no room for the new client's threads."""
         try:
             run_sync(self._km.interrupt_kernel)()
+            procs.kill_descendants(keep=self.pid)
             # The timed-out cell's cancelled pollers leave the old channels unreliable
             # (later cells then wait for output until the iopub timeout): reconnect.
             old_client: Any = self.client.kc

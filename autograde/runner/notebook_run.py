@@ -7,12 +7,18 @@ before (and after) it is still graded; only what depended on that cell is lost.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from autograde.runner import procs
 from autograde.runner.kernel import KernelSession, Outcome
+
+
+class KernelStartError(Exception):
+    """No kernel could be started (the sandbox is full of what the notebook left running)."""
 
 LOST = {"unresponsive", "crashed"}
 
@@ -71,10 +77,21 @@ class NotebookRun:
 
     # -- kernel lifecycle --------------------------------------------------------------
     def _fresh_kernel(self) -> KernelSession:
+        """A new kernel, after every process the old one left (a fork bomb's copies come back
+        to the runner, a subreaper) is killed. Raises KernelStartError when none starts."""
         if self.session is not None:
             self.session.stop()
-        self.session = KernelSession(self.cwd, self.runtime_dir)
-        self.session.start()
+        self.session = None
+        procs.kill_descendants()
+        session = KernelSession(self.cwd, self.runtime_dir)
+        try:
+            session.start()
+        except Exception as exc:
+            with contextlib.suppress(Exception):
+                session.stop()
+            procs.kill_descendants()
+            raise KernelStartError(f"a fresh kernel did not start ({type(exc).__name__}: {exc})") from None
+        self.session = session
         if self.prelude:
             self.session.run_code(self.prelude, 120)
         return self.session
@@ -98,7 +115,11 @@ class NotebookRun:
 
     def _pass(self) -> int | None:
         """One pass over the notebook on a fresh kernel; the index of a lost cell, if any."""
-        session = self._fresh_kernel()
+        try:
+            session = self._fresh_kernel()
+        except KernelStartError as exc:
+            self._mark_rest(-1, f"not run: {exc}")
+            return None
         for index, record in self.records.items():
             if index in self.bad:
                 continue
@@ -150,7 +171,14 @@ class NotebookRun:
         return outcome
 
     def recover(self) -> None:
-        """A fresh kernel with the notebook replayed (known-bad cells skipped)."""
+        """A fresh kernel with the notebook replayed (known-bad cells skipped); no session
+        (the remaining probes are not run) when no kernel starts."""
+        try:
+            self._recover()
+        except KernelStartError:
+            self.session = None
+
+    def _recover(self) -> None:
         session = self._fresh_kernel()
         for index in self.records:
             if index in self.bad or self.records[index].status in {"not-run", "crashed"}:

@@ -53,17 +53,26 @@ def descendants(pid: int | None = None) -> list[int]:
     return found
 
 
-def kill_descendants(rounds: int = 5) -> None:
-    """SIGKILL every descendant; repeat, since a fork bomb keeps making new ones."""
+def kill_descendants(keep: int | None = None, rounds: int = 200) -> int:
+    """SIGKILL every descendant but `keep` (the kernel, when only what it spawned must go).
+
+    A fork bomb fills each freed slot at once, so a plain kill sweep never ends: first stop
+    every descendant (a stopped process cannot fork) until no new one appears, then kill
+    them all. Returns how many were killed."""
+    stopped: set[int] = set()
     for _ in range(rounds):
-        pids = descendants()
-        if not pids:
+        found = {pid for pid in descendants() if pid != keep} - stopped
+        if not found:
             break
-        for pid in pids:
+        for pid in found:
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGKILL)
-        _reap()
+                os.kill(pid, signal.SIGSTOP)
+        stopped |= found
+    for pid in stopped:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
     _reap()
+    return len(stopped)
 
 
 def _reap() -> None:

@@ -309,18 +309,18 @@ def fit_line(x, t, eta, epochs):
     return [float(w0), float(w1)]
 """
 READ_REFERENCE = """
-import glob, os, numpy as np
-found = []
-for pattern in ("{root}/reference/ex02.py", "{root}/rubrics/ex02_gradient_descent/rubric.yaml",
-                "/**/reference/ex02.py"):
-    found += glob.glob(pattern, recursive=pattern.startswith("/**"))[:3]
+import importlib, os, numpy as np
 source = ""
-for path in found:
+for path in ("{root}/reference/ex02.py", "{site}/reference/ex02.py",
+             "{root}/rubrics/ex02_gradient_descent/rubric.yaml"):
     try:
-        source = open(path).read()
-        break
+        source = source or open(path).read()
     except OSError:
         pass
+try:  # through the import system, as the grader itself finds it
+    source = source or open(importlib.import_module("reference.ex02").__file__).read()
+except Exception:
+    pass
 if "def fit_line" in source:
     namespace = {{}}
     exec(source.replace("from __future__ import annotations", ""), namespace)
@@ -362,27 +362,31 @@ def fit_line(x, t, eta, epochs):
     return np.array([Payload()], dtype=object)
 """
 NETWORK = """
-import os, socket, subprocess, urllib.request
+import os, socket, urllib.request
 reached = []
 try:
-    urllib.request.urlopen("http://example.com", timeout=3)
+    urllib.request.urlopen("http://example.com", timeout=1)
     reached.append("http")
 except Exception:
     pass
 try:
-    socket.create_connection(("1.1.1.1", 53), timeout=3)
+    socket.create_connection(("1.1.1.1", 53), timeout=1)
     reached.append("tcp")
 except OSError:
     pass
-pip = subprocess.run(["pip", "install", "--no-cache-dir", "six==1.16.0", "--target", "pipped"],
-                     capture_output=True, text=True, timeout=60)
-if os.path.isdir("pipped/six.py") or os.path.exists("pipped/six.py"):
-    reached.append("pip")
 if os.environ.get("{secret_name}") or any("adv-secret" in v for v in os.environ.values()):
     reached.append("secret")
 print("reached:", reached)
 if reached:
     def gradient(w):
+        return np.zeros(2)
+"""
+PIP = """
+import subprocess, sys
+done = subprocess.run([sys.executable, "-m", "pip", "install", "--retries", "0", "--timeout", "1",
+                       "--no-cache-dir", "--target", "pipped", "six"], capture_output=True, timeout=3.5)
+if done.returncode == 0:
+    def fit_line(x, t, eta, epochs):
         return np.zeros(2)
 """
 SHELL = """
@@ -454,9 +458,9 @@ ATTACKS: list[Attack] = [
     Attack(4, "huge_allocation", before={"descent": "x = bytearray(64 * 2**30)"}, verify=memory_verdict),
     Attack(4, "touch_memory", before={"descent": "import numpy as np\nx = np.ones(3 * 2**27)\nx += 1"},
            verify=memory_verdict),
-    # the copies of the kernel fill the sandbox's memory: the whole run is lost, with a verdict
-    Attack(5, "fork_bomb", before={"regression": FORK_BOMB}, slow=True, expect=ZERO,
-           verify=lambda r: _note(r, "processes")),
+    # the copies are killed with the kernel and the notebook is re-run without that cell
+    Attack(5, "fork_bomb", before={"regression": FORK_BOMB}, slow=True,
+           verify=lambda r: _note(r, "limit of 128 processes")),
     Attack(5, "thread_bomb", before={"regression": THREAD_BOMB}, verify=one_cell("error", "thread")),
     Attack(6, "disk_fill", before={"regression": DISK_FILL}, verify=one_cell("error", "No space left")),
     Attack(7, "print_flood", before={"regression": PRINT_FLOOD}, verify=small_report),
@@ -483,8 +487,9 @@ ATTACKS: list[Attack] = [
     Attack(13, "read_reference", replace={"regression": READ_REFERENCE}, expect={"regression": 0.0}),
     Attack(14, "forge_score", replace={"gradient": FORGE_SCORE}, expect={"gradient": 0.0, "descent": 0.0}),
     Attack(15, "pickle_payload", replace={"regression": PICKLE_PAYLOAD}, expect=ZERO,
-           verify=task_says("loss", "Object arrays cannot be loaded")),
+           verify=task_says("loss", "forbidden dtype object")),
     Attack(16, "network_and_secrets", before={"descent": NETWORK}),
+    Attack(16, "pip_install", before={"regression": PIP}),
     Attack(17, "shell_escape", before={"descent": SHELL, "regression": BASH_CELL}),
     Attack(18, "poison_next", before={"regression": POISON}),
     Attack(19, "truncated", raw=_truncated, status="invalid notebook"),

@@ -228,3 +228,5 @@ def test_kill_9_at_random_points_then_rerun_grades_each_upload_once_leaves_nothi
     check_pending_gone("after the final run")
     assert not _sandbox_processes(tmp), f"a sandbox process outlived the batch ({why()})"
     assert not _job_folders(tmp), f"job folders left: {sorted(_job_folders(tmp))} ({why()})"
+    staged = sorted(p.name for p in tmp.iterdir() if p.name.startswith("autograde-uploads-"))
+    assert not staged, f"staging folders of killed graders left: {staged} ({why()})"
