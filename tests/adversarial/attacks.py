@@ -240,6 +240,14 @@ import threading, time
 for _ in range(10**5):
     threading.Thread(target=time.sleep, args=(3600,), daemon=True).start()
 """
+BLAS = """
+import os
+pinned = all(os.environ.get(name) == "1" for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                                                        "OPENBLAS_NUM_THREADS"))
+if not pinned:  # a notebook may use every core of the grading machine
+    def gradient(w):
+        return np.zeros(2)
+"""
 DISK_FILL = """
 with open("big.bin", "wb") as handle:
     for _ in range(100 * 1024):  # 100 GB in 1 MiB writes
@@ -462,6 +470,7 @@ ATTACKS: list[Attack] = [
     Attack(5, "fork_bomb", before={"regression": FORK_BOMB}, slow=True,
            verify=lambda r: _note(r, "limit of 128 processes")),
     Attack(5, "thread_bomb", before={"regression": THREAD_BOMB}, verify=one_cell("error", "thread")),
+    Attack(5, "blas_threads", before={"descent": BLAS}),
     Attack(6, "disk_fill", before={"regression": DISK_FILL}, verify=one_cell("error", "No space left")),
     Attack(7, "print_flood", before={"regression": PRINT_FLOOD}, verify=small_report),
     Attack(7, "image_flood", before={"regression": IMAGE_FLOOD}, verify=small_report),
