@@ -54,8 +54,8 @@ def main() -> None:
                                     False, full.last_cap)
             attempt(f"read-only but {kept}", isolation.ChildSetup({}, [], False, plan))
         attempt("everything", isolation.ChildSetup(rlimits, [], True, full))
-    print(subprocess.run("ls -la /dev/nvidia* /dev/dri 2>&1 | head; grep -E ' /dev| /proc' /proc/self/mountinfo",
-                         shell=True, capture_output=True, text=True).stdout)
+    listing = "ls -la /dev/nvidia* /dev/dri 2>&1 | head; grep -E ' /dev| /proc' /proc/self/mountinfo"
+    print(subprocess.run(listing, shell=True, capture_output=True, text=True).stdout)
 
 
 if __name__ == "__main__":
