@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import nbformat
+import zmq
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -26,6 +27,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _ARROW = re.compile(r"^-*>\s*(\d+)\s(.*)$")
 RESPONSIVE_SECONDS = 5.0
 STARTUP_SECONDS = 120
+RECEIVE_QUEUE = 64  # messages the runner's sockets hold before the kernel's side must wait
 CELL_OUTPUT_BYTES = 2 * 2**20  # what one cell's outputs may hold while it runs
 DROPPED = "[autograde: further output of this cell dropped, over {limit} bytes]\n"
 
@@ -100,6 +102,8 @@ class KernelSession:
     def start(self) -> None:
         km = self.client.create_kernel_manager()
         km.transport = "ipc"  # no TCP port: other processes on the host cannot reach it
+        # a flood of output queues in the kernel (first for the OOM killer), not in the runner
+        km.context.setsockopt(zmq.RCVHWM, RECEIVE_QUEUE)
         km.ip = os.path.join(self.runtime_dir, f"kernel-{os.getpid()}-{id(self)}")
         self.client.km = km
         self.client.start_new_kernel(cwd=self.cwd)
