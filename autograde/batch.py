@@ -133,6 +133,7 @@ def grade_batch(
                 report = _empty_report(
                     Path(upload.origin), upload.student, assignment, upload.status, upload.problem or "", opts
                 )
+                report.file = upload.origin  # the whole origin, `export.zip!folder/x.ipynb` too
                 report.notes.extend(upload.notes)
                 results[upload.student] = report
                 state.rejected += 1

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from autograde.backends.isolation import shield_grader
 from autograde.cli_common import assignment_option, err, load, rubrics_option, usage_errors
 from autograde.cli_manual import manual
 from autograde.errors import AutogradeError
@@ -58,6 +59,7 @@ def main() -> None:
     """Grade Jupyter notebooks against YAML rubrics, in a sandbox."""
     # SIGTERM (a batch system stopping the grader) unwinds like Ctrl-C: sandboxes are removed
     signal.signal(signal.SIGTERM, _terminate)
+    shield_grader()  # a local sandbox cannot read this process's environment or memory
 
 
 def _terminate(signum: int, frame: Any) -> None:

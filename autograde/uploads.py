@@ -278,14 +278,16 @@ def collect(
     uploads: list[Upload] = []
     # ids that differ only in case are one collision: on macOS and Windows they would share
     # a folder under students/ (one report overwriting the other)
-    seen: dict[str, tuple[str, int]] = {}  # casefolded id -> (the first upload's id, uploads)
+    seen: dict[str, tuple[str, int, int]] = {}  # casefolded id -> (first id, its index, uploads)
     for number, entry in enumerate(entries):
         student, notes = _student_for(entry, id_rule, roster)
-        first, count = seen.get(student.casefold(), (student, 0))
+        first, index, count = seen.get(student.casefold(), (student, len(uploads), 0))
         count = count + 1
-        seen[student.casefold()] = (first, count)
+        seen[student.casefold()] = (first, index, count)
         if count > 1:
             notes.append(f"another upload also maps to student id {first!r}")
+            earlier = uploads[index]  # both rows say so, the first one too
+            earlier.notes = (*earlier.notes, f"another upload also maps to this student id ({entry.origin})")
             student = f"{student}~{count}"
         upload = Upload(student, entry.origin, None, entry.problem, notes=tuple(notes))
         if entry.problem is None and not entry.relative.name.lower().endswith(".ipynb"):

@@ -202,6 +202,18 @@ def fs_plan(
     return FsPlan(keep[0], work, tuple(keep[1:]), shown, mounts, shm_bytes, os.getuid() == 0, last_cap)
 
 
+# -- the grader itself ------------------------------------------------------------------------
+
+PR_SET_DUMPABLE = 4
+
+
+def shield_grader() -> bool:
+    """Make this process non-dumpable: its /proc entries (environment, memory, open files)
+    then need CAP_SYS_PTRACE, which no local sandbox has, even one of the same user. It
+    can still be signalled by the same user (see the README). True when it took effect."""
+    return _PRCTL is not None and _PRCTL(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0
+
+
 # -- the child, between fork and exec ------------------------------------------------------
 
 

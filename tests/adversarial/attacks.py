@@ -389,6 +389,22 @@ if reached:
     def gradient(w):
         return np.zeros(2)
 """
+OTHER_PROCESSES = """
+import os
+seen = []
+for entry in os.listdir("/proc"):
+    if entry.isdigit() and int(entry) != os.getpid():
+        try:
+            with open(f"/proc/{{entry}}/environ", "rb") as handle:
+                if b"adv-secret" in handle.read():
+                    seen.append(entry)
+        except OSError:
+            pass
+print("secrets seen in", seen)
+if seen:
+    def gradient(w):
+        return np.zeros(2)
+"""
 PIP = """
 import subprocess, sys
 done = subprocess.run([sys.executable, "-m", "pip", "install", "--retries", "0", "--timeout", "1",
@@ -499,6 +515,7 @@ ATTACKS: list[Attack] = [
            verify=task_says("loss", "forbidden dtype object")),
     Attack(16, "network_and_secrets", before={"descent": NETWORK}),
     Attack(16, "pip_install", before={"regression": PIP}),
+    Attack(16, "other_processes_secrets", before={"descent": OTHER_PROCESSES}),
     Attack(17, "shell_escape", before={"descent": SHELL, "regression": BASH_CELL}),
     Attack(18, "poison_next", before={"regression": POISON}),
     Attack(19, "truncated", raw=_truncated, status="invalid notebook"),

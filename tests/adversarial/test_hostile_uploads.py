@@ -207,7 +207,7 @@ def write_zip(path: Path, members: list[tuple[str, bytes]], links: dict[str, str
 
 
 def collided(first: dict[str, Any], second: dict[str, Any]) -> None:
-    """Two uploads that map to one student: two ids, and the later one names the other."""
+    """Two uploads that map to one student: two ids, each row names the other upload."""
     assert first["student"] != second["student"]
     reports_naming_other = [
         r for r, other in ((first, second), (second, first))
@@ -217,6 +217,8 @@ def collided(first: dict[str, Any], second: dict[str, Any]) -> None:
     later = reports_naming_other[0]
     base = first if later is second else second
     assert later["student"].casefold().startswith(base["student"].casefold())
+    # and the earlier one names the later upload: both rows say there was a collision
+    assert any(later["file"] in note for note in base["notes"]), base["notes"]
 
 
 # ---------------------------------------------------------------- tests
@@ -261,6 +263,7 @@ def test_lms_zip_with_hostile_members(tmp_path: Path) -> None:
     for name, _data in [*hostile, (link, b"")]:
         report = run.rejected_naming(f"export.zip!{name}")
         assert report["status"] == "rejected" and report["score"] == 0, (name, report["status"])
+        assert report["file"] == f"export.zip!{name}", report["file"]  # the whole origin
         assert row_of(book, report["student"])["total"] == "0"
     # the nested archive's notebook was not graded: no row came from inside it
     assert not [r for r in run.reports if "nested" in r["student"] or "nested" in r["file"]]

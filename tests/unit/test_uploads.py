@@ -76,6 +76,9 @@ def test_unicode_lookalikes_and_collisions_are_reported(tmp_path):
     assert ids == ["alice", "alice~2", "bob"]
     second = by_student(found)["alice~2"]
     assert second.graded and any("'alice'" in note for note in second.notes)
+    first = by_student(found)["alice"]  # the first row says so too, naming the other upload
+    assert any("\uff41\uff4c\uff49\uff43\uff45.ipynb" in note for note in first.notes), first.notes
+    assert not by_student(found)["bob"].notes
 
 
 def test_moodle_style_folders_and_preset(tmp_path):
@@ -201,7 +204,10 @@ def test_ids_that_differ_only_in_case_are_a_collision(tmp_path):
     assert len({i.casefold() for i in ids}) == 3
     assert ids == ["ALICE", "Alice~2", "alice~3"]  # sorted by file name: upper case first
     assert all(u.graded for u in found)
-    assert not found[0].notes
+    assert found[0].notes == (  # the first row names each later one
+        "another upload also maps to this student id (uploads/Alice.ipynb)",
+        "another upload also maps to this student id (uploads/alice.ipynb)",
+    )
     assert all(u.notes == ("another upload also maps to student id 'ALICE'",) for u in found[1:])
 
 
