@@ -35,6 +35,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograde.backends.base import MAX_FILE_BYTES, NOFILE, SandboxLimits
+from autograde.runner import confine
+from autograde.runner.confine import (
+    MS_BIND,
+    MS_NOATIME,
+    MS_NODEV,
+    MS_NODIRATIME,
+    MS_NOEXEC,
+    MS_NOSUID,
+    MS_PRIVATE,
+    MS_RDONLY,
+    MS_REC,
+    MS_RELATIME,
+    MS_REMOUNT,
+    PROC_READ_ONLY,
+    mount,
+)
 
 GiB = 2**30
 # RLIMIT_AS is virtual memory, and `import torch` (a CUDA build) reserves much of it without
@@ -58,39 +74,18 @@ ADDRESS_SPACE_OVERHEAD = 5 * GiB
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
-# mount(2) flags, and the statvfs flags they mirror (a remount must keep the locked ones)
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
-MS_NOATIME, MS_NODIRATIME, MS_BIND, MS_REC = 1024, 2048, 4096, 16384
-MS_PRIVATE, MS_RELATIME = 1 << 18, 1 << 21
 _KEPT_FLAGS = (
     (os.ST_NOSUID, MS_NOSUID), (os.ST_NODEV, MS_NODEV), (os.ST_NOEXEC, MS_NOEXEC),
     (os.ST_NOATIME, MS_NOATIME), (os.ST_NODIRATIME, MS_NODIRATIME), (os.ST_RELATIME, MS_RELATIME),
 )
-# as in a container: the parts of /proc that change the host are read-only (a root without
-# capabilities could still write sysctls there), /proc itself is not
-PROC_READ_ONLY = ("/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs")
-PR_CAPBSET_DROP, PR_SET_SECUREBITS, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 24, 28, 38, 47
-PR_CAP_AMBIENT_CLEAR_ALL = 4
-# SECBIT_NOROOT, _NO_SETUID_FIXUP and KEEP_CAPS, each locked: uid 0 gains nothing at exec
-SECURE_NOROOT_LOCKED = 0x01 | 0x02 | 0x04 | 0x08 | 0x20
+CLONE_NEWPID = 0x20000000
 SIOCGIFFLAGS = 0x8913
 SIOCSIFFLAGS = 0x8914
 IFF_UP = 0x1
 _IFREQ = "16sH22x"  # struct ifreq: name, flags, padding to 40 bytes
+PR_SET_DUMPABLE = 4
 
-
-def _load_libc(name: str) -> Callable[..., int] | None:
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        function: Callable[..., int] = getattr(libc, name)
-    except (OSError, AttributeError):
-        return None
-    return function
-
-
-_UNSHARE = _load_libc("unshare")
-_MOUNT = _load_libc("mount")
-_PRCTL = _load_libc("prctl")
+_UNSHARE = confine._load_libc("unshare")
 
 
 # -- rlimits -------------------------------------------------------------------------------
@@ -152,6 +147,7 @@ class FsPlan:
     shm_bytes: int  # size of the fresh /tmp and /dev/shm
     drop_caps: bool  # root: drop every capability before exec
     last_cap: int = 40
+    pid_init: bool = False  # a PID namespace whose init (the runner's child) drops them instead
 
 
 def _unescape_mount(field: str) -> str:
@@ -199,19 +195,18 @@ def fs_plan(
         if h.is_dir() and not any(_inside(k, str(h.resolve())) for k in keep)
     )
     work = tuple(str(p.resolve()) for p in scratch)
-    return FsPlan(keep[0], work, tuple(keep[1:]), shown, mounts, shm_bytes, os.getuid() == 0, last_cap)
+    root = os.getuid() == 0
+    return FsPlan(keep[0], work, tuple(keep[1:]), shown, mounts, shm_bytes, root, last_cap, pid_init=root)
 
 
 # -- the grader itself ------------------------------------------------------------------------
-
-PR_SET_DUMPABLE = 4
 
 
 def shield_grader() -> bool:
     """Make this process non-dumpable: its /proc entries (environment, memory, open files)
     then need CAP_SYS_PTRACE, which no local sandbox has, even one of the same user. It
     can still be signalled by the same user (see the README). True when it took effect."""
-    return _PRCTL is not None and _PRCTL(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0
+    return confine.PRCTL is not None and confine.PRCTL(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0
 
 
 # -- the child, between fork and exec ------------------------------------------------------
@@ -269,6 +264,8 @@ class ChildSetup:
             _loopback_up()
         if self.fs:
             self._protect(self.fs)
+            if self.fs.pid_init and (_UNSHARE is None or _UNSHARE(CLONE_NEWPID) != 0):
+                self._report("pid", "no PID namespace (the runner drops the capabilities itself)")
 
     def _unshare(self, flags: int) -> str:
         if _UNSHARE is None:
@@ -290,34 +287,34 @@ class ChildSetup:
         return ""
 
     def _protect(self, fs: FsPlan) -> None:
-        if _MOUNT is None or _PRCTL is None:
+        if confine.MOUNT is None or confine.PRCTL is None:
             self._report("filesystem", "mount(2) is not available here")
             return
-        if not self._mount(None, "/", None, MS_REC | MS_PRIVATE):
+        if not mount(None, "/", None, MS_REC | MS_PRIVATE):
             self._report("filesystem", "could not make the mounts private")
             return
         carried = self._fresh_tmp(fs)
-        if fs.writable not in carried and not self._mount(fs.writable, fs.writable, None, MS_BIND | MS_REC):
+        if fs.writable not in carried and not mount(fs.writable, fs.writable, None, MS_BIND | MS_REC):
             self._report("filesystem", "could not keep the job folder writable")
             return
         size = f"size={fs.shm_bytes},mode=1777"
         for folder in fs.scratch:
-            if not self._mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, size):
+            if not mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, size):
                 self._report("filesystem", f"no size limit on {folder}")
         if fs.scratch:
             with contextlib.suppress(OSError):
                 os.chdir(fs.scratch[0])  # the old cwd is now under the tmpfs
-        shm = os.path.isdir("/dev/shm") and self._mount(
+        shm = os.path.isdir("/dev/shm") and mount(
             "tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"size={fs.shm_bytes},mode=1777"
         )
         for folder in fs.hidden:
             if carried and _inside(folder, "/tmp") and not any(_inside(folder, c) for c in carried[1:]):
                 continue  # gone with the old /tmp
             flags = MS_NOSUID | MS_NODEV | MS_NOEXEC
-            if not self._mount("tmpfs", folder, "tmpfs", flags, "size=4k,mode=755"):
+            if not mount("tmpfs", folder, "tmpfs", flags, "size=4k,mode=755"):
                 self._report("filesystem", f"could not hide {folder}")
         for path in PROC_READ_ONLY:  # /proc itself stays writable: the CUDA driver writes there
-            if os.path.exists(path) and not self._mount(path, path, None, MS_BIND | MS_REC):
+            if os.path.exists(path) and not mount(path, path, None, MS_BIND | MS_REC):
                 self._report("filesystem", f"could not protect {path}")
         failed = []
         for point in (*fs.mounts, *fs.hidden, *carried, *PROC_READ_ONLY):
@@ -330,13 +327,15 @@ class ChildSetup:
             except OSError:
                 continue
             extra = sum(ms for st, ms in _KEPT_FLAGS if kept & st)
-            if not self._mount(None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY | extra):
+            if not mount(None, point, None, MS_REMOUNT | MS_BIND | MS_RDONLY | extra):
                 failed.append(point)
         if failed:
             self._report("filesystem", f"not read-only: {', '.join(failed[:5])}")
-        if fs.drop_caps:
-            self._drop_capabilities(fs.last_cap)
-        if _PRCTL(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        if fs.pid_init:
+            return  # the runner, as the init of its PID namespace, mounts its /proc, then drops
+        if fs.drop_caps and not confine.drop_capabilities(fs.last_cap):
+            self._report("filesystem", "could not drop the capabilities of root")
+        if not confine.no_new_privileges():
             self._report("filesystem", "could not set no-new-privileges")
 
     def _fresh_tmp(self, fs: FsPlan) -> list[str]:
@@ -350,39 +349,19 @@ class ChildSetup:
         except OSError:
             self._report("filesystem", "no private /tmp: a needed folder cannot be opened")
             return []
-        if not self._mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={fs.shm_bytes},mode=1777"):
+        if not mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={fs.shm_bytes},mode=1777"):
             self._report("filesystem", "no private /tmp")
             return []
         carried = []
         for path, fd in zip(keep, fds, strict=True):
             with contextlib.suppress(OSError):
                 os.makedirs(path, exist_ok=True)
-            if self._mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC):
+            if mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC):
                 carried.append(path)
             else:
                 self._report("filesystem", f"could not keep {path} under the private /tmp")
             os.close(fd)
         return ["/tmp", *carried]
-
-    def _drop_capabilities(self, last_cap: int) -> None:
-        assert _PRCTL is not None
-        ok = _PRCTL(PR_SET_SECUREBITS, SECURE_NOROOT_LOCKED, 0, 0, 0) == 0
-        for cap in range(last_cap + 1):
-            ok = _PRCTL(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0 and ok
-        _PRCTL(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
-        if not ok:
-            self._report("filesystem", "could not drop the capabilities of root")
-
-    @staticmethod
-    def _mount(
-        source: str | None, target: str, kind: str | None, flags: int, data: str | None = None
-    ) -> bool:
-        assert _MOUNT is not None
-
-        def raw(text: str | None) -> bytes | None:
-            return None if text is None else text.encode()
-
-        return _MOUNT(raw(source), raw(target), raw(kind), ctypes.c_ulong(flags), raw(data)) == 0
 
     @staticmethod
     def _put(path: str, data: bytes) -> None:

@@ -39,9 +39,10 @@ from autograde.backends.base import (
     register_backend,
 )
 from autograde.backends.cgroups import CgroupResult, create_job_cgroup, job_cgroup_name
-from autograde.backends.local_orphans import reap_local_orphans
+from autograde.backends.local_orphans import grader_environment, reap_local_orphans
 from autograde.backends.logcap import LOG_LIMIT, LogCapture
 from autograde.backends.watch import FolderWatch
+from autograde.runner.confine import PID_INIT_ENV
 
 PASS_THROUGH = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT", "TZ")
 CLEANUP_SECONDS = 6.0  # of the grace, kept for killing, draining the log and removing cgroups
@@ -69,7 +70,7 @@ def minimal_env(job: Job, marker: str) -> dict[str, str]:
         "OPENBLAS_NUM_THREADS": "1",
         "CUDA_VISIBLE_DEVICES": "" if job.gpu is None else job.gpu,
         "AUTOGRADE_JOB": marker,
-        "AUTOGRADE_GRADER": str(os.getpid()),
+        **grader_environment(),
     }
     for name in PASS_THROUGH:
         if name in os.environ:
@@ -160,6 +161,8 @@ def isolation_notes(
         notes.append(f"user namespace for the network isolation incomplete: {child['userns'][0]}")
     if child.get("filesystem"):
         notes.append(f"file system not fully protected: {'; '.join(child['filesystem'])}")
+    if child.get("pid"):
+        notes.append(f"processes not isolated: {child['pid'][0]}")
     if child.get("setup"):
         notes.append(f"sandbox set-up incomplete: {child['setup'][0]}")
     return notes
@@ -203,6 +206,9 @@ class LocalBackend(Backend):
         setup = isolation.ChildSetup(
             rlimits, group.procs_files if group is not None else [], not job.limits.network, fs
         )
+        env = minimal_env(job, marker)
+        if fs.pid_init:
+            env[PID_INIT_ENV] = "1"  # the runner forks the init of its PID namespace
         command = [sys.executable, *RUNNER_ARGS]
         command += ["--in", str(job.in_dir), "--out", str(job.out_dir), "--work", str(job.work_dir)]
         read_fd, write_fd = os.pipe()
@@ -219,7 +225,7 @@ class LocalBackend(Backend):
                 process = subprocess.Popen(
                     command,
                     cwd=job.work_dir,
-                    env=minimal_env(job, marker),
+                    env=env,
                     stdin=subprocess.DEVNULL,
                     stdout=write_fd,
                     stderr=write_fd,

@@ -40,7 +40,7 @@ JOB_PREFIX = "autograde-job-"  # grading.py's job folders
 STAGING_PREFIX = "autograde-uploads-"  # batch.py's staged copies of the uploads
 _OWNED_FOLDER = re.compile(r"autograde-(?:job|uploads)-(\d+)-")  # mkdtemp's random part has no "-"
 OWNER_FILE = "grader.pid"  # in the job folder: "<pid> <start time> <pid namespace>"
-JOB_VAR, GRADER_VAR = b"AUTOGRADE_JOB", b"AUTOGRADE_GRADER"
+JOB_VAR, GRADER_VAR, GRADER_NS_VAR = b"AUTOGRADE_JOB", b"AUTOGRADE_GRADER", b"AUTOGRADE_GRADER_NS"
 # how long a grader takes at most from making a job cgroup or folder to filling or marking it
 FRESH_SECONDS = 0.5
 
@@ -86,6 +86,11 @@ def grader_gone(pid: int, *, started: int | None = None, before: int | None = No
     if now is None:
         return False
     return (started is not None and now != started) or (before is not None and now > before)
+
+
+def grader_environment() -> dict[str, str]:
+    """What a local sandbox's environment says of its grader: the pid and its namespace."""
+    return {GRADER_VAR.decode(): str(os.getpid()), GRADER_NS_VAR.decode(): _pid_namespace()}
 
 
 def _pid_namespace(pid: int | str = "self") -> str:
@@ -149,7 +154,12 @@ def _orphaned(pid: int) -> bool:
     """A sandbox process whose grader is dead."""
     env = _environ(pid)
     grader = env.get(GRADER_VAR, b"")
-    if not env.get(JOB_VAR) or not grader.isdigit() or _other_pid_namespace(pid):
+    if not env.get(JOB_VAR) or not grader.isdigit():
+        return False
+    # the grader's pid means something only in the grader's pid namespace: the sandbox says
+    # which one (it may run in a namespace of its own); else it must share ours
+    named = env.get(GRADER_NS_VAR, b"").decode("ascii", "replace")
+    if (named and named != _pid_namespace()) or (not named and _other_pid_namespace(pid)):
         return False
     return grader_gone(int(grader), before=start_time(pid))
 

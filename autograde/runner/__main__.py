@@ -19,7 +19,7 @@ from typing import Any
 
 import nbformat
 
-from autograde.runner import device, procs
+from autograde.runner import confine, device, procs
 from autograde.runner.kernel import KernelSession
 from autograde.runner.notebook_run import NotebookRun
 from autograde.runner.outputs import cap_outputs
@@ -77,6 +77,7 @@ def _device_setup(
 
 
 def main(argv: list[str] | None = None) -> int:
+    confined = confine.become_pid_init()  # first, while this process has no threads
     parser = argparse.ArgumentParser(prog="autograde.runner")
     parser.add_argument("--in", dest="in_dir", required=True, type=Path)
     parser.add_argument("--out", dest="out_dir", required=True, type=Path)
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     def harness_ready(session: KernelSession) -> None:
         session.run_code(install, 30)
 
-    summary: dict[str, Any] = {"python": platform.python_version(), "probes": {}, "notes": []}
+    summary: dict[str, Any] = {"python": platform.python_version(), "probes": {}, "notes": confined}
     prelude, fatal = _device_setup(plan, nb, limits, summary["notes"])
     runtime_dir = tempfile.mkdtemp(prefix="agk-", dir=_socket_base())
     run = NotebookRun(
