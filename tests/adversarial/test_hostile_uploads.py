@@ -100,8 +100,9 @@ class Run:
         return found
 
     def rejected_naming(self, text: str) -> dict[str, Any]:
-        """The one report whose verdict names `text` (a member, a file, an archive)."""
-        found = [r for r in self.reports if any(text in note for note in r["notes"])]
+        """The one report whose verdict (its first note) names `text` (a member, a file, an
+        archive); later notes may name other uploads, those of a collision."""
+        found = [r for r in self.reports if r["notes"] and text in r["notes"][0]]
         assert len(found) == 1, (text, [(r["student"], r["notes"]) for r in found])
         return found[0]
 
