@@ -85,7 +85,7 @@ IFF_UP = 0x1
 _IFREQ = "16sH22x"  # struct ifreq: name, flags, padding to 40 bytes
 PR_SET_DUMPABLE = 4
 
-_UNSHARE = confine._load_libc("unshare")
+_UNSHARE = confine.load_libc("unshare")
 
 
 # -- rlimits -------------------------------------------------------------------------------
@@ -149,6 +149,11 @@ class FsPlan:
     last_cap: int = 40
     pid_init: bool = False  # a PID namespace whose init (the runner's child) drops them instead
 
+    @property
+    def tmpfs_options(self) -> str:
+        """The fresh scratch folders, /tmp and /dev/shm: each writable by all, size-limited."""
+        return f"size={self.shm_bytes},mode=1777"
+
 
 def _unescape_mount(field: str) -> str:
     return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
@@ -184,11 +189,7 @@ def fs_plan(
             mounts = mount_points(handle.read())
     except OSError:
         mounts = ("/",)
-    try:
-        with open("/proc/sys/kernel/cap_last_cap", encoding="ascii") as handle:
-            last_cap = int(handle.read())
-    except (OSError, ValueError):
-        last_cap = 40
+    last_cap = confine.last_capability()
     keep = [str(job_root.resolve()), *(str(p.resolve()) for p in needed)]
     shown = tuple(
         str(h.resolve()) for h in hidden
@@ -297,7 +298,7 @@ class ChildSetup:
         if fs.writable not in carried and not mount(fs.writable, fs.writable, None, MS_BIND | MS_REC):
             self._report("filesystem", "could not keep the job folder writable")
             return
-        size = f"size={fs.shm_bytes},mode=1777"
+        size = fs.tmpfs_options
         for folder in fs.scratch:
             if not mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, size):
                 self._report("filesystem", f"no size limit on {folder}")
@@ -305,7 +306,7 @@ class ChildSetup:
             with contextlib.suppress(OSError):
                 os.chdir(fs.scratch[0])  # the old cwd is now under the tmpfs
         shm = os.path.isdir("/dev/shm") and mount(
-            "tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"size={fs.shm_bytes},mode=1777"
+            "tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, fs.tmpfs_options
         )
         for folder in fs.hidden:
             if carried and _inside(folder, "/tmp") and not any(_inside(folder, c) for c in carried[1:]):
@@ -349,7 +350,7 @@ class ChildSetup:
         except OSError:
             self._report("filesystem", "no private /tmp: a needed folder cannot be opened")
             return []
-        if not mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={fs.shm_bytes},mode=1777"):
+        if not mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, fs.tmpfs_options):
             self._report("filesystem", "no private /tmp")
             return []
         carried = []

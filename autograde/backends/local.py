@@ -103,6 +103,18 @@ def kill_marked(marker: str) -> int:
     return killed
 
 
+# what the child reported (ChildSetup), as notes: key, what it means, how several join
+# (None: the first says it all)
+CHILD_PROBLEMS = (
+    ("rlimit", "resource limits not set", ", "),
+    ("network", "network not isolated", None),
+    ("userns", "user namespace for the network isolation incomplete", None),
+    ("filesystem", "file system not fully protected", "; "),
+    ("pid", "processes not isolated", None),
+    ("setup", "sandbox set-up incomplete", None),
+)
+
+
 def needed_paths(job: Job) -> tuple[Path, ...]:
     """What the runner must still see (read-only): the Python environment, this package, data."""
     paths = [Path(sys.prefix), Path(sys.base_prefix), Path(sys.executable).resolve().parent,
@@ -153,18 +165,9 @@ def isolation_notes(
             notes.append(f"memory not limited: {memory_problem}")
     if pids_problem:
         notes.append(f"number of processes not limited: {pids_problem}")
-    if child.get("rlimit"):
-        notes.append(f"resource limits not set: {', '.join(child['rlimit'])}")
-    if child.get("network"):
-        notes.append(f"network not isolated: {child['network'][0]}")
-    if child.get("userns"):
-        notes.append(f"user namespace for the network isolation incomplete: {child['userns'][0]}")
-    if child.get("filesystem"):
-        notes.append(f"file system not fully protected: {'; '.join(child['filesystem'])}")
-    if child.get("pid"):
-        notes.append(f"processes not isolated: {child['pid'][0]}")
-    if child.get("setup"):
-        notes.append(f"sandbox set-up incomplete: {child['setup'][0]}")
+    for key, what, join in CHILD_PROBLEMS:
+        if child.get(key):
+            notes.append(f"{what}: {join.join(child[key]) if join else child[key][0]}")
     return notes
 
 

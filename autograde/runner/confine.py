@@ -32,7 +32,7 @@ PROC_READ_ONLY = ("/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", 
 PID_INIT_ENV = "AUTOGRADE_PID_INIT"
 
 
-def _load_libc(name: str) -> Callable[..., int] | None:
+def load_libc(name: str) -> Callable[..., int] | None:
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         function: Callable[..., int] = getattr(libc, name)
@@ -41,8 +41,8 @@ def _load_libc(name: str) -> Callable[..., int] | None:
     return function
 
 
-MOUNT = _load_libc("mount")
-PRCTL = _load_libc("prctl")
+MOUNT = load_libc("mount")
+PRCTL = load_libc("prctl")
 
 
 def mount(source: str | None, target: str, kind: str | None, flags: int, data: str | None = None) -> bool:

@@ -315,14 +315,19 @@ def test_a_runaway_run_is_killed_at_the_wall_clock_limit(tmp_path, solution_nb):
     assert not _job_processes(os.getpid())
 
 
-def test_filling_the_scratch_space_fails_that_cell_only(solution_nb, tmp_path):
-    """The working folder is a size-limited tmpfs, as in a container: ENOSPC, not a kill."""
-    flood = (
-        "with open('flood.bin', 'wb') as handle:\n"
+def _flood(target: str) -> str:
+    """A cell that writes 64 MiB to `target`, 1 MiB at a time."""
+    return (
+        f"with open({target!r}, 'wb') as handle:\n"
         "    for _ in range(64):\n"
         "        handle.write(b'x' * 2**20)\n"
         "        handle.flush()\n"
     )
+
+
+def test_filling_the_scratch_space_fails_that_cell_only(solution_nb, tmp_path):
+    """The working folder is a size-limited tmpfs, as in a container: ENOSPC, not a kill."""
+    flood = _flood("flood.bin")
     rubric = ex02_with(tmp_path, tmp_bytes="4MiB", out_bytes="4MiB", cell_timeout="60s")
     path = variant(solution_nb, tmp_path, "flood.ipynb", {"loss": flood})
     report = grade_submission(path, rubric, GradeOptions(grading_seed=7))
@@ -333,14 +338,7 @@ def test_filling_the_scratch_space_fails_that_cell_only(solution_nb, tmp_path):
 
 
 def test_flooding_the_output_folder_stops_the_run(solution_nb, tmp_path):
-    flood = (
-        "import time\n"
-        "with open('../out/flood.bin', 'wb') as handle:\n"
-        "    for _ in range(64):\n"
-        "        handle.write(b'x' * 2**20)\n"
-        "        handle.flush()\n"
-        "time.sleep(20)\n"
-    )
+    flood = _flood("../out/flood.bin") + "import time\ntime.sleep(20)\n"
     rubric = ex02_with(tmp_path, tmp_bytes="4MiB", out_bytes="4MiB", cell_timeout="60s")
     path = variant(solution_nb, tmp_path, "flood.ipynb", {"loss": flood})
     started = time.monotonic()
