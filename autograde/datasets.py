@@ -7,6 +7,7 @@ Hidden sets: drawn from the run's secret seed; only their inputs enter the sandb
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -26,9 +27,26 @@ def cache_root() -> Path:
     return Path(base)
 
 
+def _generator_source(spec: str) -> str:
+    """The text of the generator's module, so an edited generator makes a new folder."""
+    module_name = spec.partition(":")[0]
+    found = importlib.util.find_spec(module_name)
+    origin = found.origin if found is not None else None
+    if origin is None or not os.path.isfile(origin):
+        raise RubricError(f"data_dir generator {spec!r}: module {module_name!r} cannot be found")
+    return Path(origin).read_text(encoding="utf-8", errors="replace")
+
+
 def prepare_data_dir(assignment_id: str, source: DataSource) -> Path:
-    """The folder for `data_dir`, generated on first use; generation is atomic (rename)."""
-    key = hashlib.sha256(json.dumps([source.generator, source.options], sort_keys=True).encode())
+    """The folder for `data_dir`, generated on first use; generation is atomic (rename).
+
+    It is cached under a key made of the generator, its options and its module's source.
+    """
+    key = hashlib.sha256(
+        json.dumps(
+            [source.generator, source.options, _generator_source(source.generator)], sort_keys=True
+        ).encode()
+    )
     target = cache_root() / "data" / f"{assignment_id}-{key.hexdigest()[:12]}"
     if target.is_dir():
         return target
