@@ -1,4 +1,4 @@
-"""Check kinds on trained models: `accuracy` and `confidence` (open-set).
+"""Check kinds on trained models: `accuracy`, `confidence` (open-set) and `error` (regression).
 
 The sandbox returns the model's logits on hidden inputs; the labels, the threshold and the
 arithmetic stay on the host.
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from autograde.checks.base import CheckKind, HiddenSet, PlanContext, ProbeResult, Verdict, register
-from autograde.rubric.schema import AccuracyCheck, ConfidenceCheck
+from autograde.rubric.schema import AccuracyCheck, ConfidenceCheck, ErrorCheck
 
 Probe = Callable[[str], ProbeResult]
 
@@ -25,7 +25,7 @@ class LogitsPlan:
 
 def plan_logits(ctx: PlanContext, model: str, data: str, batch_size: int) -> LogitsPlan:
     hidden = ctx.hidden(data)
-    probe_id = ctx.probe("logits", model, inputs=hidden.inputs_key, batch_size=batch_size)
+    probe_id = ctx.probe("outputs", model, inputs=hidden.inputs_key, batch_size=batch_size, **{"as": "torch"})
     return LogitsPlan(probe_id, hidden)
 
 
@@ -98,3 +98,55 @@ class Confidence(CheckKind):
             f"(required: at least {check.margin:.3f} lower)"
         )
         return Verdict.passed(message) if u <= k - check.margin else Verdict.failed(message)
+
+
+@dataclass
+class OutputsPlan:
+    probe_id: str
+    data: HiddenSet
+
+
+@register
+class Error(CheckKind):
+    """Mean squared (or absolute) error of a model's outputs against a hidden set's targets."""
+
+    kind = "error"
+
+    def plan(self, check: ErrorCheck, ctx: PlanContext) -> OutputsPlan:
+        hidden = ctx.hidden(check.data)
+        probe_id = ctx.probe(
+            "outputs",
+            check.model,
+            inputs=hidden.inputs_key,
+            batch_size=check.batch_size,
+            **{"as": check.inputs},
+        )
+        return OutputsPlan(probe_id, hidden)
+
+    def judge(self, check: ErrorCheck, planned: OutputsPlan, probe: Probe) -> Verdict:
+        result = probe(planned.probe_id)
+        failure = result.failure(check.model)
+        if failure:
+            return failure
+        outputs = result.results()[0].as_array()
+        targets = np.asarray(planned.data.labels, dtype=np.float64)
+        if outputs is None:
+            return Verdict.failed(f"`{check.model}` returned no array")
+        if outputs.size == targets.size and outputs.shape != targets.shape:
+            outputs = outputs.reshape(targets.shape)  # (N,) vs (N, 1): the same predictions
+        if outputs.shape != targets.shape:
+            return Verdict.failed(
+                f"`{check.model}` returned outputs of shape {tuple(outputs.shape)}; "
+                f"expected {tuple(targets.shape)}"
+            )
+        diff = outputs.astype(np.float64) - targets
+        if not np.isfinite(diff).all():
+            return Verdict.failed(
+                f"`{check.model}` returned NaN or inf for {int((~np.isfinite(diff)).sum())} values"
+            )
+        value = float(np.mean(diff**2) if check.metric == "mse" else np.mean(np.abs(diff)))
+        message = (
+            f"{check.metric.upper()} {value:.4g} on {len(targets)} hidden samples "
+            f"(required: at most {check.max:.4g})"
+        )
+        return Verdict.passed(message) if value <= check.max else Verdict.failed(message)

@@ -308,6 +308,81 @@ class ConfidenceCheck(_Check):
     batch_size: int = Field(256, ge=1)
 
 
+class _CallOrVariable(_Check):
+    """A check on what a call returns (`call` with `args`/`kwargs`) or on a notebook variable."""
+
+    call: str | None = Field(None, pattern=DOTTED)
+    variable: str | None = Field(None, pattern=DOTTED)
+    args: list[Arg] = Field(default_factory=list)
+    kwargs: dict[str, Arg] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> _CallOrVariable:
+        if (self.call is None) == (self.variable is None):
+            raise ValueError("give exactly one of `call` or `variable`")
+        if self.variable is not None and (self.args or self.kwargs):
+            raise ValueError("`args` and `kwargs` need `call`, not `variable`")
+        return self
+
+    @property
+    def target(self) -> str:
+        return self.call or self.variable or ""
+
+
+class ModuleCheck(_CallOrVariable):
+    """The structure of a torch.nn.Module: its leaf layers, trainable parameters, output shape."""
+
+    kind: Literal["module"]
+    layers: list[str] | None = Field(None, description="class names of the leaf modules, in order")
+    layers_match: Literal["exact", "contains"] = "exact"
+    params: int | None = Field(None, ge=0, description="number of trainable parameters")
+    input: InputSpec | None = Field(None, description="a batch for one forward pass (eval mode)")
+    output_shape: list[int | None] | None = None
+    reference: str | None = Field(None, pattern=REFERENCE)
+
+    @model_validator(mode="after")
+    def _something_to_check(self) -> ModuleCheck:
+        if self.output_shape is not None and self.input is None:
+            raise ValueError("`output_shape` needs an `input`")
+        if self.layers is None and self.params is None and self.output_shape is None and not self.reference:
+            raise ValueError("give at least one of `layers`, `params`, `output_shape` or `reference`")
+        return self
+
+
+class PlotCheck(_CallOrVariable, _Tolerance):
+    """The data behind a matplotlib figure: its lines or scatter points, and its axis labels."""
+
+    kind: Literal["plot"]
+    axes: int = Field(0, ge=0)
+    artists: Literal["lines", "scatter"] = "lines"
+    min_count: int = Field(1, ge=0)
+    labels: bool = False
+    reference: str | None = Field(None, pattern=REFERENCE)
+
+
+class ErrorCheck(_Check):
+    """A trained model's error on a hidden set whose labels are the targets."""
+
+    kind: Literal["error"]
+    model: str = Field(pattern=DOTTED)
+    data: str
+    metric: Literal["mse", "mae"] = "mse"
+    max: float = Field(ge=0)
+    batch_size: int = Field(256, ge=1)
+    inputs: Literal["auto", "torch", "numpy"] = Field(
+        "auto", description="how batches are passed: auto = tensors for an nn.Module, else arrays"
+    )
+
+
+class PropertyCheck(_CallOrVariable):
+    """A host-side judge for results without one right value: `judge(result, *args, **kwargs)`
+    returns None when the result is right, else a message saying what is wrong."""
+
+    kind: Literal["property"]
+    repeat: int = Field(1, ge=1, le=100)
+    judge: str = Field(pattern=REFERENCE)
+
+
 class ChoiceCheck(_Check):
     kind: Literal["choice"]
     variable: str = Field(pattern=DOTTED)
@@ -336,6 +411,10 @@ Check = Annotated[
     | BackwardCheck
     | AccuracyCheck
     | ConfidenceCheck
+    | ModuleCheck
+    | PlotCheck
+    | ErrorCheck
+    | PropertyCheck
     | ChoiceCheck
     | ManualCheck,
     Field(discriminator="kind"),
@@ -427,6 +506,8 @@ class Rubric(Strict):
 
 def _data_refs(check: Any) -> list[tuple[str, str]]:
     if isinstance(check, AccuracyCheck):
+        return [("data", check.data)]
+    if isinstance(check, ErrorCheck):
         return [("data", check.data)]
     if isinstance(check, ConfidenceCheck):
         return [("known", check.known), ("unknown", check.unknown)]

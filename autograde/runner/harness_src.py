@@ -219,28 +219,148 @@ def _backward(spec, namespace, inputs, writer):
     return {"results": results}
 
 
-def _logits(spec, namespace, inputs, writer):
-    torch = __import__("torch")
+def _outputs(spec, namespace, inputs, writer):
+    """A model's outputs on a hidden set, batch by batch (tensors for an nn.Module by default)."""
+    import numpy as np
+
+    torch = _torch()
     model = _resolve(namespace, spec["target"])
     if not callable(model):
         raise _ProbeFailure("error", f"`{spec['target']}` is not callable (it is a {_type_name(model)})")
     data = inputs.arrays[spec["inputs"]]
+    is_module = torch is not None and isinstance(model, torch.nn.Module)
+    mode = spec.get("as", "torch")
+    if mode == "auto":
+        mode = "torch" if is_module else "numpy"
+    if mode == "torch":
+        torch = __import__("torch")
     device = "cpu"
-    if isinstance(model, torch.nn.Module):
+    if is_module:
         model.eval()
         params = list(model.parameters())
         if params:
             device = params[0].device
+    size = spec.get("batch_size", 256)
     chunks = []
-    with torch.no_grad():
-        for start in range(0, len(data), spec.get("batch_size", 256)):
-            batch = torch.from_numpy(data[start : start + spec.get("batch_size", 256)].copy()).to(device)
-            out = model(batch)
+    for start in range(0, len(data), size):
+        batch = np.array(data[start : start + size], copy=True)
+        if mode == "torch":
+            with torch.no_grad():
+                out = model(torch.from_numpy(batch).to(device))
             if not isinstance(out, torch.Tensor):
                 raise _ProbeFailure("error", f"the model returned {_type_name(out)}, not a tensor")
-            chunks.append(out.detach().float().cpu())
-    logits = torch.cat(chunks).numpy()
-    return {"results": [_encode(logits, writer)]}
+            chunks.append(np.array(out.detach().float().cpu().numpy(), copy=True))
+        else:
+            out = model(batch)
+            if torch is not None and isinstance(out, torch.Tensor):
+                out = out.detach().float().cpu().numpy()
+            if not isinstance(out, np.ndarray) or out.dtype.kind not in "biuf":
+                raise _ProbeFailure("error", f"the model returned {_type_name(out)}, not a numeric array")
+            chunks.append(np.array(out, dtype=np.float32, copy=True))
+    return {"results": [_encode(np.concatenate(chunks) if chunks else np.zeros((0,)), writer)]}
+
+
+def _target(spec, namespace, inputs):
+    """The object a structural probe inspects: a notebook variable or what a call returns."""
+    value = _resolve(namespace, spec["target"])
+    if not spec.get("call"):
+        return value
+    if not callable(value):
+        raise _ProbeFailure("error", f"`{spec['target']}` is not callable (it is a {_type_name(value)})")
+    args = [inputs.build(ref, 0) for ref in spec.get("args", [])]
+    kwargs = {key: inputs.build(ref, 0) for key, ref in spec.get("kwargs", {}).items()}
+    return value(*args, **kwargs)
+
+
+def _module(spec, namespace, inputs, writer):
+    """Leaf layer types, parameter counts and, given an input, the output shape of an nn.Module."""
+    torch = __import__("torch")
+    module = _target(spec, namespace, inputs)
+    if not isinstance(module, torch.nn.Module):
+        raise _ProbeFailure("error", f"`{spec['target']}` gives a {_type_name(module)}, not an nn.Module")
+    leaves = [type(m).__name__ for m in module.modules() if not any(True for _ in m.children())]
+    record = {
+        "layers": leaves[:_MAX_ITEMS],
+        "params": int(sum(p.numel() for p in module.parameters() if p.requires_grad)),
+        "total_params": int(sum(p.numel() for p in module.parameters())),
+    }
+    if spec.get("input") is not None:
+        batch = inputs.build(spec["input"], 0)
+        params = list(module.parameters())
+        if params:
+            batch = batch.to(params[0].device)
+        was_training = module.training
+        module.eval()
+        try:
+            with torch.no_grad():
+                out = module(batch)
+        except Exception as exc:
+            record["forward_error"] = f"{type(exc).__name__}: {exc}"[:2000]
+        else:
+            if isinstance(out, torch.Tensor):
+                record["output_shape"] = list(out.shape)
+            else:
+                record["forward_error"] = f"forward returned {_type_name(out)}, not a tensor"
+        finally:
+            module.train(was_training)
+    return record
+
+
+def _floats(values):
+    import numpy as np
+
+    try:
+        return np.array(np.asarray(values, dtype=np.float64), copy=True)
+    except (TypeError, ValueError):
+        return None
+
+
+def _figure(spec, namespace, inputs, writer):
+    """The data of one axes of a matplotlib Figure (or of an Axes): lines, scatter points, labels."""
+    import sys
+
+    value = _target(spec, namespace, inputs)
+    figure_cls = getattr(sys.modules.get("matplotlib.figure"), "Figure", None)
+    axes_cls = getattr(sys.modules.get("matplotlib.axes"), "Axes", None)
+    if axes_cls is not None and isinstance(value, axes_cls):
+        ax, figure = value, value.figure
+    elif figure_cls is not None and isinstance(value, figure_cls):
+        figure = value
+        index = spec.get("axes", 0)
+        if len(figure.axes) <= index:
+            raise _ProbeFailure("error", f"the figure has {len(figure.axes)} axes; the plot is axes {index}")
+        ax = figure.axes[index]
+    else:
+        what = _type_name(value)
+        raise _ProbeFailure("error", f"`{spec['target']}` gives a {what}, not a matplotlib Figure or Axes")
+    lines = []
+    for line in ax.get_lines()[:1000]:
+        x, y = _floats(line.get_xdata()), _floats(line.get_ydata())
+        lines.append(
+            {
+                "x": _encode(x, writer) if x is not None else {"unsupported": "non-numeric x data"},
+                "y": _encode(y, writer) if y is not None else {"unsupported": "non-numeric y data"},
+                "label": str(line.get_label())[:200],
+            }
+        )
+    scatter = []
+    for collection in ax.collections[:1000]:
+        offsets = _floats(collection.get_offsets())
+        if offsets is None or offsets.ndim != 2:
+            continue
+        scatter.append({"offsets": _encode(offsets, writer), "label": str(collection.get_label())[:200]})
+    record = {
+        "xlabel": str(ax.get_xlabel())[:200],
+        "ylabel": str(ax.get_ylabel())[:200],
+        "title": str(ax.get_title())[:200],
+        "lines": lines,
+        "scatter": scatter,
+    }
+    if spec.get("call") and figure is not None:
+        import matplotlib.pyplot as plt
+
+        plt.close(figure)
+    return record
 
 
 def _lookup(spec, namespace, inputs, writer):
@@ -251,7 +371,14 @@ def _lookup(spec, namespace, inputs, writer):
     return record
 
 
-_OPS = {"lookup": _lookup, "call": _call, "backward": _backward, "logits": _logits}
+_OPS = {
+    "lookup": _lookup,
+    "call": _call,
+    "backward": _backward,
+    "outputs": _outputs,
+    "module": _module,
+    "figure": _figure,
+}
 
 
 def _seed_all(seed):
