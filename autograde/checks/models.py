@@ -132,7 +132,12 @@ class Error(CheckKind):
         targets = np.asarray(planned.data.labels, dtype=np.float64)
         if outputs is None:
             return Verdict.failed(f"`{check.model}` returned no array")
-        if outputs.size == targets.size and outputs.shape != targets.shape:
+        if (
+            outputs.shape != targets.shape
+            and outputs.size == targets.size
+            and outputs.ndim >= 1
+            and len(outputs) == len(targets)
+        ):
             outputs = outputs.reshape(targets.shape)  # (N,) vs (N, 1): the same predictions
         if outputs.shape != targets.shape:
             return Verdict.failed(

@@ -239,8 +239,6 @@ class Property(CheckKind):
         return ctx.probe("lookup", check.variable, value=True)
 
     def judge(self, check: PropertyCheck, planned: Call | str, probe: Probe) -> Verdict:
-        from autograde.compare import to_numpy
-
         probe_id = planned if isinstance(planned, str) else planned.probe_id
         result = probe(probe_id)
         failure = result.failure(check.target)
@@ -255,9 +253,9 @@ class Property(CheckKind):
         judge = load_reference(check.judge)
         for index, (got, (args, kwargs)) in enumerate(zip(results, calls, strict=True)):
             try:
-                problem = judge(
-                    plain(got), *[to_numpy(a) for a in args], **{k: to_numpy(v) for k, v in kwargs.items()}
-                )
+                host_args = [untensor(a) for a in args]
+                host_kwargs = {k: untensor(v) for k, v in kwargs.items()}
+                problem = judge(plain(got), *host_args, **host_kwargs)
             except Exception as exc:  # the judge itself failed: a grader fault
                 return Verdict(GRADER_ERROR, f"judge {check.judge} raised {exc!r}")
             if problem:
@@ -265,6 +263,15 @@ class Property(CheckKind):
                 return Verdict.failed(where + str(problem))
         plural = f"all {len(results)} inputs" if len(results) > 1 else "the result"
         return Verdict.passed(f"{plural}: as required")
+
+
+def untensor(value: Any) -> Any:
+    """A probe argument as the judge sees it: tensors as numpy arrays, everything else as it is."""
+    if isinstance(value, tuple | list):
+        return type(value)(untensor(item) for item in value)
+    if hasattr(value, "detach") and hasattr(value, "cpu"):
+        return value.detach().cpu().numpy()
+    return value
 
 
 def plain(got: Got) -> Any:
