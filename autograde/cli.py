@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from autograde import library_table
 from autograde.backends.isolation import shield_grader
 from autograde.cli_common import assignment_option, err, load, rubrics_option, usage_errors
 from autograde.cli_manual import manual
@@ -215,18 +216,31 @@ def check(
 
 @main.command(name="list")
 @rubrics_option
-def list_cmd(rubrics: Path | None) -> None:
+@click.option("--markdown", is_flag=True, help="print the table as Markdown")
+@click.option(
+    "--readme",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="rewrite the assignment table of this README (between its markers)",
+)
+def list_cmd(rubrics: Path | None, markdown: bool, readme: Path | None) -> None:
     """Show the assignments with their tasks and points."""
+    with usage_errors():
+        rubric_list = [load_rubric_file(path).rubric for path in discover(rubrics)]
+        if readme is not None:
+            changed = library_table.rewrite(readme, library_table.markdown(rubric_list))
+            console.print(f"{readme}: {'updated' if changed else 'already up to date'}")
+            return
+    if markdown:
+        click.echo(library_table.markdown(rubric_list), nl=False)
+        return
     table = Table(title="assignments")
     for column in ("assignment", "title", "tasks (points)", "total"):
         table.add_column(column)
-    with usage_errors():
-        for path in discover(rubrics):
-            rubric = load_rubric_file(path).rubric
-            tasks = ", ".join(
-                f"{t.id} ({t.points:g}{', hidden' if t.visible == 'hidden' else ''})" for t in rubric.tasks
-            )
-            table.add_row(rubric.assignment, escape(rubric.title), tasks, f"{rubric.max_points:g}")
+    for rubric in rubric_list:
+        tasks = ", ".join(
+            f"{t.id} ({t.points:g}{', hidden' if t.visible == 'hidden' else ''})" for t in rubric.tasks
+        )
+        table.add_row(rubric.assignment, escape(rubric.title), tasks, f"{rubric.max_points:g}")
     console.print(table)
 
 
