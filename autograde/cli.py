@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -285,23 +286,46 @@ def validate(rubrics_dir: Path | None) -> None:
 @click.argument("assignments", nargs=-1)
 @click.option("--backend", type=click.Choice(["local", "docker"]), default="local", show_default=True)
 @rubrics_option
-@seed_option
-def test_cmd(assignments: tuple[str, ...], backend: str, rubrics: Path | None, seed: int | None) -> None:
-    """Grade solution, template and mutants of each assignment; check the expected points."""
-    from autograde.selftest import test_assignment
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="grading seed for hidden inputs (fixed, so runs repeat; try others for seed-dependent mutants)",
+)
+@click.option(
+    "-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="notebooks graded at once"
+)
+def test_cmd(assignments: tuple[str, ...], backend: str, rubrics: Path | None, seed: int, jobs: int) -> None:
+    """Grade solution, template and mutants of each assignment; check the expected points.
+
+    Each line gives the score and the grading time; the slowest solution is named at the end.
+    """
+    from autograde.selftest import run_library
 
     with usage_errors():
         names = list(assignments) or [p.parent.name for p in discover(rubrics)]
+        loaded = [load(name, rubrics) for name in names]
     failed = 0
-    for name in names:
-        loaded = load(name, rubrics)
-        for case in test_assignment(loaded, seed if seed is not None else 0, backend):
-            score = f"{case.report.score:g}/{case.report.max_score:g}" if case.report else "-"
-            mark = "[green]ok[/green]  " if case.ok else "[red]FAIL[/red]"
-            console.print(f"{mark} {escape(case.assignment)} {escape(case.notebook)}: {score}")
-            for problem in case.problems:
-                console.print(f"       {escape(problem)}")
-            failed += not case.ok
+    solutions: list[tuple[float, str]] = []
+    started = time.monotonic()
+    for case in run_library(loaded, seed, backend, jobs):
+        score = f"{case.report.score:g}/{case.report.max_score:g}" if case.report else "-"
+        mark = "[green]ok[/green]  " if case.ok else "[red]FAIL[/red]"
+        console.print(
+            f"{mark} {escape(case.assignment)} {escape(case.notebook)}: {score} ({case.seconds:.1f} s)"
+        )
+        for problem in case.problems:
+            console.print(f"       {escape(problem)}")
+        failed += not case.ok
+        if case.notebook == next(a for a in loaded if a.id == case.assignment).rubric.solution:
+            solutions.append((case.seconds, case.assignment))
+    if solutions:
+        slowest = max(solutions)
+        console.print(
+            f"{len(names)} assignment{'s' if len(names) != 1 else ''} in {time.monotonic() - started:.0f} s; "
+            f"slowest solution: {escape(slowest[1])} ({slowest[0]:.1f} s)"
+        )
     sys.exit(1 if failed else 0)
 
 

@@ -6,6 +6,9 @@ each mutant must lose exactly the points its rubric entry says, task by task.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from autograde.grading import GradeOptions, grade_submission
@@ -23,6 +26,7 @@ class Case:
     expected: dict[str, float]
     report: GradeReport | None = None
     problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0  # wall time of the grading
 
     @property
     def ok(self) -> bool:
@@ -54,7 +58,9 @@ def run_case(assignment: Assignment, case: Case, seed: int, backend: str = "loca
     if not path.is_file():
         case.problems.append(f"{path}: notebook missing")
         return case
+    started = time.monotonic()
     report = grade_submission(path, assignment, GradeOptions(backend=backend, grading_seed=seed))
+    case.seconds = time.monotonic() - started
     case.report = report
     if report.status != "graded":
         case.problems.append(f"status {report.status!r}: {'; '.join(report.notes)[:500]}")
@@ -77,3 +83,14 @@ def run_case(assignment: Assignment, case: Case, seed: int, backend: str = "loca
 
 def test_assignment(assignment: Assignment, seed: int = 0, backend: str = "local") -> list[Case]:
     return [run_case(assignment, case, seed, backend) for case in cases(assignment)]
+
+
+def run_library(
+    assignments: list[Assignment], seed: int = 0, backend: str = "local", jobs: int = 1
+) -> Iterator[Case]:
+    """Every case of every assignment, `jobs` at a time, yielded in library order."""
+    todo = [(assignment, case) for assignment in assignments for case in cases(assignment)]
+    with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="autograde-selftest") as pool:
+        futures = [pool.submit(run_case, assignment, case, seed, backend) for assignment, case in todo]
+        for future in futures:
+            yield future.result()

@@ -106,3 +106,28 @@ def test_parameters_can_be_overridden(tmp_path):
     assert result.returncode == 0
     bad = autograde("check", str(SOLUTION), "--assignment", "ex02_gradient_descent", "-p", "nonsense")
     assert bad.returncode == 2
+
+
+def test_rubric_test_reports_a_mutant_that_loses_other_points(tmp_path):
+    """A rubric entry that is wrong about a mutant fails `rubric test` (exit 1), naming the
+    task; the others pass; every line carries its grading time, and the slowest solution is named."""
+    import shutil
+
+    import yaml
+
+    library = tmp_path / "rubrics"
+    shutil.copytree(ROOT / "rubrics" / "ex02_gradient_descent", library / "ex02_gradient_descent")
+    rubric_path = library / "ex02_gradient_descent" / "rubric.yaml"
+    data = yaml.safe_load(rubric_path.read_text())
+    wrong = next(m for m in data["mutants"] if m["notebook"].endswith("gradient_sign.ipynb"))
+    wrong["loses"] = {"gradient": 3}  # it really loses 5: gradient 3 and descent 2
+    rubric_path.write_text(yaml.safe_dump(data))
+    result = autograde("rubric", "test", "--rubrics", str(library), "-j", "2", "--seed", "1")
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    failing = [line for line in lines if line.startswith("FAIL")]
+    assert len(failing) == 1 and "mutants/gradient_sign.ipynb: 5/10" in failing[0]
+    assert any("task descent: 0 points, expected 2" in line for line in lines)
+    assert sum(line.startswith("ok") for line in lines) == 4
+    assert all(line.rstrip().endswith(" s)") for line in lines if line.startswith(("ok", "FAIL")))
+    assert "slowest solution: ex02_gradient_descent" in lines[-1]
