@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.autograde-installed
 DEMO_OUT ?= results/demo
 
-.PHONY: demo test lint unit integration docker-tests sandbox-image bench rubric-test clean
+.PHONY: demo test lint unit integration docker-tests sandbox-image bench bench-library rubric-test clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ rubric-test: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/grade_speed.py
 	$(PY) bench/batch_speed.py
+
+# every solution of the rubric library: grading time against plain papermill
+bench-library: $(STAMP)
+	$(PY) bench/library_speed.py
 
 bench-docker: sandbox-image
 	$(PY) bench/grade_speed.py --docker

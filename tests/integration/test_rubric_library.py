@@ -1,31 +1,62 @@
 """Every assignment of the library grades its own notebooks as declared:
 solution = full points, template = 0 with no grader error, each mutant loses exactly
-the points its rubric entry names (task by task)."""
+the points its rubric entry names (task by task).
+
+All notebooks are graded once, two at a time (as `autograde rubric test -j 2` does); each
+test then reads its own case.
+"""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 
 from autograde.rubric import discover, load_rubric_file
-from autograde.selftest import cases, run_case
+from autograde.selftest import Case, cases, run_library
 
 pytestmark = pytest.mark.integration
 
 ASSIGNMENTS = {path.parent.name: load_rubric_file(path) for path in discover()}
 CASES = [(name, case) for name, assignment in ASSIGNMENTS.items() for case in cases(assignment)]
+COURSE = {
+    "ex01_perceptron",
+    "ex02_gradient_descent",
+    "ex03_nonlinear_regression",
+    "ex04_multi_output",
+    "ex05_classification",
+    "ex06_pytorch_cnn",
+    "ex07_transfer_learning",
+    "ex08_open_set",
+    "ex09_autoencoder",
+    "ex10_rnn",
+    "ex11_adversarial",
+    "ex12_rbf",
+    "exam",
+}
+JOBS = int(os.environ.get("AUTOGRADE_LIBRARY_JOBS", "2"))
+
+
+@pytest.fixture(scope="module")
+def graded() -> dict[tuple[str, str], Case]:
+    return {(c.assignment, c.notebook): c for c in run_library(list(ASSIGNMENTS.values()), seed=3, jobs=JOBS)}
 
 
 def test_library_has_the_course_assignments():
-    assert {"ex02_gradient_descent", "ex08_open_set"} <= set(ASSIGNMENTS)
+    assert set(ASSIGNMENTS) == COURSE
     for assignment in ASSIGNMENTS.values():
-        assert assignment.rubric.mutants, f"{assignment.id} has no mutants"
+        assert len(assignment.rubric.mutants) >= 3, f"{assignment.id} has fewer than three mutants"
+        tasks = assignment.rubric.tasks
+        visibility = {check.visible or task.visible for task in tasks for check in task.checks}
+        assert visibility == {"public", "hidden"}, f"{assignment.id} needs public and hidden checks"
 
 
 @pytest.mark.parametrize(("name", "case"), CASES, ids=[f"{n}:{c.notebook}" for n, c in CASES])
-def test_notebook_scores_as_declared(name, case):
-    result = run_case(ASSIGNMENTS[name], case, seed=3)
+def test_notebook_scores_as_declared(graded, name, case):
+    result = graded[(name, case.notebook)]
     assert result.report is not None
     assert result.ok, "\n".join(result.problems)
     assert not result.report.grader_errors
     for task in result.report.tasks:
         assert task.points == pytest.approx(case.expected[task.id])
+
