@@ -23,9 +23,9 @@ class LogitsPlan:
     data: HiddenSet
 
 
-def plan_logits(ctx: PlanContext, model: str, data: str, batch_size: int) -> LogitsPlan:
+def plan_logits(ctx: PlanContext, model: str, data: str, batch_size: int, inputs: str) -> LogitsPlan:
     hidden = ctx.hidden(data)
-    probe_id = ctx.probe("outputs", model, inputs=hidden.inputs_key, batch_size=batch_size, **{"as": "torch"})
+    probe_id = ctx.probe("outputs", model, inputs=hidden.inputs_key, batch_size=batch_size, **{"as": inputs})
     return LogitsPlan(probe_id, hidden)
 
 
@@ -56,7 +56,7 @@ class Accuracy(CheckKind):
     kind = "accuracy"
 
     def plan(self, check: AccuracyCheck, ctx: PlanContext) -> LogitsPlan:
-        return plan_logits(ctx, check.model, check.data, check.batch_size)
+        return plan_logits(ctx, check.model, check.data, check.batch_size, check.inputs)
 
     def judge(self, check: AccuracyCheck, planned: LogitsPlan, probe: Probe) -> Verdict:
         logits = fetch_logits(planned, probe, check.model)
@@ -81,8 +81,8 @@ class Confidence(CheckKind):
 
     def plan(self, check: ConfidenceCheck, ctx: PlanContext) -> ConfidencePlan:
         return ConfidencePlan(
-            plan_logits(ctx, check.model, check.known, check.batch_size),
-            plan_logits(ctx, check.model, check.unknown, check.batch_size),
+            plan_logits(ctx, check.model, check.known, check.batch_size, check.inputs),
+            plan_logits(ctx, check.model, check.unknown, check.batch_size, check.inputs),
         )
 
     def judge(self, check: ConfidenceCheck, planned: ConfidencePlan, probe: Probe) -> Verdict:

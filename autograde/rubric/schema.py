@@ -295,6 +295,9 @@ class AccuracyCheck(_Check):
     data: str
     min: float = Field(ge=0, le=1)
     batch_size: int = Field(256, ge=1)
+    inputs: Literal["auto", "torch", "numpy"] = Field(
+        "auto", description="how batches are passed: auto = tensors for an nn.Module, else arrays"
+    )
 
 
 class ConfidenceCheck(_Check):
@@ -306,6 +309,9 @@ class ConfidenceCheck(_Check):
     unknown: str
     margin: float = Field(0.0, ge=0, le=1)
     batch_size: int = Field(256, ge=1)
+    inputs: Literal["auto", "torch", "numpy"] = Field(
+        "auto", description="how batches are passed: auto = tensors for an nn.Module, else arrays"
+    )
 
 
 class _CallOrVariable(_Check):

@@ -51,6 +51,9 @@ ax2.scatter([1, 2, 3], [4, 5, 6])
 def predict(x):
     return 3 * x[:, :1]
 
+def class_scores(x):
+    return np.stack([x[:, 0], -x[:, 0]], axis=1)
+
 def noise(n, seed):
     return np.random.default_rng(seed).choice([-1.0, 1.0], size=n)
 '''
@@ -82,6 +85,11 @@ def scatter_ref() -> list:
 def line_data(rng: np.random.Generator, n: int, offset: float) -> tuple[np.ndarray, np.ndarray]:
     x = rng.normal(size=(n, 2)).astype(np.float32)
     return x, 3.0 * x[:, :1] + offset
+
+
+def sign_classes(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    x = rng.normal(size=(n, 2))
+    return x, (x[:, 0] < 0).astype(np.int64)
 
 
 def signs_judge(result: object, n: int, seed: int) -> str | None:
@@ -135,6 +143,7 @@ CHECKS = {
     "plot_scatter_labels": {"kind": "plot", "variable": "ax2", "artists": "scatter", "labels": True},
     "error_ok": {"kind": "error", "model": "predict", "data": "exact", "max": 1e-6},
     "error_off": {"kind": "error", "model": "predict", "data": "shifted", "metric": "mae", "max": 0.5},
+    "accuracy_numpy": {"kind": "accuracy", "model": "class_scores", "data": "classes", "min": 1.0},
     "property_ok": {"kind": "property", "call": "noise", "args": [50, 3], "repeat": 2,
                     "judge": f"{HERE}:signs_judge"},
     "property_fail": {"kind": "property", "call": "noise", "args": [50, 3],
@@ -155,6 +164,7 @@ def report(tmp_path_factory):
         "hidden_data": {
             "exact": {"generator": f"{HERE}:line_data", "options": {"n": 40, "offset": 0.0}},
             "shifted": {"generator": f"{HERE}:line_data", "options": {"n": 40, "offset": 1.0}},
+            "classes": {"generator": f"{HERE}:sign_classes", "options": {"n": 30}},
         },
         "tasks": [{"id": name, "points": 1, "checks": [check]} for name, check in CHECKS.items()],
     }
@@ -209,6 +219,11 @@ def test_error_of_a_numpy_model_on_hidden_targets(report):
     assert "MSE 0 on 40 hidden samples" in report["error_ok"].message
     assert report["error_off"].status == "fail"
     assert "MAE 1 on 40" in report["error_off"].message
+
+
+def test_accuracy_of_a_numpy_classifier(report):
+    assert report["accuracy_numpy"].status == "pass", report["accuracy_numpy"].message
+    assert "accuracy 1.000 on 30 hidden samples" in report["accuracy_numpy"].message
 
 
 def test_property_judges_run_on_the_host(report):

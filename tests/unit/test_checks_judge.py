@@ -268,7 +268,7 @@ def accuracy_setup(minimum: float) -> tuple[AccuracyCheck, Any, PlanContext]:
 def test_accuracy_plan_sends_inputs_not_labels() -> None:
     _, planned, ctx = accuracy_setup(0.5)
     (probe,) = ctx.probes
-    assert probe["op"] == "outputs" and probe["as"] == "torch"
+    assert probe["op"] == "outputs" and probe["as"] == "auto"
     assert probe["target"] == "model" and probe["batch_size"] == 2
     assert probe["inputs"] == planned.data.inputs_key
     assert ctx.store.arrays[probe["inputs"]].shape == (5, 4)
