@@ -28,13 +28,23 @@ def cache_root() -> Path:
 
 
 def _generator_source(spec: str) -> str:
-    """The text of the generator's module, so an edited generator makes a new folder."""
+    """A digest of the generator's code: its module and, when that sits in a package (as the
+    `reference` modules do), every module of that package, since generators import each other."""
     module_name = spec.partition(":")[0]
-    found = importlib.util.find_spec(module_name)
-    origin = found.origin if found is not None else None
-    if origin is None or not os.path.isfile(origin):
+    top = module_name.partition(".")[0]
+    found = importlib.util.find_spec(top)
+    if found is None:
         raise RubricError(f"data_dir generator {spec!r}: module {module_name!r} cannot be found")
-    return Path(origin).read_text(encoding="utf-8", errors="replace")
+    if found.submodule_search_locations:
+        files = sorted(f for d in found.submodule_search_locations for f in Path(d).rglob("*.py"))
+    elif found.origin is not None and os.path.isfile(found.origin):
+        files = [Path(found.origin)]
+    else:
+        raise RubricError(f"data_dir generator {spec!r}: module {module_name!r} has no source")
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def prepare_data_dir(assignment_id: str, source: DataSource) -> Path:

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from reference.ex08_data import _write_idx
+from reference.idx_images import jittered_samples, write_idx
 
 __all__ = [
     "CLASSES",
@@ -106,25 +106,10 @@ def samples(
     rng: np.random.Generator, classes: list[int], per_class: int
 ) -> tuple[NDArray[np.uint8], NDArray[np.int64]]:
     """uint8 images (N, 28, 28) and int64 labels (N,), `per_class` of each class, shuffled."""
-    classes = [int(c) for c in classes]
-    for cls in classes:
-        if not 0 <= cls < NUM_CLASSES:
-            raise ValueError(f"class {cls} is outside 0..{NUM_CLASSES - 1}")
-    if per_class < 0:
-        raise ValueError("per_class must be >= 0")
-    templates = class_templates()
-    labels = np.repeat(np.asarray(classes, dtype=np.int64), per_class)
-    n = labels.shape[0]
-    shifts = rng.integers(-MAX_SHIFT, MAX_SHIFT + 1, size=(n, 2))
-    scale = rng.uniform(*INTENSITY, size=n)
-    noise = rng.normal(0.0, NOISE_STD, size=(n, SIZE, SIZE))
-    images = np.empty((n, SIZE, SIZE), dtype=np.float64)
-    for i in range(n):
-        shifted = np.roll(templates[labels[i]], shift=tuple(shifts[i]), axis=(0, 1))
-        images[i] = shifted * scale[i] + noise[i]
-    order = rng.permutation(n)
-    quantised = np.rint(np.clip(images, 0.0, 1.0) * 255.0).astype(np.uint8)
-    return quantised[order], labels[order]
+    return jittered_samples(
+        rng, class_templates(), classes, per_class,
+        max_shift=MAX_SHIFT, intensity=INTENSITY, noise_std=NOISE_STD,
+    )
 
 
 def write_fashion_mnist_folder(
@@ -145,7 +130,7 @@ def write_fashion_mnist_folder(
     everything = list(range(NUM_CLASSES))
     for train, per_class in ((True, train_per_class), (False, test_per_class)):
         images, labels = samples(rng, everything, per_class)
-        _write_idx(raw, train, images, labels)
+        write_idx(raw, train, images, labels)
 
 
 def hidden_samples(

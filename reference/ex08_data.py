@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import functools
 import os
-import struct
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
+
+from reference.idx_images import jittered_samples, write_idx
 
 __all__ = ["NUM_CLASSES", "SIZE", "class_templates", "hidden_samples", "write_mnist_folder"]
 
@@ -33,12 +34,6 @@ MAX_SHIFT = 2
 INTENSITY = (0.7, 1.0)
 NOISE_STD = 0.15
 
-_IMAGE_MAGIC = 2051
-_LABEL_MAGIC = 2049
-_FILES = {
-    True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
-    False: ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
-}
 
 
 def _stroke(
@@ -80,38 +75,10 @@ def _samples(
     rng: np.random.Generator, classes: list[int], per_class: int
 ) -> tuple[NDArray[np.uint8], NDArray[np.int64]]:
     """uint8 images (N, 28, 28) and int64 labels (N,), shuffled with rng."""
-    classes = [int(c) for c in classes]
-    for cls in classes:
-        if not 0 <= cls < NUM_CLASSES:
-            raise ValueError(f"class {cls} is outside 0..{NUM_CLASSES - 1}")
-    if per_class < 0:
-        raise ValueError("per_class must be >= 0")
-    templates = class_templates()
-    labels = np.repeat(np.asarray(classes, dtype=np.int64), per_class)
-    n = labels.shape[0]
-    shifts = rng.integers(-MAX_SHIFT, MAX_SHIFT + 1, size=(n, 2))
-    scale = rng.uniform(*INTENSITY, size=n)
-    noise = rng.normal(0.0, NOISE_STD, size=(n, SIZE, SIZE))
-    images = np.empty((n, SIZE, SIZE), dtype=np.float64)
-    for i in range(n):
-        shifted = np.roll(templates[labels[i]], shift=tuple(shifts[i]), axis=(0, 1))
-        images[i] = shifted * scale[i] + noise[i]
-    order = rng.permutation(n)
-    quantised = np.rint(np.clip(images, 0.0, 1.0) * 255.0).astype(np.uint8)
-    return quantised[order], labels[order]
-
-
-def _write_idx(
-    folder: Path, train: bool, images: NDArray[np.uint8], labels: NDArray[np.int64]
-) -> None:
-    image_name, label_name = _FILES[train]
-    n = images.shape[0]
-    with open(folder / image_name, "wb") as fh:
-        fh.write(struct.pack(">iiii", _IMAGE_MAGIC, n, SIZE, SIZE))
-        fh.write(np.ascontiguousarray(images, dtype=np.uint8).tobytes())
-    with open(folder / label_name, "wb") as fh:
-        fh.write(struct.pack(">ii", _LABEL_MAGIC, n))
-        fh.write(labels.astype(np.uint8).tobytes())
+    return jittered_samples(
+        rng, class_templates(), classes, per_class,
+        max_shift=MAX_SHIFT, intensity=INTENSITY, noise_std=NOISE_STD,
+    )
 
 
 def write_mnist_folder(
@@ -132,7 +99,7 @@ def write_mnist_folder(
     everything = list(range(NUM_CLASSES))
     for train, per_class in ((True, train_per_class), (False, test_per_class)):
         images, labels = _samples(rng, everything, per_class)
-        _write_idx(raw, train, images, labels)
+        write_idx(raw, train, images, labels)
 
 
 def hidden_samples(
