@@ -53,6 +53,21 @@ def plan_call(ctx: PlanContext, target: str, args: list[Any], kwargs: dict[str, 
     )
 
 
+def plan_call_or_lookup(
+    ctx: PlanContext,
+    call: str | None,
+    variable: str | None,
+    args: list[Any],
+    kwargs: dict[str, Any],
+    count: int = 1,
+) -> Call | str:
+    """A call probe for `call` (with `count` draws of the arguments), else a lookup of `variable`."""
+    if call:
+        return plan_call(ctx, call, args, kwargs, count)
+    assert variable is not None
+    return ctx.probe("lookup", variable, value=True)
+
+
 def run_reference(spec: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
     return to_numpy(load_reference(spec)(*args, **kwargs))
 
@@ -87,10 +102,7 @@ class Shape(CheckKind):
     kind = "shape"
 
     def plan(self, check: ShapeCheck, ctx: PlanContext) -> Call | str:
-        if check.call:
-            return plan_call(ctx, check.call, check.args, check.kwargs, 1)
-        assert check.variable is not None
-        return ctx.probe("lookup", check.variable, value=True)
+        return plan_call_or_lookup(ctx, check.call, check.variable, check.args, check.kwargs)
 
     def judge(self, check: ShapeCheck, planned: Call | str, probe: Probe) -> Verdict:
         probe_id = planned.probe_id if isinstance(planned, Call) else planned
@@ -131,10 +143,7 @@ class Value(CheckKind):
     kind = "value"
 
     def plan(self, check: ValueCheck, ctx: PlanContext) -> Call | str:
-        if check.call:
-            return plan_call(ctx, check.call, check.args, check.kwargs, check.repeat)
-        assert check.variable is not None
-        return ctx.probe("lookup", check.variable, value=True)
+        return plan_call_or_lookup(ctx, check.call, check.variable, check.args, check.kwargs, check.repeat)
 
     def judge(self, check: ValueCheck, planned: Call | str, probe: Probe) -> Verdict:
         if isinstance(planned, str):

@@ -22,7 +22,7 @@ from autograde.checks.base import (
     load_reference,
     register,
 )
-from autograde.checks.basic import Call, plan_call
+from autograde.checks.basic import Call, plan_call_or_lookup
 from autograde.compare import Got, compare_arrays
 from autograde.inputs import materialize
 from autograde.rubric.schema import ModuleCheck, PlotCheck, PropertyCheck
@@ -233,10 +233,7 @@ class Property(CheckKind):
     kind = "property"
 
     def plan(self, check: PropertyCheck, ctx: PlanContext) -> Call | str:
-        if check.call:
-            return plan_call(ctx, check.call, check.args, check.kwargs, check.repeat)
-        assert check.variable is not None
-        return ctx.probe("lookup", check.variable, value=True)
+        return plan_call_or_lookup(ctx, check.call, check.variable, check.args, check.kwargs, check.repeat)
 
     def judge(self, check: PropertyCheck, planned: Call | str, probe: Probe) -> Verdict:
         probe_id = planned if isinstance(planned, str) else planned.probe_id
