@@ -79,8 +79,8 @@ def to_numpy(value: Any) -> Any:
     """Reference outputs to plain numpy (tensors detached), preserving tuples."""
     if isinstance(value, tuple | list):
         return type(value)(to_numpy(item) for item in value)
-    if value is None:
-        return None
+    if value is None or isinstance(value, str):
+        return value
     if hasattr(value, "detach") and hasattr(value, "cpu"):
         return value.detach().cpu().numpy()
     return np.asarray(value)
@@ -145,11 +145,32 @@ def compare_arrays(
     return Comparison(False, "; ".join(parts + notes))
 
 
+def compare_text(got: Got, expected: str, prefix: str = "") -> Comparison:
+    """Strings match exactly; a mismatch names the first differing position and both excerpts."""
+    if got.kind != "str" or got.text is None:
+        return Comparison(False, prefix + f"got {got.describe()}, expected a string")
+    text = got.text
+    if text == expected:
+        return Comparison(True, prefix + f"the expected string ({len(text)} characters)")
+    at = next((i for i, (a, b) in enumerate(zip(text, expected, strict=False)) if a != b), None)
+    if at is None:
+        at = min(len(text), len(expected))
+    start = max(0, at - 10)
+    return Comparison(
+        False,
+        prefix
+        + f"strings differ at character {at + 1}: got {text[start : at + 10]!r}, "
+        + f"expected {expected[start : at + 10]!r} (lengths {len(text)} and {len(expected)})",
+    )
+
+
 def compare(
     got: Got, expected: Any, rtol: float, atol: float, dtype_policy: str = "cast", where: str = ""
 ) -> Comparison:
-    """Compare a decoded result with a reference value (array, number, tuple, None)."""
+    """Compare a decoded result with a reference value (array, number, string, tuple, None)."""
     prefix = f"{where}: " if where else ""
+    if isinstance(expected, str):
+        return compare_text(got, expected, prefix)
     if expected is None:
         ok = got.kind == "none"
         return Comparison(ok, prefix + ("None as expected" if ok else f"got {got.describe()}, expected None"))

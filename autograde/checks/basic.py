@@ -152,7 +152,7 @@ class Value(CheckKind):
             if failure:
                 return failure
             expected = (
-                np.asarray(check.expect)
+                (check.expect if isinstance(check.expect, str) else np.asarray(check.expect))
                 if check.expect is not None
                 else run_reference(check.reference or "", [], {})
             )

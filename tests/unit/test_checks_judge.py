@@ -470,3 +470,15 @@ def test_gradient_error_in_grad() -> None:
 def test_verdict_constructors() -> None:
     assert Verdict.passed("x") == Verdict("pass", "x", 1.0)
     assert Verdict.failed("y") == Verdict("fail", "y", 0.0)
+
+
+def test_value_variable_with_a_string_expect() -> None:
+    check = ValueCheck.model_validate({"kind": "value", "variable": "motto", "expect": "keep it simple"})
+    planned = kind_for("value").plan(check, make_ctx())
+
+    def said(text: str) -> ProbeResult:
+        return ProbeResult("ok", "", {"category": "str", "results": [{"str": text}]}, {})
+
+    assert kind_for("value").judge(check, planned, Probes({planned: said("keep it simple")})).status == "pass"
+    verdict = kind_for("value").judge(check, planned, Probes({planned: said("keep it short")}))
+    assert verdict.status == "fail" and "character 10" in verdict.message

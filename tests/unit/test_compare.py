@@ -291,3 +291,22 @@ def test_to_numpy_keeps_tuples_and_none() -> None:
     assert out[1] is None
     assert isinstance(out[2], list) and out[2][0].dtype == np.float32
     assert out[3].shape == () and out[3] == 5
+
+
+def test_strings_compare_exactly_and_name_the_first_difference() -> None:
+    same = compare(Got("str", text="the quiet robot.\n"), "the quiet robot.\n", 0, 0)
+    assert same.passed and "17 characters" in same.message
+    differ = compare(Got("str", text="the quiet rabot."), "the quiet robot.", 0, 0)
+    assert not differ.passed
+    assert "character 12" in differ.message and "rabot.'" in differ.message and "robot.'" in differ.message
+    shorter = compare(Got("str", text="the quiet"), "the quiet robot.", 0, 0)
+    assert not shorter.passed and "character 10" in shorter.message and "lengths 9 and 16" in shorter.message
+    not_text = compare(arr(np.arange(3)), "abc", 0, 0)
+    assert not not_text.passed and "expected a string" in not_text.message
+
+
+def test_strings_inside_tuples_and_from_references() -> None:
+    assert to_numpy(("ab", torch.tensor([1.0]))) [0] == "ab"
+    got = seq(Got("str", text="ab"), arr(np.array([1.0])))
+    assert compare(got, to_numpy(("ab", torch.tensor([1.0]))), 0, 0).passed
+    assert not compare(got, ("ac", np.array([1.0])), 0, 0).passed
