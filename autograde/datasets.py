@@ -50,7 +50,7 @@ def _generator_source(spec: str) -> str:
 def prepare_data_dir(assignment_id: str, source: DataSource) -> Path:
     """The folder for `data_dir`, generated on first use; generation is atomic (rename).
 
-    It is cached under a key made of the generator, its options and its module's source.
+    It is cached under a key made of the generator, its options and its package's source.
     """
     key = hashlib.sha256(
         json.dumps(

@@ -81,10 +81,6 @@ def run_case(assignment: Assignment, case: Case, seed: int, backend: str = "loca
     return case
 
 
-def test_assignment(assignment: Assignment, seed: int = 0, backend: str = "local") -> list[Case]:
-    return [run_case(assignment, case, seed, backend) for case in cases(assignment)]
-
-
 def run_library(
     assignments: list[Assignment], seed: int = 0, backend: str = "local", jobs: int = 1
 ) -> Iterator[Case]:

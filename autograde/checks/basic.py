@@ -40,11 +40,25 @@ class Call:
     kwargs: list[dict[str, Any]]
 
 
-def plan_call(ctx: PlanContext, target: str, args: list[Any], kwargs: dict[str, Any], count: int) -> Call:
+def plan_call(
+    ctx: PlanContext,
+    target: str,
+    args: list[Any],
+    kwargs: dict[str, Any],
+    count: int,
+    op: str = "call",
+    **extra: Any,
+) -> Call:
+    """A probe `op` on `target` with `count` draws of the arguments (and any `extra` fields)."""
     made = [materialize(arg, ctx.rng, ctx.store, count) for arg in args]
     made_kw = {key: materialize(arg, ctx.rng, ctx.store, count) for key, arg in kwargs.items()}
     probe_id = ctx.probe(
-        "call", target, args=[m.ref for m in made], kwargs={k: m.ref for k, m in made_kw.items()}, count=count
+        op,
+        target,
+        args=[m.ref for m in made],
+        kwargs={k: m.ref for k, m in made_kw.items()},
+        count=count,
+        **extra,
     )
     return Call(
         probe_id,

@@ -18,18 +18,18 @@ Probe = Callable[[str], ProbeResult]
 
 
 @dataclass
-class LogitsPlan:
+class OutputsPlan:
     probe_id: str
     data: HiddenSet
 
 
-def plan_logits(ctx: PlanContext, model: str, data: str, batch_size: int, inputs: str) -> LogitsPlan:
+def plan_outputs(ctx: PlanContext, model: str, data: str, batch_size: int, inputs: str) -> OutputsPlan:
     hidden = ctx.hidden(data)
     probe_id = ctx.probe("outputs", model, inputs=hidden.inputs_key, batch_size=batch_size, **{"as": inputs})
-    return LogitsPlan(probe_id, hidden)
+    return OutputsPlan(probe_id, hidden)
 
 
-def fetch_logits(plan: LogitsPlan, probe: Probe, model: str) -> np.ndarray | Verdict:
+def fetch_logits(plan: OutputsPlan, probe: Probe, model: str) -> np.ndarray | Verdict:
     result = probe(plan.probe_id)
     failure = result.failure(model)
     if failure:
@@ -55,10 +55,10 @@ def max_softmax(logits: np.ndarray) -> np.ndarray:
 class Accuracy(CheckKind):
     kind = "accuracy"
 
-    def plan(self, check: AccuracyCheck, ctx: PlanContext) -> LogitsPlan:
-        return plan_logits(ctx, check.model, check.data, check.batch_size, check.inputs)
+    def plan(self, check: AccuracyCheck, ctx: PlanContext) -> OutputsPlan:
+        return plan_outputs(ctx, check.model, check.data, check.batch_size, check.inputs)
 
-    def judge(self, check: AccuracyCheck, planned: LogitsPlan, probe: Probe) -> Verdict:
+    def judge(self, check: AccuracyCheck, planned: OutputsPlan, probe: Probe) -> Verdict:
         logits = fetch_logits(planned, probe, check.model)
         if isinstance(logits, Verdict):
             return logits
@@ -71,8 +71,8 @@ class Accuracy(CheckKind):
 
 @dataclass
 class ConfidencePlan:
-    known: LogitsPlan
-    unknown: LogitsPlan
+    known: OutputsPlan
+    unknown: OutputsPlan
 
 
 @register
@@ -81,8 +81,8 @@ class Confidence(CheckKind):
 
     def plan(self, check: ConfidenceCheck, ctx: PlanContext) -> ConfidencePlan:
         return ConfidencePlan(
-            plan_logits(ctx, check.model, check.known, check.batch_size, check.inputs),
-            plan_logits(ctx, check.model, check.unknown, check.batch_size, check.inputs),
+            plan_outputs(ctx, check.model, check.known, check.batch_size, check.inputs),
+            plan_outputs(ctx, check.model, check.unknown, check.batch_size, check.inputs),
         )
 
     def judge(self, check: ConfidenceCheck, planned: ConfidencePlan, probe: Probe) -> Verdict:
@@ -100,12 +100,6 @@ class Confidence(CheckKind):
         return Verdict.passed(message) if u <= k - check.margin else Verdict.failed(message)
 
 
-@dataclass
-class OutputsPlan:
-    probe_id: str
-    data: HiddenSet
-
-
 @register
 class Error(CheckKind):
     """Mean squared (or absolute) error of a model's outputs against a hidden set's targets."""
@@ -113,15 +107,7 @@ class Error(CheckKind):
     kind = "error"
 
     def plan(self, check: ErrorCheck, ctx: PlanContext) -> OutputsPlan:
-        hidden = ctx.hidden(check.data)
-        probe_id = ctx.probe(
-            "outputs",
-            check.model,
-            inputs=hidden.inputs_key,
-            batch_size=check.batch_size,
-            **{"as": check.inputs},
-        )
-        return OutputsPlan(probe_id, hidden)
+        return plan_outputs(ctx, check.model, check.data, check.batch_size, check.inputs)
 
     def judge(self, check: ErrorCheck, planned: OutputsPlan, probe: Probe) -> Verdict:
         result = probe(planned.probe_id)

@@ -22,8 +22,8 @@ from autograde.checks.base import (
     load_reference,
     register,
 )
-from autograde.checks.basic import Call, plan_call_or_lookup
-from autograde.compare import Got, compare_arrays
+from autograde.checks.basic import Call, plan_call, plan_call_or_lookup
+from autograde.compare import Got, compare_arrays, to_numpy
 from autograde.inputs import materialize
 from autograde.rubric.schema import ModuleCheck, PlotCheck, PropertyCheck
 
@@ -41,17 +41,9 @@ class TargetPlan:
 
 
 def plan_target(ctx: PlanContext, op: str, check: ModuleCheck | PlotCheck, **extra: Any) -> TargetPlan:
-    made = [materialize(arg, ctx.rng, ctx.store, 1) for arg in check.args]
-    made_kw = {key: materialize(arg, ctx.rng, ctx.store, 1) for key, arg in check.kwargs.items()}
-    probe_id = ctx.probe(
-        op,
-        check.target,
-        call=check.call is not None,
-        args=[m.ref for m in made],
-        kwargs={k: m.ref for k, m in made_kw.items()},
-        **extra,
-    )
-    return TargetPlan(probe_id, [m.values[0] for m in made], {k: m.values[0] for k, m in made_kw.items()})
+    called = check.call is not None
+    planned = plan_call(ctx, check.target, check.args, check.kwargs, 1, op=op, call=called, **extra)
+    return TargetPlan(planned.probe_id, planned.args[0], planned.kwargs[0])
 
 
 # ---------------------------------------------------------------- module
@@ -160,8 +152,6 @@ class Module(CheckKind):
 
 def expected_series(value: Any, artists: str) -> list[tuple[np.ndarray | None, np.ndarray]]:
     """A reference's plot data as (x or None, y) pairs per line, or (None, (n, 2)) per scatter."""
-    from autograde.compare import to_numpy
-
     out: list[tuple[np.ndarray | None, np.ndarray]] = []
     for item in list(value):
         item = to_numpy(item)
