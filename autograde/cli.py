@@ -307,6 +307,7 @@ def test_cmd(assignments: tuple[str, ...], backend: str, rubrics: Path | None, s
         names = list(assignments) or [p.parent.name for p in discover(rubrics)]
         loaded = [load(name, rubrics) for name in names]
     failed = 0
+    solution_of = {a.id: a.rubric.solution for a in loaded}
     solutions: list[tuple[float, str]] = []
     started = time.monotonic()
     for case in run_library(loaded, seed, backend, jobs):
@@ -318,7 +319,7 @@ def test_cmd(assignments: tuple[str, ...], backend: str, rubrics: Path | None, s
         for problem in case.problems:
             console.print(f"       {escape(problem)}")
         failed += not case.ok
-        if case.notebook == next(a for a in loaded if a.id == case.assignment).rubric.solution:
+        if case.notebook == solution_of[case.assignment]:
             solutions.append((case.seconds, case.assignment))
     if solutions:
         slowest = max(solutions)

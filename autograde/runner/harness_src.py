@@ -165,16 +165,24 @@ class _Inputs:
         return array
 
 
-def _call(spec, namespace, inputs, writer):
+def _callable(spec, namespace):
     target = _resolve(namespace, spec["target"])
     if not callable(target):
         raise _ProbeFailure("error", f"`{spec['target']}` is not callable (it is a {_type_name(target)})")
-    results = []
-    for index in range(spec.get("count", 1)):
-        args = [inputs.build(ref, index) for ref in spec.get("args", [])]
-        kwargs = {key: inputs.build(ref, index) for key, ref in spec.get("kwargs", {}).items()}
-        results.append(_encode(target(*args, **kwargs), writer))
-    return {"results": results}
+    return target
+
+
+def _invoke(target, spec, inputs, index):
+    """Call `target` with the probe's arguments of draw `index`."""
+    args = [inputs.build(ref, index) for ref in spec.get("args", [])]
+    kwargs = {key: inputs.build(ref, index) for key, ref in spec.get("kwargs", {}).items()}
+    return target(*args, **kwargs)
+
+
+def _call(spec, namespace, inputs, writer):
+    target = _callable(spec, namespace)
+    count = spec.get("count", 1)
+    return {"results": [_encode(_invoke(target, spec, inputs, index), writer) for index in range(count)]}
 
 
 def _backward(spec, namespace, inputs, writer):
@@ -224,9 +232,7 @@ def _outputs(spec, namespace, inputs, writer):
     import numpy as np
 
     torch = _torch()
-    model = _resolve(namespace, spec["target"])
-    if not callable(model):
-        raise _ProbeFailure("error", f"`{spec['target']}` is not callable (it is a {_type_name(model)})")
+    model = _callable(spec, namespace)
     data = inputs.arrays[spec["inputs"]]
     is_module = torch is not None and isinstance(model, torch.nn.Module)
     mode = spec.get("as", "torch")
@@ -262,14 +268,9 @@ def _outputs(spec, namespace, inputs, writer):
 
 def _target(spec, namespace, inputs):
     """The object a structural probe inspects: a notebook variable or what a call returns."""
-    value = _resolve(namespace, spec["target"])
     if not spec.get("call"):
-        return value
-    if not callable(value):
-        raise _ProbeFailure("error", f"`{spec['target']}` is not callable (it is a {_type_name(value)})")
-    args = [inputs.build(ref, 0) for ref in spec.get("args", [])]
-    kwargs = {key: inputs.build(ref, 0) for key, ref in spec.get("kwargs", {}).items()}
-    return value(*args, **kwargs)
+        return _resolve(namespace, spec["target"])
+    return _invoke(_callable(spec, namespace), spec, inputs, 0)
 
 
 def _module(spec, namespace, inputs, writer):
@@ -282,7 +283,6 @@ def _module(spec, namespace, inputs, writer):
     record = {
         "layers": leaves[:_MAX_ITEMS],
         "params": int(sum(p.numel() for p in module.parameters() if p.requires_grad)),
-        "total_params": int(sum(p.numel() for p in module.parameters())),
     }
     if spec.get("input") is not None:
         batch = inputs.build(spec["input"], 0)
