@@ -16,6 +16,8 @@ with ``raise Ours(...) from exc``.
 
 from __future__ import annotations
 
+from autograde.status import SubmissionStatus
+
 
 class AutogradeError(Exception):
     """Base class of every error autograde raises on purpose."""
@@ -32,15 +34,15 @@ class AssignmentNotFound(AutogradeError):
 class SubmissionError(AutogradeError):
     """The submitted file cannot be graded; the status column of the gradebook says why."""
 
-    status = "invalid"
+    status: SubmissionStatus = SubmissionStatus.INVALID
 
 
 class NotANotebook(SubmissionError):
-    status = "invalid notebook"
+    status = SubmissionStatus.INVALID_NOTEBOOK
 
 
 class SubmissionTooLarge(SubmissionError):
-    status = "rejected: too large"
+    status = SubmissionStatus.TOO_LARGE
 
 
 class SandboxError(AutogradeError):

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-# submission statuses
-GRADED = "graded"
-GRADER_FAULT = "grader error"
+from autograde.status import CheckStatus, SubmissionStatus
+
+GRADED = SubmissionStatus.GRADED
+GRADER_FAULT = SubmissionStatus.GRADER_ERROR
 
 
 @dataclass
@@ -80,7 +81,7 @@ class GradeReport:
             f"{t.id}/{c.name}: {c.message}"
             for t in self.tasks
             for c in t.checks
-            if c.status == "grader-error"
+            if c.status == CheckStatus.GRADER_ERROR
         ]
         if self.status == GRADER_FAULT:
             found.extend(self.notes)

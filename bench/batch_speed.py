@@ -22,9 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograde.batch import BatchOptions, grade_batch
-from autograde.grading import GradeOptions
-from autograde.ingest import parameterize, read_notebook
+from autograde.batch.run import BatchOptions, grade_batch
+from autograde.pipeline.grade import GradeOptions
+from autograde.pipeline.ingest import parameterize, read_notebook
 from autograde.rubric import load_assignment
 
 ROOT = Path(__file__).resolve().parents[1]

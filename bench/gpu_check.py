@@ -20,7 +20,7 @@ from typing import Any
 
 import nbformat
 
-from autograde.grading import GradeOptions, grade_submission
+from autograde.pipeline.grade import GradeOptions, grade_submission
 from autograde.results import GradeReport
 from autograde.rubric import load_assignment
 

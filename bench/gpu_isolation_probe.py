@@ -10,9 +10,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from autograde.backends import isolation
 from autograde.backends.base import SandboxLimits
-from autograde.backends.cgroups import create_job_cgroup, job_cgroup_name
+from autograde.backends.local import isolation
+from autograde.backends.local.cgroups import create_job_cgroup, job_cgroup_name
 
 CODE = "import torch; torch.cuda.init(); print('cuda ok', torch.cuda.device_count())"
 

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import nbformat
 
-from autograde.grading import GradeOptions, grade_submission
-from autograde.ingest import parameterize, read_notebook
+from autograde.pipeline.grade import GradeOptions, grade_submission
+from autograde.pipeline.ingest import parameterize, read_notebook
 from autograde.rubric import load_assignment
 
 

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import yaml
 
-from autograde.datasets import prepare_data_dir
-from autograde.grading import GradeOptions, grade_submission
+from autograde.pipeline.grade import GradeOptions, grade_submission
 from autograde.rubric import discover, load_rubric_file
+from autograde.rubric.datasets import prepare_data_dir
 
 
 def main() -> None:

@@ -161,7 +161,8 @@ def register_backend(cls: type[Backend]) -> type[Backend]:
 
 
 def get_backend(name: str, options: BackendOptions | None = None) -> Backend:
-    from autograde.backends import docker, local  # noqa: F401  (registers the built-in backends)
+    from autograde.backends import docker  # noqa: F401  (imports register the built-in backends)
+    from autograde.backends.local import backend  # noqa: F401
 
     try:
         cls = BACKENDS[name]

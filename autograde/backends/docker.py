@@ -112,7 +112,7 @@ class DockerBackend(Backend):
     @property
     def client(self) -> Any:
         if self._client is None:
-            from autograde.image import docker_client
+            from autograde.backends.image import docker_client
 
             self._client = docker_client()
         return self._client
@@ -123,7 +123,7 @@ class DockerBackend(Backend):
         if self.options.image:
             return self.options.image
         if self._image is None:
-            from autograde.image import default_image
+            from autograde.backends.image import default_image
 
             self._image = default_image(self.client, "gpu" if self.options.gpu else "cpu")
         return self._image

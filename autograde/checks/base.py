@@ -15,19 +15,20 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from autograde.compare import Got
+from autograde.checks.compare import Got
 from autograde.errors import RubricError
-from autograde.inputs import InputStore
+from autograde.pipeline.inputs import InputStore
+from autograde.status import CheckStatus
 
 PASS, FAIL, ERROR, TIMEOUT, CRASHED, NOT_RUN, MANUAL, GRADER_ERROR = (
-    "pass",
-    "fail",
-    "error",
-    "timeout",
-    "crashed",
-    "not-run",
-    "manual",
-    "grader-error",
+    CheckStatus.PASS,
+    CheckStatus.FAIL,
+    CheckStatus.ERROR,
+    CheckStatus.TIMEOUT,
+    CheckStatus.CRASHED,
+    CheckStatus.NOT_RUN,
+    CheckStatus.MANUAL,
+    CheckStatus.GRADER_ERROR,
 )
 
 

@@ -18,8 +18,8 @@ from autograde.checks.base import (
     load_reference,
     register,
 )
-from autograde.compare import compare, to_numpy
-from autograde.inputs import materialize
+from autograde.checks.compare import compare, to_numpy
+from autograde.pipeline.inputs import materialize
 from autograde.rubric.schema import (
     ChoiceCheck,
     ExistsCheck,

@@ -21,8 +21,8 @@ from autograde.checks.base import (
     load_reference,
     register,
 )
-from autograde.compare import compare
-from autograde.inputs import draw, materialize, to_host
+from autograde.checks.compare import compare
+from autograde.pipeline.inputs import draw, materialize, to_host
 from autograde.rubric.schema import BackwardCheck, GradientCheck
 
 Probe = Callable[[str], ProbeResult]
@@ -155,7 +155,7 @@ class Backward(CheckKind):
             if verdict is not None:
                 return verdict
         if planned.gradcheck_id is not None and records:
-            from autograde.compare import Got
+            from autograde.checks.compare import Got
 
             analytic = Got.decode(records[0]["raw"][planned.wrt or 0], result.arrays)
             verdict = self._gradcheck(check, planned, probe(planned.gradcheck_id), analytic)
@@ -172,7 +172,7 @@ class Backward(CheckKind):
         record: dict[str, Any],
         arrays: dict[str, np.ndarray],
     ) -> Verdict | None:
-        from autograde.compare import Got
+        from autograde.checks.compare import Got
 
         where = f"input {index + 1}: " if len(planned.inputs) > 1 else ""
         if "raw" not in record:

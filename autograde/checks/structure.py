@@ -23,8 +23,8 @@ from autograde.checks.base import (
     register,
 )
 from autograde.checks.basic import Call, plan_call, plan_call_or_lookup
-from autograde.compare import Got, compare_arrays, to_numpy
-from autograde.inputs import materialize
+from autograde.checks.compare import Got, compare_arrays, to_numpy
+from autograde.pipeline.inputs import materialize
 from autograde.rubric.schema import ModuleCheck, PlotCheck, PropertyCheck
 
 Probe = Callable[[str], ProbeResult]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from autograde.pipeline.wire import write_json_atomic
 from autograde.reporters.class_report import class_html
 from autograde.reporters.files import _write_text_atomic
 from autograde.reporters.gradescope import gradescope_results
@@ -16,7 +17,6 @@ from autograde.reporters.html import feedback_html, student_folder
 from autograde.reporters.lms import lms_csv
 from autograde.results import GradeReport
 from autograde.rubric import Assignment
-from autograde.wire import write_json_atomic
 
 
 def results_json(reports: list[GradeReport], assignment: Assignment) -> dict[str, Any]:

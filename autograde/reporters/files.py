@@ -7,9 +7,9 @@ import io
 import os
 from pathlib import Path
 
+from autograde.pipeline.wire import write_json_atomic
 from autograde.reporters.markdown import feedback_markdown
 from autograde.results import GradeReport
-from autograde.wire import write_json_atomic
 
 
 def _write_text_atomic(path: Path, text: str) -> None:

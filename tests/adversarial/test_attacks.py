@@ -138,7 +138,7 @@ def test_nothing_is_left_behind(batch: Batch) -> None:
     assert not poisoned, f"a notebook wrote into the host's environment: {poisoned}"
     if batch.backend == "docker":
         from autograde.backends.docker import LABEL, OWNER_LABEL
-        from autograde.image import docker_client
+        from autograde.backends.image import docker_client
 
         everything = docker_client().containers.list(all=True, filters={"label": LABEL})
         owner = f"{os.uname().nodename}:{batch.grader}"

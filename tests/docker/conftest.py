@@ -25,7 +25,7 @@ def _unavailable(reason: str) -> None:
 
 @pytest.fixture(scope="session")
 def docker_client() -> Any:
-    from autograde.image import docker_client as connect
+    from autograde.backends.image import docker_client as connect
 
     try:
         return connect()
@@ -37,7 +37,7 @@ def docker_client() -> Any:
 def sandbox_image(docker_client: Any) -> str:
     import docker.errors
 
-    from autograde.image import default_image
+    from autograde.backends.image import default_image
 
     try:
         tag = default_image(docker_client)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from autograde.grading import GradeOptions, grade_submission
+from autograde.pipeline.grade import GradeOptions, grade_submission
 from autograde.rubric import discover, load_assignment
-from autograde.selftest import cases
+from autograde.rubric.selftest import cases
 
 pytestmark = pytest.mark.docker
 

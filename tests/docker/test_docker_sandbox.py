@@ -10,7 +10,7 @@ import nbformat
 import pytest
 import yaml
 
-from autograde.grading import GradeOptions, grade_submission
+from autograde.pipeline.grade import GradeOptions, grade_submission
 from autograde.results import GradeReport
 from autograde.rubric import Assignment, load_rubric_file
 
@@ -142,7 +142,7 @@ def test_output_folder_is_capped(docker_client, sandbox_image, make_nb, tmp_path
 def test_gpu_job_without_a_gpu_fails_clearly(docker_client, sandbox_image, make_nb, tmp_path):
     rubric = variant(tmp_path, "gpu")
     opts = GradeOptions(backend="docker", grading_seed=7, gpu="0", image=sandbox_image)
-    from autograde.image import docker_client as connect
+    from autograde.backends.image import docker_client as connect
 
     try:  # on a machine with the NVIDIA runtime this test does not apply
         connect().info()["Runtimes"]["nvidia"]
@@ -224,7 +224,7 @@ def test_sandbox_info_names_the_image_and_versions_inside(docker_client, sandbox
 
 
 def test_prune_removes_older_images_of_the_variant_only(docker_client, sandbox_image):
-    from autograde.image import prune
+    from autograde.backends.image import prune
 
     image = docker_client.images.get(sandbox_image)
     image.tag("autograde-sandbox", "cpu-0000prunetest")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from autograde.grading import GradeOptions, grade_submission
+from autograde.pipeline.grade import GradeOptions, grade_submission
 from autograde.results import GradeReport
 
 pytestmark = pytest.mark.integration

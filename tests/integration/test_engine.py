@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from autograde.grading import GradeOptions, grade_submission
+from autograde.pipeline.grade import GradeOptions, grade_submission
 
 pytestmark = pytest.mark.integration
 

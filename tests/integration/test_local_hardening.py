@@ -22,11 +22,11 @@ import nbformat
 import pytest
 import yaml
 
-from autograde.backends import cgroups, isolation
 from autograde.backends.base import SandboxLimits
-from autograde.backends.local import GRACE_SECONDS
-from autograde.backends.logcap import LOG_LIMIT
-from autograde.grading import GradeOptions, grade_submission
+from autograde.backends.local import cgroups, isolation
+from autograde.backends.local.backend import GRACE_SECONDS
+from autograde.backends.local.logcap import LOG_LIMIT
+from autograde.pipeline.grade import GradeOptions, grade_submission
 from autograde.results import GradeReport
 from autograde.rubric import Assignment, load_rubric_file
 from tests.integration.conftest import EX02, tagged

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from autograde.batch import grade_folder
-from autograde.grading import GradeOptions
+from autograde.batch.run import grade_folder
+from autograde.pipeline.grade import GradeOptions
 from autograde.rubric import load_assignment
 
 pytestmark = pytest.mark.integration
@@ -26,7 +26,7 @@ AUTOMATIC = 11  # ex08: 13 points, of which the 2 of `theory` are graded by hand
 def manual_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """The `manual` click group as a user runs it (before `autograde manual` is wired in)."""
     return subprocess.run(
-        [sys.executable, "-c", "from autograde.cli_manual import manual; manual()", *args],
+        [sys.executable, "-c", "from autograde.cli.manual import manual; manual()", *args],
         cwd=cwd, capture_output=True, text=True, timeout=120,
         env={"PATH": "/usr/bin:/bin", "HOME": str(cwd), "COLUMNS": "200",
              "AUTOGRADE_RUBRICS": str(ROOT / "rubrics")},
@@ -104,7 +104,7 @@ def test_export_fill_in_and_merge(graded: Path) -> None:
     shutil.copy(SOLUTION, uploads / "alice.ipynb")
     rerun = grade_folder(uploads, load_assignment("ex08_open_set"), out, GradeOptions(grading_seed=1))
     assert rerun[0].score == AUTOMATIC + 1.5
-    from autograde.batch import BatchOptions, grade_batch
+    from autograde.batch.run import BatchOptions, grade_batch
 
     regraded = grade_batch([uploads], load_assignment("ex08_open_set"), out, GradeOptions(grading_seed=1),
                            BatchOptions(regrade=True))

@@ -13,7 +13,7 @@ import os
 import pytest
 
 from autograde.rubric import discover, load_rubric_file
-from autograde.selftest import Case, cases, run_library
+from autograde.rubric.selftest import Case, cases, run_library
 
 pytestmark = pytest.mark.integration
 

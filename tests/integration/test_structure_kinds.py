@@ -12,7 +12,7 @@ import pytest
 import torch
 import yaml
 
-from autograde.grading import GradeOptions, grade_submission
+from autograde.pipeline.grade import GradeOptions, grade_submission
 from autograde.rubric import load_rubric_file
 
 pytestmark = pytest.mark.integration

@@ -16,7 +16,7 @@ import pytest
 from autograde.checks import kind_for
 from autograde.checks.base import HiddenSet, PlanContext, ProbeResult, Verdict
 from autograde.checks.calculus import central_differences, perturbations
-from autograde.inputs import InputStore
+from autograde.pipeline.inputs import InputStore
 from autograde.rubric.schema import (
     AccuracyCheck,
     ChoiceCheck,

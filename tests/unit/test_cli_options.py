@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from autograde.cli import main
+from autograde.cli.main import main
 
 
 def run(tmp_path, *extra: str):

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from autograde.compare import Got, compare, compare_arrays, to_numpy
+from autograde.checks.compare import Got, compare, compare_arrays, to_numpy
 
 
 def arr(value: Any, **meta: Any) -> Got:

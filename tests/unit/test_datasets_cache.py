@@ -9,8 +9,8 @@ import sys
 import pytest
 
 from autograde.checks.base import _REFERENCE_CACHE
-from autograde.datasets import prepare_data_dir
 from autograde.errors import RubricError
+from autograde.rubric.datasets import prepare_data_dir
 from autograde.rubric.schema import DataSource
 
 GENERATOR = '''

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from autograde import image
+from autograde.backends import image
 from autograde.backends.base import Job, SandboxLimits
 from autograde.backends.docker import DATA, IN, OUT, container_config
 
@@ -204,7 +204,7 @@ def test_no_daemon_is_a_clear_error(monkeypatch, tmp_path):
 def test_cli_reports_a_missing_daemon_with_exit_2(monkeypatch, tmp_path):
     from click.testing import CliRunner
 
-    from autograde.cli import main
+    from autograde.cli.main import main
 
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-such.sock")
     uploads = tmp_path / "uploads"
@@ -227,7 +227,7 @@ def test_wheel_server_falls_back_when_its_port_is_taken(tmp_path):
                                                       ((), "0", "gpu")])
 def test_gpu_jobs_use_the_gpu_variant_of_the_image(monkeypatch, gpus, gpu, variant):
     from autograde.backends.base import get_backend
-    from autograde.grading import GradeOptions
+    from autograde.pipeline.grade import GradeOptions
 
     monkeypatch.setattr(image, "default_image", lambda client, wanted: f"tag-{wanted}")
     backend = get_backend("docker", GradeOptions(backend="docker", gpus=gpus, gpu=gpu).backend_options())

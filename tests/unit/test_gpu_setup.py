@@ -83,8 +83,7 @@ def test_visible_gpus_in_this_interpreter():
 
 
 def test_gpus_option_parsing(monkeypatch):
-    from autograde import cli
-
+    from autograde.cli import main as cli
     assert cli._gpus(None) == ()
     assert cli._gpus("0,2") == ("0", "2")
     with pytest.raises(click.BadParameter):
@@ -97,8 +96,8 @@ def test_gpus_option_parsing(monkeypatch):
 
 
 def test_batch_hands_out_gpus_round_robin(monkeypatch, tmp_path: Path):
-    from autograde import batch
-    from autograde.grading import GradeOptions
+    from autograde.batch import run as batch
+    from autograde.pipeline.grade import GradeOptions
     from autograde.rubric import load_assignment
 
     uploads = tmp_path / "uploads"

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from autograde.errors import NotANotebook, SubmissionError, SubmissionTooLarge
-from autograde.ingest import parameterize, read_notebook, student_id, tagged_source
+from autograde.pipeline.ingest import parameterize, read_notebook, student_id, tagged_source
 
 
 def make_nb(kernelspec: dict[str, Any] | None = None, parameters_cell: bool = True) -> Any:

@@ -9,7 +9,7 @@ import pytest
 import torch
 from pydantic import TypeAdapter
 
-from autograde.inputs import InputStore, check_rng, draw, materialize
+from autograde.pipeline.inputs import InputStore, check_rng, draw, materialize
 from autograde.rubric.schema import Fixed, InputSpec
 
 SPEC: TypeAdapter[Any] = TypeAdapter(InputSpec)

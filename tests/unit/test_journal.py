@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from autograde.journal import BATCH, JOURNAL, GradeKey, Journal, batch_seed, config_digest
+from autograde.batch.journal import BATCH, JOURNAL, GradeKey, Journal, batch_seed, config_digest
 from autograde.results import GradeReport
 
 

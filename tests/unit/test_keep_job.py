@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 
-from autograde.grading import keep_job_folder
+from autograde.pipeline.grade import keep_job_folder
 
 
 def test_sockets_and_fifos_are_skipped_files_kept(tmp_path):

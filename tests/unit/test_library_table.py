@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from autograde.cli import main
+from autograde.cli.main import main
 from autograde.errors import RubricError
-from autograde.library_table import END, START, markdown, splice
 from autograde.rubric import discover, load_rubric_file
+from autograde.rubric.table import END, START, markdown, splice
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from autograde.backends import cgroups, isolation, logcap
 from autograde.backends.base import Job, SandboxLimits
-from autograde.backends.local import GRACE_SECONDS, isolation_notes
+from autograde.backends.local import cgroups, isolation, logcap
+from autograde.backends.local.backend import GRACE_SECONDS, isolation_notes
 
 GiB = 2**30
 LIMITS = SandboxLimits(total_timeout=100.0, memory=2 * GiB, pids=128, cpus=1.0)
@@ -451,7 +451,7 @@ def test_fs_plan_never_hides_what_the_run_needs(tmp_path):
 def test_the_grader_shields_its_proc_entries():
     """Non-dumpable: a same-user sandbox without CAP_SYS_PTRACE cannot read its environment."""
     code = (
-        "import ctypes; from autograde.backends.isolation import shield_grader\n"
+        "import ctypes; from autograde.backends.local.isolation import shield_grader\n"
         "print(shield_grader(), ctypes.CDLL(None).prctl(3, 0, 0, 0, 0))"  # PR_GET_DUMPABLE
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from autograde.backends import local_orphans
-from autograde.backends.cgroups import CGROUP_PREFIX, job_cgroup_parents
-from autograde.backends.local import LocalBackend
+from autograde.backends.local import orphans as local_orphans
+from autograde.backends.local.backend import LocalBackend
+from autograde.backends.local.cgroups import CGROUP_PREFIX, job_cgroup_parents
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs /proc")
 Spawned = list[subprocess.Popen[bytes]]

@@ -11,9 +11,9 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 
-from autograde.cli_manual import manual
+from autograde.cli.manual import manual
 from autograde.errors import AutogradeError
-from autograde.manual import HAND_GRADED, export_sheet, merge_sheet
+from autograde.manual.sheet import HAND_GRADED, export_sheet, merge_sheet
 from autograde.reporters.files import write_gradebook, write_student
 from autograde.results import CheckResult, GradeReport, ManualAnswer, TaskResult
 from autograde.rubric import Assignment, load_rubric_file
@@ -504,7 +504,7 @@ def _exam_report(answer: str, status: str, earned: float, points: float) -> Grad
 
 
 def test_regrade_keeps_the_hand_grade_of_an_unchanged_answer() -> None:
-    from autograde.manual import carry_hand_grades
+    from autograde.manual.sheet import carry_hand_grades
 
     before = _exam_report("because logits", "graded-by-hand", 0.75, 1.5)
     after = _exam_report("because logits", "manual", 0.0, 0.0)
@@ -515,7 +515,7 @@ def test_regrade_keeps_the_hand_grade_of_an_unchanged_answer() -> None:
 
 
 def test_regrade_asks_again_when_the_answer_changed() -> None:
-    from autograde.manual import carry_hand_grades
+    from autograde.manual.sheet import carry_hand_grades
 
     before = _exam_report("because logits", "graded-by-hand", 0.75, 1.5)
     after = _exam_report("a different answer", "manual", 0.0, 0.0)

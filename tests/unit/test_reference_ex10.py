@@ -11,7 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from autograde.compare import to_numpy
+from autograde.checks.compare import to_numpy
 from reference import ex10, ex10_data
 
 WORD = {

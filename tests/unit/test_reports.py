@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from autograde.pipeline.scoring import score_task
 from autograde.reporters.files import gradebook_csv, write_gradebook, write_student
 from autograde.reporters.markdown import feedback_markdown
 from autograde.results import CheckResult, GradeReport, ManualAnswer, TaskResult
-from autograde.scoring import score_task
 
 
 def check(status: str, weight: float, earned: float | None = None, message: str = "m",

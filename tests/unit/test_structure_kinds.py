@@ -11,9 +11,9 @@ import pytest
 
 from autograde.checks import kind_for
 from autograde.checks.base import HiddenSet, PlanContext, ProbeResult
+from autograde.checks.compare import Got
 from autograde.checks.structure import Unsupported, contains_in_order, plain
-from autograde.compare import Got
-from autograde.inputs import InputStore
+from autograde.pipeline.inputs import InputStore
 from autograde.rubric.schema import ErrorCheck, ModuleCheck, PlotCheck, PropertyCheck
 
 

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from autograde.errors import AutogradeError
-from autograde.uploads import (
+from autograde.batch.uploads import (
     MAX_ZIP_ENTRIES,
     MAX_ZIP_RATIO,
     IdRule,
     Roster,
     collect,
 )
+from autograde.errors import AutogradeError
 
 NB = json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode()
 
@@ -234,7 +234,7 @@ def test_files_and_missing_sources(tmp_path):
 
 
 def test_oversized_upload_is_not_copied(tmp_path, monkeypatch):
-    import autograde.uploads as uploads_module
+    import autograde.batch.uploads as uploads_module
 
     monkeypatch.setattr(uploads_module, "MAX_NOTEBOOK_BYTES", 100)
     big = tmp_path / "big.ipynb"

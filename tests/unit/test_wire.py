@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from autograde.errors import WireError
-from autograde.wire import read_arrays, read_json, save_arrays, write_json_atomic
+from autograde.pipeline.wire import read_arrays, read_json, save_arrays, write_json_atomic
 
 
 class Booby:

@@ -1,7 +1,7 @@
 """`autograde manual`: hand-grade free-text answers (export a sheet, merge it back).
 
-A click group; `autograde.cli` adds it with ``main.add_command(manual)``. Exit codes as in
-`autograde.cli`: 0 success, 2 usage, rubric, results-folder or sheet errors.
+A click group; `autograde.cli.main` adds it with ``main.add_command(manual)``. Exit codes as in
+`autograde.cli.main`: 0 success, 2 usage, rubric, results-folder or sheet errors.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from autograde.cli_common import assignment_option, load, rubrics_option, usage_errors
+from autograde.cli.common import assignment_option, load, rubrics_option, usage_errors
 
 console = Console(highlight=False, soft_wrap=True)  # paths and commands stay on one line
 
@@ -33,7 +33,7 @@ def manual() -> None:
 @click.option("--force", is_flag=True, help="overwrite a sheet.csv that holds points not merged yet")
 def export(results_dir: Path, assignment: str, rubrics: Path | None, force: bool) -> None:
     """Write RESULTS_DIR/manual/sheet.csv (to fill in) and sheet.html (to read the answers)."""
-    from autograde.manual import export_sheet
+    from autograde.manual.sheet import export_sheet
 
     loaded = load(assignment, rubrics)
     with usage_errors():
@@ -53,7 +53,7 @@ def export(results_dir: Path, assignment: str, rubrics: Path | None, force: bool
 @rubrics_option
 def merge(results_dir: Path, sheet: Path, assignment: str, rubrics: Path | None) -> None:
     """Merge the points and comments of SHEET into the reports and grades.csv of RESULTS_DIR."""
-    from autograde.manual import merge_sheet
+    from autograde.manual.sheet import merge_sheet
 
     loaded = load(assignment, rubrics)
     with usage_errors():

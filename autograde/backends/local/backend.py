@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import autograde
-from autograde.backends import isolation
 from autograde.backends.base import (
     GRACE_SECONDS,
     RUNNER_ARGS,
@@ -38,9 +37,10 @@ from autograde.backends.base import (
     RunOutcome,
     register_backend,
 )
-from autograde.backends.cgroups import CgroupResult, create_job_cgroup, job_cgroup_name
-from autograde.backends.local_orphans import grader_environment, reap_local_orphans
-from autograde.backends.logcap import LOG_LIMIT, LogCapture
+from autograde.backends.local import isolation
+from autograde.backends.local.cgroups import CgroupResult, create_job_cgroup, job_cgroup_name
+from autograde.backends.local.logcap import LOG_LIMIT, LogCapture
+from autograde.backends.local.orphans import grader_environment, reap_local_orphans
 from autograde.backends.watch import FolderWatch
 from autograde.runner.confine import PID_INIT_ENV
 

@@ -18,13 +18,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from autograde import library_table
-from autograde.backends.isolation import shield_grader
-from autograde.cli_common import assignment_option, err, load, rubrics_option, usage_errors
-from autograde.cli_manual import manual
+from autograde.backends.local.isolation import shield_grader
+from autograde.cli.common import assignment_option, err, load, rubrics_option, usage_errors
+from autograde.cli.manual import manual
 from autograde.errors import AutogradeError
-from autograde.grading import GradeOptions, grade_submission
+from autograde.pipeline.grade import GradeOptions, grade_submission
 from autograde.rubric import default_library, discover, load_rubric_file
+from autograde.rubric import table as library_table
 
 console = Console(highlight=False)
 
@@ -158,7 +158,7 @@ def grade(
 
     Rerunning the same command after an interruption grades only what is missing or changed.
     """
-    from autograde.batch import BatchOptions, grade_batch
+    from autograde.batch.run import BatchOptions, grade_batch
     from autograde.reporters.console import BatchDisplay, summary_table
 
     loaded = load(assignment, rubrics)
@@ -301,7 +301,7 @@ def test_cmd(assignments: tuple[str, ...], backend: str, rubrics: Path | None, s
 
     Each line gives the score and the grading time; the slowest solution is named at the end.
     """
-    from autograde.selftest import run_library
+    from autograde.rubric.selftest import run_library
 
     with usage_errors():
         names = list(assignments) or [p.parent.name for p in discover(rubrics)]
@@ -350,8 +350,7 @@ def sandbox_build(
     gpu: bool, wheelhouse: Path | None, base_image: str | None, force: bool, prune: bool
 ) -> None:
     """Build the grading image; its tag is a hash of everything that goes into it."""
-    from autograde import image
-
+    from autograde.backends import image
     with usage_errors():
         result = image.build(
             "gpu" if gpu else "cpu", base_image or image.DEFAULT_BASE, wheelhouse, force, console.print
@@ -368,8 +367,7 @@ def sandbox_build(
 @click.option("--base-image", default=None)
 def sandbox_info(tag: str | None, gpu: bool, base_image: str | None) -> None:
     """Print the grading image, its id and digest, and the package versions inside."""
-    from autograde import image
-
+    from autograde.backends import image
     with usage_errors():
         found = image.info(tag, "gpu" if gpu else "cpu", base_image or image.DEFAULT_BASE)
     table = Table(title=found["image"], show_header=False)
@@ -384,8 +382,7 @@ def sandbox_info(tag: str | None, gpu: bool, base_image: str | None) -> None:
 @sandbox.command(name="lock")
 def sandbox_lock() -> None:
     """Pin the whole package closure of sandbox/requirements.in into requirements.txt."""
-    from autograde import image
-
+    from autograde.backends import image
     with usage_errors():
         path = image.lock(console.print)
     console.print(f"wrote {path}")

@@ -32,16 +32,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from autograde.batch.journal import JOURNAL, Journal
 from autograde.errors import AutogradeError
-from autograde.grading import _default_name
-from autograde.journal import JOURNAL, Journal
+from autograde.pipeline.grade import _default_name
+from autograde.pipeline.scoring import score_task
 from autograde.reporters.batch_reports import write_batch_reports
 from autograde.reporters.files import _cell, _write_text_atomic, write_gradebook, write_student
 from autograde.reporters.html import page
 from autograde.results import CheckResult, GradeReport, TaskResult
 from autograde.rubric import Assignment
 from autograde.rubric.schema import ManualCheck
-from autograde.scoring import score_task
 
 MANUAL = "manual"  # status of a manual check nobody has graded yet (set by `autograde grade`)
 HAND_GRADED = "graded-by-hand"  # status after a merge gave it points

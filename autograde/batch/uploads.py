@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from autograde.errors import AutogradeError
-from autograde.ingest import MAX_NOTEBOOK_BYTES, safe_id
+from autograde.pipeline.ingest import MAX_NOTEBOOK_BYTES, safe_id
 
 MAX_ZIP_ENTRIES = 5000
 MAX_ZIP_TOTAL = 2 * 2**30

@@ -1,6 +1,6 @@
 """Batch grading: every upload gets a row, one bad file stops nothing, a rerun resumes.
 
-Uploads (folders, files, LMS zips) are collected and staged by `autograde.uploads`; each is
+Uploads (folders, files, LMS zips) are collected and staged by `autograde.batch.uploads`; each is
 graded by a worker thread (the sandbox is a separate process or container, so threads only
 wait); every result is journaled the moment it exists and the gradebook rewritten, so an
 interruption (Ctrl-C, kill -9) loses nothing graded. Rerunning the same command grades
@@ -24,16 +24,16 @@ from pathlib import Path
 from autograde import __version__
 from autograde.backends import SandboxLimits, get_backend
 from autograde.backends.base import RUNNING
-from autograde.backends.local_orphans import remove_orphan_folders, staging_folder_prefix, write_owner
-from autograde.datasets import prepare_data_dir
-from autograde.grading import GradeOptions, _empty_report, grade_submission
-from autograde.journal import GradeKey, Journal, batch_seed, config_digest
-from autograde.manual import carry_hand_grades
+from autograde.backends.local.orphans import remove_orphan_folders, staging_folder_prefix, write_owner
+from autograde.batch.journal import GradeKey, Journal, batch_seed, config_digest
+from autograde.batch.uploads import IdRule, Roster, Upload, collect, file_digest
+from autograde.manual.sheet import carry_hand_grades
+from autograde.pipeline.grade import GradeOptions, _empty_report, grade_submission
 from autograde.reporters.batch_reports import write_batch_reports
 from autograde.reporters.files import write_gradebook, write_student
 from autograde.results import GRADED, GradeReport
 from autograde.rubric import Assignment
-from autograde.uploads import IdRule, Roster, Upload, collect, file_digest
+from autograde.rubric.datasets import prepare_data_dir
 
 
 @dataclass

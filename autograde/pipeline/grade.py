@@ -25,7 +25,7 @@ import nbformat
 from autograde import __version__
 from autograde.backends import Job, RunOutcome, get_backend
 from autograde.backends.base import BackendOptions, SandboxLimits
-from autograde.backends.local_orphans import job_folder_prefix, write_owner
+from autograde.backends.local.orphans import job_folder_prefix, write_owner
 from autograde.checks.base import (
     GRADER_ERROR,
     NOT_RUN,
@@ -36,16 +36,16 @@ from autograde.checks.base import (
     Verdict,
     kind_for,
 )
-from autograde.datasets import hidden_set, prepare_data_dir
 from autograde.errors import AutogradeError, SubmissionError, WireError
-from autograde.ingest import Submission, parameterize, read_notebook, tagged_source
-from autograde.inputs import InputStore, check_rng
+from autograde.pipeline.ingest import Submission, parameterize, read_notebook, tagged_source
+from autograde.pipeline.inputs import InputStore, check_rng
+from autograde.pipeline.scoring import score_task
+from autograde.pipeline.wire import read_arrays, read_json, save_arrays, write_json_atomic
 from autograde.results import GRADED, GRADER_FAULT, CheckResult, GradeReport, ManualAnswer, TaskResult
 from autograde.rubric import Assignment
+from autograde.rubric.datasets import hidden_set, prepare_data_dir
 from autograde.rubric.loader import default_library
 from autograde.rubric.schema import ManualCheck
-from autograde.scoring import score_task
-from autograde.wire import read_arrays, read_json, save_arrays, write_json_atomic
 
 
 @dataclass
@@ -216,7 +216,7 @@ def grade_submission(
     path: Path, assignment: Assignment, opts: GradeOptions | None = None, student: str | None = None
 ) -> GradeReport:
     """Grade one uploaded file. Never raises for anything the student's file does."""
-    from autograde.ingest import student_id
+    from autograde.pipeline.ingest import student_id
 
     opts = opts or GradeOptions()
     started = time.monotonic()

@@ -34,7 +34,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from autograde.backends.cgroups import CGROUP_PREFIX, JobCgroup, job_cgroup_parents, sweep_stale
+from autograde.backends.local.cgroups import CGROUP_PREFIX, JobCgroup, job_cgroup_parents, sweep_stale
 
 JOB_PREFIX = "autograde-job-"  # grading.py's job folders
 STAGING_PREFIX = "autograde-uploads-"  # batch.py's staged copies of the uploads

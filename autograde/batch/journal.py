@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from autograde.pipeline.wire import write_json_atomic
 from autograde.results import GradeReport
-from autograde.wire import write_json_atomic
 
 JOURNAL = "journal.jsonl"
 BATCH = "batch.json"

@@ -165,7 +165,7 @@ def lock(log: Callable[[str], None] = print) -> Path:
 
 
 def default_wheelhouse(requirements: Path) -> Path:
-    from autograde.datasets import cache_root
+    from autograde.rubric.datasets import cache_root
 
     key = hashlib.sha256(requirements.read_bytes()).hexdigest()[:12]
     return cache_root() / "wheelhouse" / key

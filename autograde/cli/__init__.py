@@ -1,0 +1,1 @@
+"""The `autograde` command: thin click commands over the Python API."""

@@ -1,0 +1,129 @@
+"""The one status vocabulary: what a check and a whole submission can end as.
+
+Each status is a `str` enum (its value is what the reports and the journal store), and
+carries what every reporter needs to show it: a label, a style (rich colour and CSS
+class), whether it counts as a failure on the class page, and whether a person still has
+to look at it. Reporters, the class page, the manual flow and the journal ask the status,
+never a list of strings of their own.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class CheckStatus(StrEnum):
+    """How one check of a rubric ended."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"  # the student's code raised
+    TIMEOUT = "timeout"
+    CRASHED = "crashed"  # the kernel died while the check ran
+    NOT_RUN = "not-run"  # never reached (an earlier crash, a rejected upload)
+    MANUAL = "manual"  # waits for a person (`autograde manual export`)
+    GRADED_BY_HAND = "graded-by-hand"  # a person gave its points (`autograde manual merge`)
+    GRADER_ERROR = "grader-error"  # the grader failed, not the student
+
+    @property
+    def label(self) -> str:
+        return _CHECK_LABELS[self]
+
+    @property
+    def style(self) -> str:
+        return _CHECK_STYLES[self]
+
+    @property
+    def is_failure(self) -> bool:
+        """Lost points the student can act on (or the grader must): counted on the class page."""
+        return self not in (CheckStatus.PASS, CheckStatus.MANUAL, CheckStatus.GRADED_BY_HAND)
+
+    @property
+    def needs_person(self) -> bool:
+        return self is CheckStatus.MANUAL
+
+    @property
+    def is_final(self) -> bool:
+        """Graded, by the machine or a person (not waiting, not a grader fault)."""
+        return self not in (CheckStatus.MANUAL, CheckStatus.GRADER_ERROR)
+
+    @classmethod
+    def parse(cls, value: str) -> CheckStatus:
+        """A status read back from a report; an unknown one is a grader error, never a pass."""
+        try:
+            return cls(value)
+        except ValueError:
+            return cls.GRADER_ERROR
+
+
+_CHECK_LABELS = {
+    CheckStatus.PASS: "PASS",
+    CheckStatus.FAIL: "FAIL",
+    CheckStatus.ERROR: "ERROR",
+    CheckStatus.TIMEOUT: "TIMEOUT",
+    CheckStatus.CRASHED: "CRASHED",
+    CheckStatus.NOT_RUN: "NOT RUN",
+    CheckStatus.MANUAL: "MANUAL",
+    CheckStatus.GRADED_BY_HAND: "GRADED BY HAND",
+    CheckStatus.GRADER_ERROR: "GRADER ERROR",
+}
+_CHECK_STYLES = {
+    CheckStatus.PASS: "green",
+    CheckStatus.FAIL: "red",
+    CheckStatus.ERROR: "red",
+    CheckStatus.TIMEOUT: "yellow",
+    CheckStatus.CRASHED: "red",
+    CheckStatus.NOT_RUN: "dim",
+    CheckStatus.MANUAL: "cyan",
+    CheckStatus.GRADED_BY_HAND: "cyan",
+    CheckStatus.GRADER_ERROR: "magenta",
+}
+
+
+class SubmissionStatus(StrEnum):
+    """How one upload ended as a whole (the `status` column of the gradebook)."""
+
+    GRADED = "graded"
+    GRADER_ERROR = "grader error"  # graded again when the batch is rerun
+    INVALID = "invalid"
+    INVALID_NOTEBOOK = "invalid notebook"
+    NOT_A_NOTEBOOK = "not a notebook"
+    TOO_LARGE = "rejected: too large"
+    REJECTED = "rejected"  # an unsafe upload: a link, a zip member outside the export, ...
+    NO_SUBMISSION = "no submission"  # on the roster, nothing uploaded
+    PENDING = "pending"  # collected, not graded yet (never in a finished gradebook)
+
+    @property
+    def label(self) -> str:
+        return self.value
+
+    @property
+    def style(self) -> str:
+        if self is SubmissionStatus.GRADED:
+            return "green"
+        if self is SubmissionStatus.GRADER_ERROR:
+            return "magenta"
+        return "red"
+
+    @property
+    def is_failure(self) -> bool:
+        """Not graded: the row holds no score the student earned by running."""
+        return self is not SubmissionStatus.GRADED
+
+    @property
+    def needs_person(self) -> bool:
+        """The instructor must act (a grader error to rerun, an upload to look at)."""
+        return self not in (SubmissionStatus.GRADED, SubmissionStatus.NO_SUBMISSION)
+
+    @property
+    def regrade_on_rerun(self) -> bool:
+        """A journal entry with this status is graded again on the next run."""
+        return self is SubmissionStatus.GRADER_ERROR
+
+    @classmethod
+    def parse(cls, value: str) -> SubmissionStatus:
+        """A status read back from a report; unknown ones are kept apart as rejected."""
+        try:
+            return cls(value)
+        except ValueError:
+            return cls.REJECTED
