@@ -28,7 +28,7 @@ from autograde.backends.local.orphans import remove_orphan_folders, staging_fold
 from autograde.batch.journal import GradeKey, Journal, batch_seed, config_digest
 from autograde.batch.uploads import IdRule, Roster, Upload, collect, file_digest
 from autograde.manual.sheet import carry_hand_grades
-from autograde.pipeline.grade import GradeOptions, _empty_report, grade_submission
+from autograde.pipeline.grade import GradeOptions, empty_report, grade_submission
 from autograde.reporters.batch_reports import write_batch_reports
 from autograde.reporters.files import write_gradebook, write_student
 from autograde.results import GRADED, GradeReport
@@ -130,7 +130,7 @@ def grade_batch(
         todo: list[tuple[Upload, GradeKey]] = []
         for upload in uploads:
             if not upload.graded:
-                report = _empty_report(
+                report = empty_report(
                     Path(upload.origin), upload.student, assignment, upload.status, upload.problem or "", opts
                 )
                 report.file = upload.origin  # the whole origin, `export.zip!folder/x.ipynb` too

@@ -148,3 +148,21 @@ def load_reference(spec: str) -> Any:
             raise RubricError(f"reference {spec!r} cannot be loaded: {exc}") from exc
         _REFERENCE_CACHE[spec] = value
     return _REFERENCE_CACHE[spec]
+
+
+def display_name(check: Any) -> str:
+    """The one name a check has in every report: its rubric `name`, else the kind and what
+    it checks (``value loss``), whether it was graded, rejected or never run."""
+    if getattr(check, "name", None):
+        return str(check.name)
+    target = (
+        getattr(check, "call", None)
+        or getattr(check, "variable", None)
+        or getattr(check, "target", None)
+        or getattr(check, "function", None)
+        or getattr(check, "grad", None)
+        or getattr(check, "model", None)
+        or getattr(check, "cell_tag", None)
+        or ""
+    )
+    return f"{check.kind} {target}".strip()

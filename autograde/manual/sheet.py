@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from autograde.batch.journal import JOURNAL, Journal
+from autograde.checks.base import display_name
 from autograde.errors import AutogradeError
-from autograde.pipeline.grade import _default_name
 from autograde.pipeline.scoring import score_task
 from autograde.reporters.batch_reports import write_batch_reports
 from autograde.reporters.files import _cell, _write_text_atomic, write_gradebook, write_student
@@ -90,7 +90,7 @@ def _manual_spots(assignment: Assignment) -> list[_Spot]:
 
 def _check_name(check: Any) -> str:
     """The name `autograde grade` gives the check's result (rubric `name`, else a default)."""
-    return str(check.name or _default_name(check))
+    return display_name(check)
 
 
 def load_reports(results_dir: Path, assignment: Assignment) -> dict[str, GradeReport]:

@@ -1,9 +1,5 @@
-"""The data that crosses the sandbox boundary, and how the host reads it back safely.
-
-Host -> sandbox (``in/``):  ``notebook.ipynb`` (parameterized), ``plan.json`` (probes),
-``inputs.npz`` (probe inputs drawn on the host).
-Sandbox -> host (``out/``): ``cells.json`` (execution log), ``run.json`` (runner summary),
-``probes/<id>.json`` + ``probes/<id>.npz`` (probe results), ``executed.ipynb``.
+"""How the host writes what enters the sandbox and reads back, safely, what leaves it
+(the file names are the protocol's, `autograde.runner.protocol`).
 
 Nothing that comes back is unpickled: ``np.load(..., allow_pickle=False)``, JSON with a size
 cap, and object/structured dtypes rejected.
@@ -21,7 +17,6 @@ import numpy as np
 
 from autograde.errors import WireError
 
-PLAN_VERSION = 1
 MAX_JSON_BYTES = 4 * 2**20
 MAX_NPZ_BYTES = 256 * 2**20
 MAX_NPZ_MEMBERS = 10_000

@@ -35,7 +35,7 @@ def no_hidden(name: str) -> HiddenSet:
 
 def make_ctx(hidden: Callable[[str], HiddenSet] = no_hidden, seed: int = 0,
              store: InputStore | None = None) -> PlanContext:
-    """As grading.build_plan makes it for task 0, check 0."""
+    """As pipeline.plan.build_plan makes it for task 0, check 0."""
     return PlanContext(prefix="t0c0", rng=np.random.default_rng([seed, 0, 0]),
                        store=store or InputStore(), probes=[], hidden=hidden, probe_timeout=10.0)
 

@@ -108,7 +108,7 @@ def test_batch_hands_out_gpus_round_robin(monkeypatch, tmp_path: Path):
 
     def fake_grade(path, assignment, opts, student=None):
         seen.append((path.name, opts.gpu, opts.device))
-        return batch._empty_report(path, student or path.stem, assignment, "graded", "", opts)
+        return batch.empty_report(path, student or path.stem, assignment, "graded", "", opts)
 
     monkeypatch.setattr(batch, "grade_submission", fake_grade)
     assignment = load_assignment("ex02_gradient_descent")

@@ -85,7 +85,7 @@ def graded_report(student: str, x_ok: bool, y_ok: bool, theory: str | None,
 
 
 def invalid_report(student: str) -> GradeReport:
-    """As `_empty_report` writes it: every check not-run, no answers."""
+    """As `empty_report` writes it: every check not-run, no answers."""
     tasks = [
         TaskResult("code", None, 0.0, 3, "public", [
             CheckResult("exists", "exists", "not-run", "bad", 0, "public"),
