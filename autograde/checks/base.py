@@ -1,8 +1,11 @@
-"""The check-kind seam: each kind plans probes (sandbox side) and judges results (host side).
+"""The check-kind seam: each kind owns its rubric model, plans probes (run in the sandbox)
+and judges their results (on the host).
 
-A kind registers itself with `@register`; the engine only looks kinds up by name, so a
-new kind needs no change to the engine. Planning happens on the host before the run and
-may draw inputs; judging happens on the host after the run and may call reference code.
+A kind is one class that registers itself with `@register`: its `model` (the pydantic
+model with `kind: Literal["name"]`) joins the rubric schema, and the engine looks the kind
+up by that name, so a new kind needs no change anywhere else. Planning happens on the host
+before the run and may draw inputs; judging happens on the host after the run and may call
+reference code.
 """
 
 from __future__ import annotations
@@ -11,13 +14,15 @@ import importlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal, get_args, get_origin
 
 import numpy as np
+from pydantic import Field
 
 from autograde.checks.compare import Got
 from autograde.errors import RubricError
 from autograde.pipeline.inputs import InputStore
+from autograde.rubric.schema import CheckBase
 from autograde.status import CheckStatus
 
 PASS, FAIL, ERROR, TIMEOUT, CRASHED, NOT_RUN, MANUAL, GRADER_ERROR = (
@@ -104,10 +109,20 @@ class ProbeResult:
         return Verdict(status, f"{what}: {self.message}" if what else self.message)
 
 
+class Tolerance(CheckBase):
+    """The options of a check that compares numbers (see `compare.compare`)."""
+
+    rtol: float = Field(1e-5, ge=0)
+    atol: float = Field(1e-8, ge=0)
+    dtype: Literal["cast", "strict"] = "cast"
+
+
 class CheckKind:
-    """Base class: a subclass sets `kind` and implements `plan` and `judge`."""
+    """Base class: a subclass sets `model` (its rubric model) and implements `plan` and
+    `judge`; `@register` sets `kind` from the model's `kind` literal."""
 
     kind: ClassVar[str]
+    model: ClassVar[type[CheckBase]]
 
     def plan(self, check: Any, ctx: PlanContext) -> Any:
         raise NotImplementedError
@@ -119,9 +134,32 @@ class CheckKind:
 REGISTRY: dict[str, CheckKind] = {}
 
 
+def kind_name(model: type[CheckBase]) -> str:
+    """The name in a model's `kind: Literal["name"]`."""
+    field = model.model_fields.get("kind")
+    annotation = field.annotation if field else None
+    names = get_args(annotation) if get_origin(annotation) is Literal else ()
+    if len(names) != 1 or not isinstance(names[0], str):
+        raise TypeError(f"{model.__name__}.kind must be a Literal of one string, e.g. Literal['toy']")
+    return names[0]
+
+
 def register(cls: type[CheckKind]) -> type[CheckKind]:
-    REGISTRY[cls.kind] = cls()
+    """Register a kind: its model validates rubric checks of that `kind` from now on."""
+    name = kind_name(cls.model)
+    known = REGISTRY.get(name)
+    if known is not None and type(known).__qualname__ != cls.__qualname__:
+        raise TypeError(f"check kind {name!r} is already registered by {type(known).__qualname__}")
+    cls.kind = name
+    REGISTRY[name] = cls()
     return cls
+
+
+def registered_models() -> tuple[type[CheckBase], ...]:
+    """The rubric models of every registered kind, the built-in ones included, by kind name."""
+    from autograde import checks  # noqa: F401  (imports register the built-in kinds)
+
+    return tuple(REGISTRY[name].model for name in sorted(REGISTRY))
 
 
 def kind_for(name: str) -> CheckKind:
@@ -150,19 +188,6 @@ def load_reference(spec: str) -> Any:
     return _REFERENCE_CACHE[spec]
 
 
-def display_name(check: Any) -> str:
-    """The one name a check has in every report: its rubric `name`, else the kind and what
-    it checks (``value loss``), whether it was graded, rejected or never run."""
-    if getattr(check, "name", None):
-        return str(check.name)
-    target = (
-        getattr(check, "call", None)
-        or getattr(check, "variable", None)
-        or getattr(check, "target", None)
-        or getattr(check, "function", None)
-        or getattr(check, "grad", None)
-        or getattr(check, "model", None)
-        or getattr(check, "cell_tag", None)
-        or ""
-    )
-    return f"{check.kind} {target}".strip()
+def display_name(check: CheckBase) -> str:
+    """The one name a check has in every report (each kind's model may say what it looks at)."""
+    return check.display_name()

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field, model_validator
 
 from autograde.checks.base import (
     GRADER_ERROR,
@@ -14,72 +14,89 @@ from autograde.checks.base import (
     CheckKind,
     PlanContext,
     ProbeResult,
+    Tolerance,
     Verdict,
     load_reference,
     register,
 )
 from autograde.checks.compare import compare, to_numpy
-from autograde.pipeline.inputs import materialize
-from autograde.rubric.schema import (
-    ChoiceCheck,
-    ExistsCheck,
-    ManualCheck,
-    ShapeCheck,
-    ValueCheck,
-)
+from autograde.checks.targets import Call, CallOrVariable, plan_result, result_probe
+from autograde.rubric.schema import DOTTED, REFERENCE, CheckBase
 
 Probe = Callable[[str], ProbeResult]
 
 
-@dataclass
-class Call:
-    """A planned call probe: its id and the host-side arguments of every repeat."""
-
-    probe_id: str
-    args: list[list[Any]]  # per repeat
-    kwargs: list[dict[str, Any]]
+# ---------------------------------------------------------------- rubric models
 
 
-def plan_call(
-    ctx: PlanContext,
-    target: str,
-    args: list[Any],
-    kwargs: dict[str, Any],
-    count: int,
-    op: str = "call",
-    **extra: Any,
-) -> Call:
-    """A probe `op` on `target` with `count` draws of the arguments (and any `extra` fields)."""
-    made = [materialize(arg, ctx.rng, ctx.store, count) for arg in args]
-    made_kw = {key: materialize(arg, ctx.rng, ctx.store, count) for key, arg in kwargs.items()}
-    probe_id = ctx.probe(
-        op,
-        target,
-        args=[m.ref for m in made],
-        kwargs={k: m.ref for k, m in made_kw.items()},
-        count=count,
-        **extra,
-    )
-    return Call(
-        probe_id,
-        [[m.values[i] for m in made] for i in range(count)],
-        [{k: m.values[i] for k, m in made_kw.items()} for i in range(count)],
-    )
+class ExistsCheck(CheckBase):
+    """A name the notebook must define. Worth no points by default: it explains the
+    failures of the checks that use the name."""
+
+    kind: Literal["exists"]
+    weight: float = Field(0.0, ge=0)
+    target: str = Field(pattern=DOTTED)
+    type: Literal["any", "callable", "class", "module", "array", "number"] = "any"
+
+    def subject(self) -> str:
+        return self.target
 
 
-def plan_call_or_lookup(
-    ctx: PlanContext,
-    call: str | None,
-    variable: str | None,
-    args: list[Any],
-    kwargs: dict[str, Any],
-    count: int = 1,
-) -> Call | str:
-    """A call probe for `call` (with `count` draws of the arguments), else a lookup of `variable`."""
-    if call:
-        return plan_call(ctx, call, args, kwargs, count)
-    assert variable is not None
-    return ctx.probe("lookup", variable, value=True)
+class ShapeCheck(CallOrVariable):
+    kind: Literal["shape"]
+    expect: list[int | None] | None = None
+    reference: str | None = Field(None, pattern=REFERENCE)
+    output: int | None = Field(None, ge=0, description="index into a tuple result")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ShapeCheck:
+        if (self.expect is None) == (self.reference is None):
+            raise ValueError("give exactly one of `expect` or `reference`")
+        return self
+
+
+class ValueCheck(CallOrVariable, Tolerance):
+    kind: Literal["value"]
+    repeat: int = Field(1, ge=1, le=100)
+    reference: str | None = Field(None, pattern=REFERENCE)
+    expect: Any = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ValueCheck:
+        if self.call is not None and self.reference is None:
+            raise ValueError("a `call` value check needs a `reference`")
+        if self.variable is not None and self.expect is None and self.reference is None:
+            raise ValueError("a `variable` value check needs `expect` or `reference`")
+        return self
+
+
+class ChoiceCheck(CheckBase):
+    kind: Literal["choice"]
+    variable: str = Field(pattern=DOTTED)
+    correct: list[str] = Field(min_length=1)
+    options: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _correct_in_options(self) -> ChoiceCheck:
+        if self.options is not None:
+            extra = sorted(set(self.correct) - set(self.options))
+            if extra:
+                raise ValueError(f"correct answers {extra} are not among the options")
+        return self
+
+    def subject(self) -> str:
+        return self.variable
+
+
+class ManualCheck(CheckBase):
+    kind: Literal["manual"]
+    cell_tag: str
+
+    def subject(self) -> str:
+        return self.cell_tag
+
+
+# ---------------------------------------------------------------- kinds
 
 
 def run_reference(spec: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
@@ -88,7 +105,7 @@ def run_reference(spec: str, args: list[Any], kwargs: dict[str, Any]) -> Any:
 
 @register
 class Exists(CheckKind):
-    kind = "exists"
+    model = ExistsCheck
 
     def plan(self, check: ExistsCheck, ctx: PlanContext) -> str:
         return ctx.probe("lookup", check.target)
@@ -113,15 +130,14 @@ class Exists(CheckKind):
 
 @register
 class Shape(CheckKind):
-    kind = "shape"
+    model = ShapeCheck
 
     def plan(self, check: ShapeCheck, ctx: PlanContext) -> Call | str:
-        return plan_call_or_lookup(ctx, check.call, check.variable, check.args, check.kwargs)
+        return plan_result(ctx, check)
 
     def judge(self, check: ShapeCheck, planned: Call | str, probe: Probe) -> Verdict:
-        probe_id = planned.probe_id if isinstance(planned, Call) else planned
-        result = probe(probe_id)
-        failure = result.failure(check.call or check.variable or "")
+        result = probe(result_probe(planned))
+        failure = result.failure(check.target)
         if failure:
             return failure
         got = result.results()[0]
@@ -154,10 +170,10 @@ class Shape(CheckKind):
 
 @register
 class Value(CheckKind):
-    kind = "value"
+    model = ValueCheck
 
     def plan(self, check: ValueCheck, ctx: PlanContext) -> Call | str:
-        return plan_call_or_lookup(ctx, check.call, check.variable, check.args, check.kwargs, check.repeat)
+        return plan_result(ctx, check, check.repeat)
 
     def judge(self, check: ValueCheck, planned: Call | str, probe: Probe) -> Verdict:
         if isinstance(planned, str):
@@ -198,7 +214,7 @@ def _normalise(value: str) -> str:
 
 @register
 class Choice(CheckKind):
-    kind = "choice"
+    model = ChoiceCheck
 
     def plan(self, check: ChoiceCheck, ctx: PlanContext) -> str:
         return ctx.probe("lookup", check.variable, value=True)
@@ -228,7 +244,7 @@ class Choice(CheckKind):
 class Manual(CheckKind):
     """Free text for a human grader: scored 0 until graded; the cell is exported."""
 
-    kind = "manual"
+    model = ManualCheck
 
     def plan(self, check: ManualCheck, ctx: PlanContext) -> None:
         return None

@@ -8,26 +8,67 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field, model_validator
 
 from autograde.checks.base import (
     GRADER_ERROR,
     CheckKind,
     PlanContext,
     ProbeResult,
+    Tolerance,
     Verdict,
     load_reference,
     register,
 )
-from autograde.checks.compare import compare
+from autograde.checks.compare import Got, compare
 from autograde.pipeline.inputs import draw, materialize, to_host
-from autograde.rubric.schema import BackwardCheck, GradientCheck
+from autograde.rubric.schema import DOTTED, REFERENCE, Arg, InputSpec
 
 Probe = Callable[[str], ProbeResult]
 GRADCHECK_ATOL, GRADCHECK_RTOL = 1e-5, 1e-3  # torch.autograd.gradcheck's defaults
 MAX_GRADCHECK_ELEMENTS = 4096
+
+
+class GradientCheck(Tolerance):
+    """The student's gradient function against central differences of their own function."""
+
+    kind: Literal["gradient"]
+    of: str = Field(pattern=DOTTED)
+    grad: str = Field(pattern=DOTTED)
+    at: InputSpec
+    repeat: int = Field(1, ge=1, le=50)
+    eps: float = Field(1e-6, gt=0)
+    rtol: float = Field(1e-4, ge=0)
+    atol: float = Field(1e-6, ge=0)
+
+    def subject(self) -> str:
+        return self.grad
+
+
+class BackwardCheck(Tolerance):
+    """A custom torch.autograd.Function: gradients per input, None where declared, gradcheck."""
+
+    kind: Literal["backward"]
+    function: str = Field(pattern=DOTTED)
+    inputs: dict[str, Arg]
+    grad_none: list[str] = Field(default_factory=list)
+    reference: str = Field(pattern=REFERENCE)
+    gradcheck: bool = True
+    repeat: int = Field(1, ge=1, le=20)
+    eps: float = Field(1e-6, gt=0)
+
+    @model_validator(mode="after")
+    def _names(self) -> BackwardCheck:
+        unknown = [name for name in self.grad_none if name not in self.inputs]
+        if unknown:
+            raise ValueError(f"grad_none names inputs that are not declared: {unknown}")
+        return self
+
+    def subject(self) -> str:
+        return self.function
 
 
 def perturbations(x: np.ndarray, eps: float) -> np.ndarray:
@@ -64,7 +105,7 @@ class GradientPlan:
 
 @register
 class Gradient(CheckKind):
-    kind = "gradient"
+    model = GradientCheck
 
     def plan(self, check: GradientCheck, ctx: PlanContext) -> GradientPlan:
         points = [draw(check.at, ctx.rng).astype(np.float64) for _ in range(check.repeat)]
@@ -114,7 +155,7 @@ class BackwardPlan:
 
 @register
 class Backward(CheckKind):
-    kind = "backward"
+    model = BackwardCheck
 
     def plan(self, check: BackwardCheck, ctx: PlanContext) -> BackwardPlan:
         names = list(check.inputs)
@@ -155,8 +196,6 @@ class Backward(CheckKind):
             if verdict is not None:
                 return verdict
         if planned.gradcheck_id is not None and records:
-            from autograde.checks.compare import Got
-
             analytic = Got.decode(records[0]["raw"][planned.wrt or 0], result.arrays)
             verdict = self._gradcheck(check, planned, probe(planned.gradcheck_id), analytic)
             if verdict is not None:
@@ -172,8 +211,6 @@ class Backward(CheckKind):
         record: dict[str, Any],
         arrays: dict[str, np.ndarray],
     ) -> Verdict | None:
-        from autograde.checks.compare import Got
-
         where = f"input {index + 1}: " if len(planned.inputs) > 1 else ""
         if "raw" not in record:
             return Verdict.failed(

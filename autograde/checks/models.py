@@ -1,4 +1,5 @@
-"""Check kinds on trained models: `accuracy`, `confidence` (open-set) and `error` (regression).
+"""Check kinds on trained models: `accuracy`, `confidence` (open-set) and `error` (regression),
+and their shared base, `ModelOutputs`: a model's outputs on hidden inputs.
 
 The sandbox returns the model's logits on hidden inputs; the labels, the threshold and the
 arithmetic stay on the host.
@@ -8,13 +9,63 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
+from pydantic import Field
 
 from autograde.checks.base import CheckKind, HiddenSet, PlanContext, ProbeResult, Verdict, register
-from autograde.rubric.schema import AccuracyCheck, ConfidenceCheck, ErrorCheck
+from autograde.rubric.schema import DOTTED, CheckBase
 
 Probe = Callable[[str], ProbeResult]
+
+
+class ModelOutputs(CheckBase):
+    """A check on a model's outputs for hidden inputs, passed in batches."""
+
+    model: str = Field(pattern=DOTTED)
+    batch_size: int = Field(256, ge=1)
+    inputs: Literal["auto", "torch", "numpy"] = Field(
+        "auto", description="how batches are passed: auto = tensors for an nn.Module, else arrays"
+    )
+
+    def subject(self) -> str:
+        return self.model
+
+
+class AccuracyCheck(ModelOutputs):
+    """Student model's logits on a hidden set; labels and threshold stay on the host."""
+
+    kind: Literal["accuracy"]
+    data: str
+    min: float = Field(ge=0, le=1)
+
+    def data_refs(self) -> list[tuple[str, str]]:
+        return [("data", self.data)]
+
+
+class ConfidenceCheck(ModelOutputs):
+    """Open-set: mean max-softmax on unknown samples lower than on known ones."""
+
+    kind: Literal["confidence"]
+    known: str
+    unknown: str
+    margin: float = Field(0.0, ge=0, le=1)
+
+    def data_refs(self) -> list[tuple[str, str]]:
+        return [("known", self.known), ("unknown", self.unknown)]
+
+
+class ErrorCheck(ModelOutputs):
+    """A trained model's error on a hidden set whose labels are the targets."""
+
+    kind: Literal["error"]
+    data: str
+    metric: Literal["mse", "mae"] = "mse"
+    max: float = Field(ge=0)
+
+    def data_refs(self) -> list[tuple[str, str]]:
+        return [("data", self.data)]
 
 
 @dataclass
@@ -23,13 +74,29 @@ class OutputsPlan:
     data: HiddenSet
 
 
-def plan_outputs(ctx: PlanContext, model: str, data: str, batch_size: int, inputs: str) -> OutputsPlan:
+def plan_outputs(ctx: PlanContext, check: ModelOutputs, data: str) -> OutputsPlan:
+    """The check's model on the inputs of hidden set `data`; its labels stay in the plan."""
     hidden = ctx.hidden(data)
-    probe_id = ctx.probe("outputs", model, inputs=hidden.inputs_key, batch_size=batch_size, **{"as": inputs})
+    probe_id = ctx.probe(
+        "outputs", check.model, inputs=hidden.inputs_key, batch_size=check.batch_size, **{"as": check.inputs}
+    )
     return OutputsPlan(probe_id, hidden)
 
 
+def fetch_outputs(plan: OutputsPlan, probe: Probe, model: str) -> np.ndarray | Verdict:
+    """The model's outputs as an array, or the verdict of a probe that produced none."""
+    result = probe(plan.probe_id)
+    failure = result.failure(model)
+    if failure:
+        return failure
+    outputs = result.results()[0].as_array()
+    if outputs is None:
+        return Verdict.failed(f"`{model}` returned no array")
+    return outputs
+
+
 def fetch_logits(plan: OutputsPlan, probe: Probe, model: str) -> np.ndarray | Verdict:
+    """(samples, classes) finite scores of a classifier, else the verdict saying what is wrong."""
     result = probe(plan.probe_id)
     failure = result.failure(model)
     if failure:
@@ -53,10 +120,10 @@ def max_softmax(logits: np.ndarray) -> np.ndarray:
 
 @register
 class Accuracy(CheckKind):
-    kind = "accuracy"
+    model = AccuracyCheck
 
     def plan(self, check: AccuracyCheck, ctx: PlanContext) -> OutputsPlan:
-        return plan_outputs(ctx, check.model, check.data, check.batch_size, check.inputs)
+        return plan_outputs(ctx, check, check.data)
 
     def judge(self, check: AccuracyCheck, planned: OutputsPlan, probe: Probe) -> Verdict:
         logits = fetch_logits(planned, probe, check.model)
@@ -77,13 +144,10 @@ class ConfidencePlan:
 
 @register
 class Confidence(CheckKind):
-    kind = "confidence"
+    model = ConfidenceCheck
 
     def plan(self, check: ConfidenceCheck, ctx: PlanContext) -> ConfidencePlan:
-        return ConfidencePlan(
-            plan_outputs(ctx, check.model, check.known, check.batch_size, check.inputs),
-            plan_outputs(ctx, check.model, check.unknown, check.batch_size, check.inputs),
-        )
+        return ConfidencePlan(plan_outputs(ctx, check, check.known), plan_outputs(ctx, check, check.unknown))
 
     def judge(self, check: ConfidenceCheck, planned: ConfidencePlan, probe: Probe) -> Verdict:
         known = fetch_logits(planned.known, probe, check.model)
@@ -104,20 +168,16 @@ class Confidence(CheckKind):
 class Error(CheckKind):
     """Mean squared (or absolute) error of a model's outputs against a hidden set's targets."""
 
-    kind = "error"
+    model = ErrorCheck
 
     def plan(self, check: ErrorCheck, ctx: PlanContext) -> OutputsPlan:
-        return plan_outputs(ctx, check.model, check.data, check.batch_size, check.inputs)
+        return plan_outputs(ctx, check, check.data)
 
     def judge(self, check: ErrorCheck, planned: OutputsPlan, probe: Probe) -> Verdict:
-        result = probe(planned.probe_id)
-        failure = result.failure(check.model)
-        if failure:
-            return failure
-        outputs = result.results()[0].as_array()
+        outputs = fetch_outputs(planned, probe, check.model)
+        if isinstance(outputs, Verdict):
+            return outputs
         targets = np.asarray(planned.data.labels, dtype=np.float64)
-        if outputs is None:
-            return Verdict.failed(f"`{check.model}` returned no array")
         if (
             outputs.shape != targets.shape
             and outputs.size == targets.size

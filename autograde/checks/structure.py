@@ -9,44 +9,50 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field, model_validator
 
 from autograde.checks.base import (
     GRADER_ERROR,
     CheckKind,
     PlanContext,
     ProbeResult,
+    Tolerance,
     Verdict,
     load_reference,
     register,
 )
-from autograde.checks.basic import Call, plan_call, plan_call_or_lookup
 from autograde.checks.compare import Got, compare_arrays, to_numpy
+from autograde.checks.targets import Call, CallOrVariable, TargetPlan, plan_result, plan_target, result_probe
 from autograde.pipeline.inputs import materialize
-from autograde.rubric.schema import ModuleCheck, PlotCheck, PropertyCheck
+from autograde.rubric.schema import REFERENCE, InputSpec
 
 Probe = Callable[[str], ProbeResult]
 
 
-@dataclass
-class TargetPlan:
-    """A structural probe: its id and the host-side arguments the target was called with."""
-
-    probe_id: str
-    args: list[Any]
-    kwargs: dict[str, Any]
-    input: Any = None
-
-
-def plan_target(ctx: PlanContext, op: str, check: ModuleCheck | PlotCheck, **extra: Any) -> TargetPlan:
-    called = check.call is not None
-    planned = plan_call(ctx, check.target, check.args, check.kwargs, 1, op=op, call=called, **extra)
-    return TargetPlan(planned.probe_id, planned.args[0], planned.kwargs[0])
-
-
 # ---------------------------------------------------------------- module
+
+
+class ModuleCheck(CallOrVariable):
+    """The structure of a torch.nn.Module: its leaf layers, trainable parameters, output shape."""
+
+    kind: Literal["module"]
+    layers: list[str] | None = Field(None, description="class names of the leaf modules, in order")
+    layers_match: Literal["exact", "contains"] = "exact"
+    params: int | None = Field(None, ge=0, description="number of trainable parameters")
+    input: InputSpec | None = Field(None, description="a batch for one forward pass (eval mode)")
+    output_shape: list[int | None] | None = None
+    reference: str | None = Field(None, pattern=REFERENCE)
+
+    @model_validator(mode="after")
+    def _something_to_check(self) -> ModuleCheck:
+        if self.output_shape is not None and self.input is None:
+            raise ValueError("`output_shape` needs an `input`")
+        if self.layers is None and self.params is None and self.output_shape is None and not self.reference:
+            raise ValueError("give at least one of `layers`, `params`, `output_shape` or `reference`")
+        return self
 
 
 def contains_in_order(layers: Sequence[str], wanted: Sequence[str]) -> bool:
@@ -82,7 +88,7 @@ def reference_module_facts(check: ModuleCheck, planned: TargetPlan) -> dict[str,
 
 @register
 class Module(CheckKind):
-    kind = "module"
+    model = ModuleCheck
 
     def plan(self, check: ModuleCheck, ctx: PlanContext) -> TargetPlan:
         extra: dict[str, Any] = {}
@@ -150,6 +156,17 @@ class Module(CheckKind):
 # ---------------------------------------------------------------- plot
 
 
+class PlotCheck(CallOrVariable, Tolerance):
+    """The data behind a matplotlib figure: its lines or scatter points, and its axis labels."""
+
+    kind: Literal["plot"]
+    axes: int = Field(0, ge=0)
+    artists: Literal["lines", "scatter"] = "lines"
+    min_count: int = Field(1, ge=0)
+    labels: bool = False
+    reference: str | None = Field(None, pattern=REFERENCE)
+
+
 def expected_series(value: Any, artists: str) -> list[tuple[np.ndarray | None, np.ndarray]]:
     """A reference's plot data as (x or None, y) pairs per line, or (None, (n, 2)) per scatter."""
     out: list[tuple[np.ndarray | None, np.ndarray]] = []
@@ -168,7 +185,7 @@ def _got_array(record: dict[str, Any], key: str, arrays: dict[str, np.ndarray]) 
 
 @register
 class Plot(CheckKind):
-    kind = "plot"
+    model = PlotCheck
 
     def plan(self, check: PlotCheck, ctx: PlanContext) -> TargetPlan:
         return plan_target(ctx, "figure", check, axes=check.axes)
@@ -218,16 +235,24 @@ class Plot(CheckKind):
 # ---------------------------------------------------------------- property
 
 
+class PropertyCheck(CallOrVariable):
+    """A host-side judge for results without one right value: `judge(result, *args, **kwargs)`
+    returns None when the result is right, else a message saying what is wrong."""
+
+    kind: Literal["property"]
+    repeat: int = Field(1, ge=1, le=100)
+    judge: str = Field(pattern=REFERENCE)
+
+
 @register
 class Property(CheckKind):
-    kind = "property"
+    model = PropertyCheck
 
     def plan(self, check: PropertyCheck, ctx: PlanContext) -> Call | str:
-        return plan_call_or_lookup(ctx, check.call, check.variable, check.args, check.kwargs, check.repeat)
+        return plan_result(ctx, check, check.repeat)
 
     def judge(self, check: PropertyCheck, planned: Call | str, probe: Probe) -> Verdict:
-        probe_id = planned if isinstance(planned, str) else planned.probe_id
-        result = probe(probe_id)
+        result = probe(result_probe(planned))
         failure = result.failure(check.target)
         if failure:
             return failure

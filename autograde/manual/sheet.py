@@ -34,6 +34,7 @@ from typing import Any
 
 from autograde.batch.journal import JOURNAL, Journal
 from autograde.checks.base import display_name
+from autograde.checks.basic import ManualCheck
 from autograde.errors import AutogradeError
 from autograde.pipeline.scoring import score_task
 from autograde.reporters.batch_reports import write_batch_reports
@@ -41,7 +42,6 @@ from autograde.reporters.files import _cell, _write_text_atomic, write_gradebook
 from autograde.reporters.html import page
 from autograde.results import CheckResult, GradeReport, TaskResult
 from autograde.rubric import Assignment
-from autograde.rubric.schema import ManualCheck
 
 MANUAL = "manual"  # status of a manual check nobody has graded yet (set by `autograde grade`)
 HAND_GRADED = "graded-by-hand"  # status after a merge gave it points

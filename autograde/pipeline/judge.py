@@ -11,6 +11,7 @@ from typing import Any
 from autograde import __version__
 from autograde.backends import Job, RunOutcome
 from autograde.checks.base import ProbeResult, Verdict, display_name, kind_for
+from autograde.checks.basic import ManualCheck
 from autograde.errors import WireError
 from autograde.pipeline.ingest import Submission, tagged_source
 from autograde.pipeline.plan import Plan
@@ -18,7 +19,6 @@ from autograde.pipeline.scoring import score_task
 from autograde.pipeline.wire import read_arrays, read_json
 from autograde.results import CheckResult, GradeReport, ManualAnswer, TaskResult
 from autograde.rubric import Assignment
-from autograde.rubric.schema import ManualCheck
 from autograde.runner import protocol
 from autograde.status import CheckStatus, SubmissionStatus
 

@@ -42,11 +42,12 @@ def default_library() -> Path:
     return Path(__file__).resolve().parents[2] / "rubrics"
 
 
-def _yaml_path(data: Any, loc: tuple[Any, ...]) -> str:
+def _yaml_path(data: Any, loc: tuple[Any, ...], missing: bool = False) -> str:
     """pydantic's location minus the union tags it adds: only real keys and indices.
 
     Tags can coincide with keys (the `draw` tag of a probe argument, say), so the longest
-    walk through the data wins; a missing key at the end is kept (a required field).
+    walk through the data wins; for a `missing` error the absent key at the end is kept (a
+    required field), never for a rule on the whole check (whose location ends at its tag).
     """
 
     def walk(node: Any, rest: tuple[Any, ...]) -> list[str]:
@@ -60,7 +61,7 @@ def _yaml_path(data: Any, loc: tuple[Any, ...]) -> str:
             descended = [str(part), *walk(node[part], tail)]
             if len(descended) >= len(best):
                 best = descended
-        elif not tail and isinstance(node, dict) and isinstance(part, str) and not best:
+        elif missing and not tail and isinstance(node, dict) and isinstance(part, str) and not best:
             best = [part]  # a required key that is missing
         return best
 
@@ -70,7 +71,7 @@ def _yaml_path(data: Any, loc: tuple[Any, ...]) -> str:
 def _format_error(path: Path, data: Any, exc: ValidationError) -> str:
     lines: list[str] = []
     for error in exc.errors():
-        where = _yaml_path(data, tuple(error["loc"]))
+        where = _yaml_path(data, tuple(error["loc"]), missing=error["type"] == "missing")
         message = str(error["msg"]).removeprefix("Value error, ")
         got = error.get("input")
         shown = "" if isinstance(got, dict | list) or not where else f" (got {got!r})"

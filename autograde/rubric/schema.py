@@ -6,11 +6,23 @@ in a rubric is an error that names the field instead of a silently ignored setti
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PlainValidator,
+    SerializeAsAny,
+    Tag,
+    TypeAdapter,
+    field_validator,
+    model_validator,
+)
 
 IDENT = r"^[A-Za-z_][A-Za-z0-9_]*$"
 DOTTED = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
@@ -191,240 +203,51 @@ Arg = Annotated[
 # ---------------------------------------------------------------- checks
 
 
-class _Check(Strict):
+class CheckBase(Strict):
+    """What every check has. Each kind's module defines its own model on this base (with
+    `kind: Literal["name"]`) and registers it with its kind (autograde/checks/base.py); a
+    task's `checks` validate against the models registered at that time."""
+
+    kind: str
     visible: Literal["public", "hidden"] | None = None
     weight: float = Field(1.0, ge=0, description="share of the task's points; 0: a gate only")
     tag: str | None = Field(None, description="cell tag where the student's answer belongs")
     name: str | None = Field(None, description="a short label shown in feedback")
 
+    def subject(self) -> str:
+        """What the check looks at (a function, a variable, a model): its name in reports."""
+        return ""
 
-class ExistsCheck(_Check):
-    """A name the notebook must define. Worth no points by default: it explains the
-    failures of the checks that use the name."""
+    def display_name(self) -> str:
+        """The one name the check has in every report: its rubric `name`, else its kind and
+        subject (``value loss``), whether it was graded, rejected or never run."""
+        return self.name or f"{self.kind} {self.subject()}".strip()
 
-    kind: Literal["exists"]
-    weight: float = Field(0.0, ge=0)
-    target: str = Field(pattern=DOTTED)
-    type: Literal["any", "callable", "class", "module", "array", "number"] = "any"
-
-
-class _Tolerance(_Check):
-    rtol: float = Field(1e-5, ge=0)
-    atol: float = Field(1e-8, ge=0)
-    dtype: Literal["cast", "strict"] = "cast"
+    def data_refs(self) -> list[tuple[str, str]]:
+        """(field, hidden data set) pairs the check uses; each must be declared in `hidden_data`."""
+        return []
 
 
-class ShapeCheck(_Check):
-    kind: Literal["shape"]
-    call: str | None = Field(None, pattern=DOTTED)
-    variable: str | None = Field(None, pattern=DOTTED)
-    args: list[Arg] = Field(default_factory=list)
-    kwargs: dict[str, Arg] = Field(default_factory=dict)
-    expect: list[int | None] | None = None
-    reference: str | None = Field(None, pattern=REFERENCE)
-    output: int | None = Field(None, ge=0, description="index into a tuple result")
+def _registered_models() -> tuple[type[CheckBase], ...]:
+    from autograde.checks.base import registered_models  # importing the package registers the kinds
 
-    @model_validator(mode="after")
-    def _one_source(self) -> ShapeCheck:
-        if (self.call is None) == (self.variable is None):
-            raise ValueError("give exactly one of `call` or `variable`")
-        if (self.expect is None) == (self.reference is None):
-            raise ValueError("give exactly one of `expect` or `reference`")
-        return self
+    return registered_models()
 
 
-class ValueCheck(_Tolerance):
-    kind: Literal["value"]
-    call: str | None = Field(None, pattern=DOTTED)
-    variable: str | None = Field(None, pattern=DOTTED)
-    args: list[Arg] = Field(default_factory=list)
-    kwargs: dict[str, Arg] = Field(default_factory=dict)
-    repeat: int = Field(1, ge=1, le=100)
-    reference: str | None = Field(None, pattern=REFERENCE)
-    expect: Any = None
-
-    @model_validator(mode="after")
-    def _one_source(self) -> ValueCheck:
-        if (self.call is None) == (self.variable is None):
-            raise ValueError("give exactly one of `call` or `variable`")
-        if self.call is not None and self.reference is None:
-            raise ValueError("a `call` value check needs a `reference`")
-        if self.variable is not None and self.expect is None and self.reference is None:
-            raise ValueError("a `variable` value check needs `expect` or `reference`")
-        return self
+@functools.cache
+def _union_of(models: tuple[type[CheckBase], ...]) -> TypeAdapter[CheckBase]:
+    members: Any = Union.__getitem__(models) if len(models) > 1 else models[0]
+    return TypeAdapter(Annotated[members, Field(discriminator="kind")])
 
 
-class GradientCheck(_Tolerance):
-    """The student's gradient function against central differences of their own function."""
-
-    kind: Literal["gradient"]
-    of: str = Field(pattern=DOTTED)
-    grad: str = Field(pattern=DOTTED)
-    at: InputSpec
-    repeat: int = Field(1, ge=1, le=50)
-    eps: float = Field(1e-6, gt=0)
-    rtol: float = Field(1e-4, ge=0)
-    atol: float = Field(1e-6, ge=0)
+def _validate_check(value: Any) -> CheckBase:
+    """A check against the union of the registered kinds' models, discriminated by `kind`:
+    errors name the kind's field as a fixed union would (the union is rebuilt when a kind
+    registers)."""
+    return _union_of(_registered_models()).validate_python(value)
 
 
-class BackwardCheck(_Tolerance):
-    """A custom torch.autograd.Function: gradients per input, None where declared, gradcheck."""
-
-    kind: Literal["backward"]
-    function: str = Field(pattern=DOTTED)
-    inputs: dict[str, Arg]
-    grad_none: list[str] = Field(default_factory=list)
-    reference: str = Field(pattern=REFERENCE)
-    gradcheck: bool = True
-    repeat: int = Field(1, ge=1, le=20)
-    eps: float = Field(1e-6, gt=0)
-
-    @model_validator(mode="after")
-    def _names(self) -> BackwardCheck:
-        unknown = [name for name in self.grad_none if name not in self.inputs]
-        if unknown:
-            raise ValueError(f"grad_none names inputs that are not declared: {unknown}")
-        return self
-
-
-class AccuracyCheck(_Check):
-    """Student model's logits on a hidden set; labels and threshold stay on the host."""
-
-    kind: Literal["accuracy"]
-    model: str = Field(pattern=DOTTED)
-    data: str
-    min: float = Field(ge=0, le=1)
-    batch_size: int = Field(256, ge=1)
-    inputs: Literal["auto", "torch", "numpy"] = Field(
-        "auto", description="how batches are passed: auto = tensors for an nn.Module, else arrays"
-    )
-
-
-class ConfidenceCheck(_Check):
-    """Open-set: mean max-softmax on unknown samples lower than on known ones."""
-
-    kind: Literal["confidence"]
-    model: str = Field(pattern=DOTTED)
-    known: str
-    unknown: str
-    margin: float = Field(0.0, ge=0, le=1)
-    batch_size: int = Field(256, ge=1)
-    inputs: Literal["auto", "torch", "numpy"] = Field(
-        "auto", description="how batches are passed: auto = tensors for an nn.Module, else arrays"
-    )
-
-
-class _CallOrVariable(_Check):
-    """A check on what a call returns (`call` with `args`/`kwargs`) or on a notebook variable."""
-
-    call: str | None = Field(None, pattern=DOTTED)
-    variable: str | None = Field(None, pattern=DOTTED)
-    args: list[Arg] = Field(default_factory=list)
-    kwargs: dict[str, Arg] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _one_target(self) -> _CallOrVariable:
-        if (self.call is None) == (self.variable is None):
-            raise ValueError("give exactly one of `call` or `variable`")
-        if self.variable is not None and (self.args or self.kwargs):
-            raise ValueError("`args` and `kwargs` need `call`, not `variable`")
-        return self
-
-    @property
-    def target(self) -> str:
-        return self.call or self.variable or ""
-
-
-class ModuleCheck(_CallOrVariable):
-    """The structure of a torch.nn.Module: its leaf layers, trainable parameters, output shape."""
-
-    kind: Literal["module"]
-    layers: list[str] | None = Field(None, description="class names of the leaf modules, in order")
-    layers_match: Literal["exact", "contains"] = "exact"
-    params: int | None = Field(None, ge=0, description="number of trainable parameters")
-    input: InputSpec | None = Field(None, description="a batch for one forward pass (eval mode)")
-    output_shape: list[int | None] | None = None
-    reference: str | None = Field(None, pattern=REFERENCE)
-
-    @model_validator(mode="after")
-    def _something_to_check(self) -> ModuleCheck:
-        if self.output_shape is not None and self.input is None:
-            raise ValueError("`output_shape` needs an `input`")
-        if self.layers is None and self.params is None and self.output_shape is None and not self.reference:
-            raise ValueError("give at least one of `layers`, `params`, `output_shape` or `reference`")
-        return self
-
-
-class PlotCheck(_CallOrVariable, _Tolerance):
-    """The data behind a matplotlib figure: its lines or scatter points, and its axis labels."""
-
-    kind: Literal["plot"]
-    axes: int = Field(0, ge=0)
-    artists: Literal["lines", "scatter"] = "lines"
-    min_count: int = Field(1, ge=0)
-    labels: bool = False
-    reference: str | None = Field(None, pattern=REFERENCE)
-
-
-class ErrorCheck(_Check):
-    """A trained model's error on a hidden set whose labels are the targets."""
-
-    kind: Literal["error"]
-    model: str = Field(pattern=DOTTED)
-    data: str
-    metric: Literal["mse", "mae"] = "mse"
-    max: float = Field(ge=0)
-    batch_size: int = Field(256, ge=1)
-    inputs: Literal["auto", "torch", "numpy"] = Field(
-        "auto", description="how batches are passed: auto = tensors for an nn.Module, else arrays"
-    )
-
-
-class PropertyCheck(_CallOrVariable):
-    """A host-side judge for results without one right value: `judge(result, *args, **kwargs)`
-    returns None when the result is right, else a message saying what is wrong."""
-
-    kind: Literal["property"]
-    repeat: int = Field(1, ge=1, le=100)
-    judge: str = Field(pattern=REFERENCE)
-
-
-class ChoiceCheck(_Check):
-    kind: Literal["choice"]
-    variable: str = Field(pattern=DOTTED)
-    correct: list[str] = Field(min_length=1)
-    options: list[str] | None = None
-
-    @model_validator(mode="after")
-    def _correct_in_options(self) -> ChoiceCheck:
-        if self.options is not None:
-            extra = sorted(set(self.correct) - set(self.options))
-            if extra:
-                raise ValueError(f"correct answers {extra} are not among the options")
-        return self
-
-
-class ManualCheck(_Check):
-    kind: Literal["manual"]
-    cell_tag: str
-
-
-Check = Annotated[
-    ExistsCheck
-    | ShapeCheck
-    | ValueCheck
-    | GradientCheck
-    | BackwardCheck
-    | AccuracyCheck
-    | ConfidenceCheck
-    | ModuleCheck
-    | PlotCheck
-    | ErrorCheck
-    | PropertyCheck
-    | ChoiceCheck
-    | ManualCheck,
-    Field(discriminator="kind"),
-]
+Check = Annotated[SerializeAsAny[CheckBase], PlainValidator(_validate_check)]
 
 
 class Task(Strict):
@@ -488,7 +311,7 @@ class Rubric(Strict):
                 problems.append(f"tasks.{index}.id: task ids must be unique; {task_id!r} is used twice")
         for t_index, task in enumerate(self.tasks):
             for c_index, check in enumerate(task.checks):
-                for field_name, ref in _data_refs(check):
+                for field_name, ref in check.data_refs():
                     if ref not in self.hidden_data:
                         problems.append(
                             f"tasks.{t_index}.checks.{c_index}.{field_name}: task {task.id!r} uses "
@@ -508,13 +331,3 @@ class Rubric(Strict):
     @property
     def max_points(self) -> float:
         return sum(task.points for task in self.tasks)
-
-
-def _data_refs(check: Any) -> list[tuple[str, str]]:
-    if isinstance(check, AccuracyCheck):
-        return [("data", check.data)]
-    if isinstance(check, ErrorCheck):
-        return [("data", check.data)]
-    if isinstance(check, ConfidenceCheck):
-        return [("known", check.known), ("unknown", check.unknown)]
-    return []

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from autograde.checks.basic import ManualCheck
 from autograde.pipeline.grade import GradeOptions, grade_submission
 from autograde.results import GradeReport
 from autograde.rubric import Assignment, Task
-from autograde.rubric.schema import ManualCheck
 
 TOL = 1e-6
 

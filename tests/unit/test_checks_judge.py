@@ -13,18 +13,18 @@ from typing import Any
 import numpy as np
 import pytest
 
-from autograde.checks import kind_for
-from autograde.checks.base import HiddenSet, PlanContext, ProbeResult, Verdict
-from autograde.checks.calculus import central_differences, perturbations
-from autograde.pipeline.inputs import InputStore
-from autograde.rubric.schema import (
+from autograde.checks import (
     AccuracyCheck,
     ChoiceCheck,
     ConfidenceCheck,
     ExistsCheck,
     GradientCheck,
     ValueCheck,
+    kind_for,
 )
+from autograde.checks.base import HiddenSet, PlanContext, ProbeResult, Verdict
+from autograde.checks.calculus import central_differences, perturbations
+from autograde.pipeline.inputs import InputStore
 
 # ---------------------------------------------------------------- fakes
 

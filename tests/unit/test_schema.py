@@ -10,20 +10,18 @@ from typing import Any
 import pytest
 import yaml
 
-from autograde.errors import AssignmentNotFound, RubricError
-from autograde.rubric import load_assignment, load_rubric_file
-from autograde.rubric.schema import (
+from autograde.checks import (
     AccuracyCheck,
     BackwardCheck,
     ChoiceCheck,
     ExistsCheck,
     GradientCheck,
-    Limits,
     ManualCheck,
     ValueCheck,
-    parse_bytes,
-    parse_seconds,
 )
+from autograde.errors import AssignmentNotFound, RubricError
+from autograde.rubric import load_assignment, load_rubric_file
+from autograde.rubric.schema import Limits, parse_bytes, parse_seconds
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = ROOT / "rubrics"

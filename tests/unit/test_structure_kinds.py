@@ -9,12 +9,11 @@ import numpy as np
 import pydantic
 import pytest
 
-from autograde.checks import kind_for
+from autograde.checks import ErrorCheck, ModuleCheck, PlotCheck, PropertyCheck, kind_for
 from autograde.checks.base import HiddenSet, PlanContext, ProbeResult
 from autograde.checks.compare import Got
 from autograde.checks.structure import Unsupported, contains_in_order, plain
 from autograde.pipeline.inputs import InputStore
-from autograde.rubric.schema import ErrorCheck, ModuleCheck, PlotCheck, PropertyCheck
 
 
 def ctx(hidden: dict[str, HiddenSet] | None = None) -> PlanContext:
