@@ -1,5 +1,9 @@
-"""Check kinds. Importing this package registers the built-in kinds; each kind's module holds
-its rubric model, its plan and its judge."""
+"""Check kinds. Each kind's module holds its rubric model, its plan and its judge; importing
+this package imports every module in it, so a module added here registers its kinds with no
+other edit. The built-in models are re-exported for convenience."""
+
+import importlib
+import pkgutil
 
 from autograde.checks import basic, calculus, models, structure
 from autograde.checks.base import REGISTRY, CheckKind, Tolerance, Verdict, kind_for, register
@@ -36,3 +40,6 @@ __all__ = [
     "register",
     "structure",
 ]
+
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")

@@ -11,12 +11,13 @@ from autograde.checks.base import HiddenSet, PlanContext, kind_for
 from autograde.pipeline.inputs import InputStore, check_rng
 from autograde.rubric import Assignment
 from autograde.rubric.datasets import hidden_set
+from autograde.rubric.schema import CheckBase, Task
 
 
 @dataclass
 class PlannedCheck:
     task_index: int
-    check: Any
+    check: CheckBase  # the kind's own rubric model
     state: Any  # what the kind's `plan` returned, handed back to its `judge`
 
 
@@ -27,8 +28,8 @@ class Plan:
     checks: list[PlannedCheck]
 
 
-def is_hidden(check: Any, task: Any) -> bool:
-    return bool((check.visible or task.visible) == "hidden")
+def is_hidden(check: CheckBase, task: Task) -> bool:
+    return (check.visible or task.visible) == "hidden"
 
 
 def build_plan(assignment: Assignment, seed: int, public_only: bool, probe_timeout: float) -> Plan:

@@ -1,7 +1,8 @@
 """The rubric schema (version 1): plain typed data, validated by pydantic.
 
 A rubric is one YAML file per assignment. Every model forbids unknown keys, so a typo
-in a rubric is an error that names the field instead of a silently ignored setting.
+in a rubric is an error that names the field instead of a silently ignored setting. The
+fields of each check kind are defined by the kind itself (autograde/checks/), on `CheckBase`.
 """
 
 from __future__ import annotations
@@ -236,14 +237,14 @@ def _registered_models() -> tuple[type[CheckBase], ...]:
 
 @functools.cache
 def _union_of(models: tuple[type[CheckBase], ...]) -> TypeAdapter[CheckBase]:
-    members: Any = Union.__getitem__(models) if len(models) > 1 else models[0]
+    members: Any = Union.__getitem__(models)  # Union[A, B, ...]; one model stays itself
     return TypeAdapter(Annotated[members, Field(discriminator="kind")])
 
 
 def _validate_check(value: Any) -> CheckBase:
-    """A check against the union of the registered kinds' models, discriminated by `kind`:
-    errors name the kind's field as a fixed union would (the union is rebuilt when a kind
-    registers)."""
+    """A check against the union of the registered kinds' models, discriminated by `kind`.
+    Its errors are those of a fixed union (an unknown kind lists the known ones; a bad field
+    is named under the check), and a kind registered later joins the next validation."""
     return _union_of(_registered_models()).validate_python(value)
 
 

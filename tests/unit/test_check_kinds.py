@@ -4,12 +4,17 @@ kind names its checks itself."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Literal
 
 import pytest
 import yaml
 
+import autograde
 from autograde.checks import REGISTRY, CheckKind, kind_for, register
 from autograde.checks.base import display_name, registered_models
 from autograde.errors import RubricError
@@ -153,3 +158,41 @@ def test_a_kind_that_says_nothing_is_named_by_its_kind() -> None:
 
     assert Bare.model_validate({"kind": "bare"}).display_name() == "bare"
     assert Bare.model_validate({"kind": "bare", "name": "a bare check"}).display_name() == "a bare check"
+
+
+# ---------------------------------------------------------------- a module added to the package
+
+NEW_MODULE = '''
+from typing import Literal
+
+from autograde.checks.base import CheckKind, register
+from autograde.rubric.schema import CheckBase
+
+
+class EchoCheck(CheckBase):
+    kind: Literal["echo"]
+    said: str
+
+
+@register
+class Echo(CheckKind):
+    model = EchoCheck
+'''
+
+VALIDATE = '''
+from autograde.rubric.schema import Task
+check = Task.model_validate({"id": "t", "points": 1, "checks": [{"kind": "echo", "said": "hi"}]}).checks[0]
+print(type(check).__name__, check.display_name())
+'''
+
+
+def test_a_module_added_to_the_checks_package_needs_no_other_edit(tmp_path: Path) -> None:
+    """A copy of the package with one new file in autograde/checks/ validates `kind: echo`."""
+    package = Path(autograde.__file__).parent
+    shutil.copytree(package, tmp_path / "autograde", ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "autograde" / "checks" / "echo.py").write_text(NEW_MODULE)
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", VALIDATE], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["EchoCheck", "echo"]
