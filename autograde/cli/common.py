@@ -1,5 +1,9 @@
-"""What every `autograde` command group shares: the error console, the exit-2 rule for
-AutogradeError, and the options that name an assignment and the rubric library."""
+"""What every `autograde` command group shares: the consoles, the exit-2 rule for
+AutogradeError, and the options that name an assignment and the rubric library.
+
+Imports only click at module level: `autograde --help` must not pay for rich, pydantic or
+the grading stack. Each command imports what it needs when it runs.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,16 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.markup import escape
 
 from autograde.errors import AutogradeError
-from autograde.rubric import Assignment, load_assignment
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)  # messages stay on one line
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from autograde.rubric import Assignment
 
 assignment_option = click.option(
     "--assignment", "-a", required=True, help="assignment id or path to a rubric.yaml"
@@ -28,17 +33,46 @@ rubrics_option = click.option(
 )
 
 
+def console(stderr: bool = False) -> Console:
+    """A rich console on stdout (or stderr) for tables, progress and messages.
+
+    Messages go through `say` / `warn`, which never wrap them: a path or a command in a
+    message stays on one line whatever the terminal width (80 columns when piped)."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def say(markup: str, out: Console | None = None) -> None:
+    """Print a message (rich markup) on stdout, on one line per line of text."""
+    (out or console()).print(markup, soft_wrap=True)
+
+
+def warn(markup: str) -> None:
+    """Print a message (rich markup) on stderr, unwrapped."""
+    say(markup, console(stderr=True))
+
+
+def escape(text: str) -> str:
+    """`text` with rich markup characters escaped."""
+    from rich.markup import escape
+
+    return escape(text)
+
+
 @contextlib.contextmanager
 def usage_errors() -> Iterator[None]:
     """An AutogradeError becomes a red message on stderr and exit status 2."""
     try:
         yield
     except AutogradeError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        warn(f"[red]error:[/red] {escape(str(exc))}")
         sys.exit(2)
 
 
 def load(assignment: str, rubrics: Path | None) -> Assignment:
     """The assignment by id or rubric path, or exit 2 with the reason."""
+    from autograde.rubric import load_assignment
+
     with usage_errors():
         return load_assignment(assignment, rubrics)

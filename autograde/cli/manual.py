@@ -9,12 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.markup import escape
 
-from autograde.cli.common import assignment_option, load, rubrics_option, usage_errors
-
-console = Console(highlight=False, soft_wrap=True)  # paths and commands stay on one line
+from autograde.cli.common import assignment_option, escape, load, rubrics_option, say, usage_errors
 
 results_argument = click.argument(
     "results_dir", type=click.Path(exists=True, file_okay=False, path_type=Path)
@@ -38,8 +34,8 @@ def export(results_dir: Path, assignment: str, rubrics: Path | None, force: bool
     loaded = load(assignment, rubrics)
     with usage_errors():
         csv_path, html_path = export_sheet(results_dir, loaded, force=force)
-    console.print(f"sheet:   {escape(str(csv_path))}\nanswers: {escape(str(html_path))}")
-    console.print(
+    say(f"sheet:   {escape(str(csv_path))}\nanswers: {escape(str(html_path))}")
+    say(
         "fill in the points (empty: not graded yet) and comments, then run "
         f"`autograde manual merge {escape(str(results_dir))} {escape(str(csv_path))} "
         f"--assignment {escape(assignment)}`"
@@ -58,13 +54,13 @@ def merge(results_dir: Path, sheet: Path, assignment: str, rubrics: Path | None)
     loaded = load(assignment, rubrics)
     with usage_errors():
         result = merge_sheet(results_dir, sheet, loaded)
-    console.print(
+    say(
         f"merged {result.merged} answer(s); {len(result.changed)} report(s) changed; "
         f"{result.ungraded} answer(s) still ungraded"
     )
     if result.skipped:
-        console.print(
+        say(
             f"[yellow]note:[/yellow] {len(result.skipped)} row(s) have a comment but no points and were "
             f"left out: {escape(', '.join(result.skipped[:10]))}"
         )
-    console.print(f"gradebook: {escape(str(result.gradebook))}")
+    say(f"gradebook: {escape(str(result.gradebook))}")

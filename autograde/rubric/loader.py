@@ -16,6 +16,8 @@ from autograde.errors import AssignmentNotFound, RubricError
 from autograde.rubric.schema import Rubric
 
 RUBRIC_FILE = "rubric.yaml"
+# libyaml's safe loader when PyYAML has it: the same data as yaml.safe_load, about 8x faster
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -87,9 +89,12 @@ def load_rubric_file(path: Path) -> Assignment:
     except OSError as exc:
         raise RubricError(f"{path}: cannot read rubric ({exc.strerror})") from exc
     try:
-        data = yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
-        raise RubricError(f"{path}: not valid YAML: {exc}") from exc
+        data = yaml.load(raw, Loader=_FAST_LOADER)
+    except yaml.YAMLError:
+        try:  # the pure-Python parser again: its message quotes the offending line
+            data = yaml.safe_load(raw)
+        except yaml.YAMLError as exc:
+            raise RubricError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
         raise RubricError(f"{path}: a rubric must be a mapping with keys schema, assignment, tasks")
     if data.get("schema") not in (1, None):

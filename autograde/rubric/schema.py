@@ -11,7 +11,6 @@ import functools
 import re
 from typing import Annotated, Any, Literal, Union
 
-import numpy as np
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -45,10 +44,14 @@ _UNITS = {
     "tb": 1e12,
     "tib": 2**40,
 }
+# the ranges of the integer dtypes a draw may ask for (numpy's iinfo; kept here so that loading
+# a rubric, as `autograde list` does, does not import numpy)
+_INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1), "uint8": (0, 2**8 - 1)}
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: a model's validator is built when first used, not at import (`autograde list`)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 def parse_seconds(value: Any) -> float:
@@ -154,12 +157,12 @@ class Integers(_Draw):
 
     @model_validator(mode="after")
     def _range_fits_dtype(self) -> Integers:
-        info = np.iinfo(self.dtype)
+        lowest, highest = _INT_RANGES[self.dtype]
         if self.high <= self.low:
             raise ValueError(f"high ({self.high}) must be greater than low ({self.low})")
-        if self.low < info.min or self.high - 1 > info.max:
+        if self.low < lowest or self.high - 1 > highest:
             raise ValueError(
-                f"[{self.low}, {self.high}) does not fit dtype {self.dtype} ({info.min}..{info.max})"
+                f"[{self.low}, {self.high}) does not fit dtype {self.dtype} ({lowest}..{highest})"
             )
         return self
 
@@ -300,7 +303,7 @@ class Rubric(Strict):
     mutants: list[Mutant] = Field(default_factory=list)
     tasks: list[Task] = Field(min_length=1)
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
     @model_validator(mode="after")
     def _consistent(self) -> Rubric:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from click.testing import CliRunner
 
 from autograde.cli.main import main
@@ -37,3 +38,38 @@ def test_bad_id_pattern_and_missing_roster(tmp_path):
 def test_unknown_backend_is_refused(tmp_path):
     result = run(tmp_path, "--backend", "kubernetes")
     assert result.exit_code == 2 and "kubernetes" in result.output
+
+
+@pytest.mark.parametrize(
+    ("status", "checks", "code"),
+    [
+        ("graded", ["pass", "pass"], 0),
+        ("graded", ["pass", "manual"], 0),  # a manual check waits for a person: not a failure
+        ("graded", ["pass", "fail"], 1),
+        ("graded", ["pass", "error"], 1),
+        ("graded", ["pass", "grader-error"], 1),
+        ("invalid notebook", [], 1),
+        ("grader error", ["pass"], 1),
+    ],
+)
+def test_check_exit_code_follows_the_statuses(monkeypatch, tmp_path, status, checks, code):
+    from autograde import backends
+    from autograde.pipeline import grade as pipeline
+    from autograde.results import CheckResult, GradeReport, TaskResult
+
+    class NoSandbox:
+        def preflight(self) -> None:
+            pass
+
+    def fake_grade(path, assignment, opts, student=None):
+        assert opts.public_only
+        task = TaskResult("loss", None, 0.0, 1.0, "public")
+        task.checks = [CheckResult("value", f"c{i}", s, "", 1.0, "public") for i, s in enumerate(checks)]
+        return GradeReport("me", path.name, assignment.id, status, 0.0, 1.0, tasks=[task])
+
+    monkeypatch.setattr(backends, "get_backend", lambda name, options: NoSandbox())
+    monkeypatch.setattr(pipeline, "grade_submission", fake_grade)
+    notebook = tmp_path / "mine.ipynb"
+    notebook.write_text("{}")
+    result = CliRunner().invoke(main, ["check", str(notebook), "-a", "ex02_gradient_descent"])
+    assert result.exit_code == code, result.output

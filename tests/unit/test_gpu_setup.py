@@ -83,7 +83,7 @@ def test_visible_gpus_in_this_interpreter():
 
 
 def test_gpus_option_parsing(monkeypatch):
-    from autograde.cli import main as cli
+    from autograde.cli import grade as cli
     assert cli._gpus(None) == ()
     assert cli._gpus("0,2") == ("0", "2")
     with pytest.raises(click.BadParameter):

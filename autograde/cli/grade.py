@@ -1,0 +1,212 @@
+"""`autograde grade` (a batch of uploads) and `autograde check` (a student's self-check),
+with the sandbox and parameter options they share.
+
+Exit codes: grade 0 done, 130 interrupted; check 0 all public checks pass, 1 otherwise;
+both 2 on usage, rubric or assignment errors.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from autograde.cli.common import (
+    assignment_option,
+    console,
+    escape,
+    load,
+    rubrics_option,
+    say,
+    usage_errors,
+    warn,
+)
+
+if TYPE_CHECKING:
+    from autograde.pipeline.grade import GradeOptions
+
+
+def _params(values: tuple[str, ...]) -> dict[str, Any]:
+    import yaml
+
+    found: dict[str, Any] = {}
+    for item in values:
+        name, sep, raw = item.partition("=")
+        if not sep or not name.isidentifier():
+            raise click.BadParameter(f"{item!r}: expected name=value", param_hint="-p")
+        try:
+            found[name] = yaml.safe_load(raw) if raw else ""
+        except yaml.YAMLError:
+            found[name] = raw
+    return found
+
+
+param_option = click.option(
+    "-p",
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="override a notebook parameter (repeatable)",
+)
+seed_option = click.option(
+    "--seed", type=int, default=None, help="grading seed for hidden inputs (default: a fresh secret one)"
+)
+
+
+def _gpus(value: str | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    if value == "all":
+        from autograde.runner.device import visible_gpus
+
+        count, why = visible_gpus()
+        if not count:
+            raise click.BadParameter(f"no GPU found on this machine ({why})", param_hint="--gpus")
+        return tuple(str(i) for i in range(count))
+    ids = tuple(part.strip() for part in value.split(","))
+    if not all(part.isdigit() for part in ids):
+        raise click.BadParameter(f"{value!r}: expected GPU indices like 0,1 or 'all'", param_hint="--gpus")
+    return ids
+
+
+def _limit_overrides(memory: str | None, cpus: float | None, pids: int | None) -> dict[str, Any]:
+    from autograde.rubric.schema import parse_bytes
+
+    found: dict[str, Any] = {"cpus": cpus, "pids": pids}
+    if memory is not None:
+        try:
+            found["memory"] = parse_bytes(memory)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--memory") from None
+    return {k: v for k, v in found.items() if v is not None}
+
+
+def sandbox_options(func: Any) -> Any:
+    """--backend, --image, --gpus and the limit overrides, shared by grade and check."""
+    options = [
+        click.option(
+            "--backend", type=click.Choice(["local", "docker"]), default="local", show_default=True
+        ),
+        click.option("--image", default=None, help="docker: grading image (default: this version's tag)"),
+        click.option("--gpus", default=None, help="grade on GPUs: indices like 0,1 or 'all' (one per job)"),
+        click.option("--memory", default=None, help="override the rubric's memory limit, e.g. 4GiB"),
+        click.option("--cpus", type=float, default=None, help="override the rubric's CPU limit"),
+        click.option("--pids", type=int, default=None, help="override the rubric's process limit"),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _options(sandbox: dict[str, Any], **rest: Any) -> GradeOptions:
+    """GradeOptions from the --backend/--image/--gpus/limit flags of `sandbox_options`."""
+    from autograde.pipeline.grade import GradeOptions
+
+    ids = _gpus(sandbox["gpus"])
+    return GradeOptions(
+        backend=sandbox["backend"],
+        image=sandbox["image"],
+        gpus=ids,
+        gpu=ids[0] if ids else None,
+        limits=_limit_overrides(sandbox["memory"], sandbox["cpus"], sandbox["pids"]),
+        **rest,
+    )
+
+
+@click.command()
+@click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@assignment_option
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--workers", "-j", type=click.IntRange(1, 256), default=None,
+              help="parallel sandboxes (default: what cores, memory and GPUs allow)")
+@click.option("--regrade", is_flag=True, help="grade everything again, also what the journal has")
+@click.option("--id-pattern", default=None,
+              help="student id from the upload's path: a regex with (?P<id>...), or moodle|canvas|olat")
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="CSV with a column id (optional name, email): maps uploads, lists who did not submit")
+@sandbox_options
+@rubrics_option
+@param_option
+@seed_option
+def grade(
+    sources: tuple[Path, ...],
+    assignment: str,
+    out_dir: Path,
+    workers: int | None,
+    regrade: bool,
+    id_pattern: str | None,
+    roster: Path | None,
+    rubrics: Path | None,
+    params: tuple[str, ...],
+    seed: int | None,
+    **sandbox: Any,
+) -> None:
+    """Grade every upload in SOURCES (folders, notebooks, LMS zip exports) into --out.
+
+    Rerunning the same command after an interruption grades only what is missing or changed.
+    """
+    from autograde.batch.run import BatchOptions, grade_batch
+    from autograde.reporters.console import BatchDisplay, summary_table
+
+    loaded = load(assignment, rubrics)
+    opts = _options(sandbox, overrides=_params(params), grading_seed=seed)
+    batch = BatchOptions(workers=workers, regrade=regrade, id_pattern=id_pattern, roster=roster)
+    out = console()
+    display = BatchDisplay(out)
+    try:
+        with usage_errors(), display:
+            reports = grade_batch(list(sources), loaded, out_dir, opts, batch, display.update)
+    except KeyboardInterrupt:
+        warn(
+            f"[yellow]interrupted:[/yellow] what was graded is in {escape(str(out_dir / 'grades.csv'))}; "
+            "no sandbox was left running; run the same command again to grade the rest"
+        )
+        sys.exit(130)
+    task_ids = [task.id for task in loaded.rubric.tasks]
+    out.print(summary_table(reports, task_ids, f"{loaded.rubric.title} ({len(reports)} uploads)"))
+    gradebook, page, students = (escape(str(out_dir / n)) for n in ("grades.csv", "class.html", "students"))
+    say(f"gradebook: {gradebook}\nclass report: {page}\nreports:   {students}/<student>/", out)
+
+
+@click.command()
+@click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@assignment_option
+@sandbox_options
+@rubrics_option
+@param_option
+@seed_option
+def check(
+    notebook: Path,
+    assignment: str,
+    rubrics: Path | None,
+    params: tuple[str, ...],
+    seed: int | None,
+    **sandbox: Any,
+) -> None:
+    """Self-check one notebook against the public checks (exit 0 when all pass)."""
+    from rich.console import Console
+
+    from autograde.backends import get_backend
+    from autograde.pipeline.grade import grade_submission
+    from autograde.reporters.console import print_check
+    from autograde.status import CheckStatus, SubmissionStatus
+
+    loaded = load(assignment, rubrics)
+    hidden = sum(
+        1 for task in loaded.rubric.tasks for c in task.checks if (c.visible or task.visible) == "hidden"
+    )
+    opts = _options(sandbox, overrides=_params(params), grading_seed=seed, public_only=True)
+    with usage_errors():
+        get_backend(opts.backend, opts.backend_options()).preflight()
+    out = Console(highlight=False, soft_wrap=True)  # print_check writes messages only, never a table
+    with out.status("running your notebook..."):
+        report = grade_submission(notebook, loaded, opts)
+    print_check(out, report, hidden)
+    counted = [c for t in report.tasks for c in t.checks if not CheckStatus.parse(c.status).needs_person]
+    passed = SubmissionStatus.parse(report.status) is SubmissionStatus.GRADED and all(
+        CheckStatus.parse(c.status) is CheckStatus.PASS for c in counted
+    )
+    sys.exit(0 if passed else 1)

@@ -1,0 +1,139 @@
+"""`autograde list` (the assignments) and `autograde rubric validate|test` (the rubric library).
+
+Exit codes: list 0, or 2 on a rubric or README error; rubric validate 0 all valid, 2 otherwise;
+rubric test 0 every notebook scored as expected, 1 otherwise, 2 on usage errors.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from autograde.cli.common import console, escape, load, rubrics_option, say, usage_errors, warn
+
+
+@click.command(name="list")
+@rubrics_option
+@click.option("--markdown", is_flag=True, help="print the table as Markdown")
+@click.option(
+    "--readme",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="rewrite the assignment table of this README (between its markers)",
+)
+def list_cmd(rubrics: Path | None, markdown: bool, readme: Path | None) -> None:
+    """Show the assignments with their tasks and points."""
+    from autograde.rubric import discover, load_rubric_file
+    from autograde.rubric import table as library_table
+
+    with usage_errors():
+        rubric_list = [load_rubric_file(path).rubric for path in discover(rubrics)]
+        if readme is not None:
+            changed = library_table.rewrite(readme, library_table.markdown(rubric_list))
+            say(f"{escape(str(readme))}: {'updated' if changed else 'already up to date'}")
+            return
+    if markdown:
+        click.echo(library_table.markdown(rubric_list), nl=False)
+        return
+    from rich.table import Table
+
+    table = Table(title="assignments")
+    for column in ("assignment", "title", "tasks (points)", "total"):
+        table.add_column(column)
+    for rubric in rubric_list:
+        tasks = ", ".join(
+            f"{t.id} ({t.points:g}{', hidden' if t.visible == 'hidden' else ''})" for t in rubric.tasks
+        )
+        table.add_row(rubric.assignment, escape(rubric.title), tasks, f"{rubric.max_points:g}")
+    console().print(table)
+
+
+@click.group()
+def rubric() -> None:
+    """Validate and test the rubric library."""
+
+
+@rubric.command()
+@click.argument("rubrics_dir", required=False, type=click.Path(path_type=Path))
+def validate(rubrics_dir: Path | None) -> None:
+    """Check every rubric.yaml against the schema (and that its notebooks exist)."""
+    from autograde.errors import AutogradeError
+    from autograde.rubric import default_library, discover, load_rubric_file
+
+    library = rubrics_dir or default_library()
+    failures = 0
+    with usage_errors():
+        paths = [library] if library.is_file() else discover(library)
+    if not paths:
+        warn(f"[red]error:[/red] no */rubric.yaml under {escape(str(library))}")
+        sys.exit(2)
+    for path in paths:
+        try:
+            loaded = load_rubric_file(path)
+            missing = [
+                n
+                for n in [
+                    loaded.rubric.template,
+                    loaded.rubric.solution,
+                    *[m.notebook for m in loaded.rubric.mutants],
+                ]
+                if not loaded.path(n).is_file()
+            ]
+            if missing:
+                raise AutogradeError(f"{path}: notebooks named in the rubric are missing: {missing}")
+            say(f"[green]ok[/green]      {escape(str(path))}")
+        except AutogradeError as exc:
+            failures += 1
+            say(f"[red]invalid[/red] {escape(str(exc))}")
+    sys.exit(2 if failures else 0)
+
+
+@rubric.command(name="test")
+@click.argument("assignments", nargs=-1)
+@click.option("--backend", type=click.Choice(["local", "docker"]), default="local", show_default=True)
+@rubrics_option
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="grading seed for hidden inputs (fixed, so runs repeat; try others for seed-dependent mutants)",
+)
+@click.option(
+    "-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="notebooks graded at once"
+)
+def test_cmd(assignments: tuple[str, ...], backend: str, rubrics: Path | None, seed: int, jobs: int) -> None:
+    """Grade solution, template and mutants of each assignment; check the expected points.
+
+    Each line gives the score and the grading time; the slowest solution is named at the end.
+    """
+    from autograde.rubric import discover
+    from autograde.rubric.selftest import run_library
+
+    with usage_errors():
+        names = list(assignments) or [p.parent.name for p in discover(rubrics)]
+        loaded = [load(name, rubrics) for name in names]
+    out = console()
+    failed = 0
+    solution_of = {a.id: a.rubric.solution for a in loaded}
+    solutions: list[tuple[float, str]] = []
+    started = time.monotonic()
+    for case in run_library(loaded, seed, backend, jobs):
+        score = f"{case.report.score:g}/{case.report.max_score:g}" if case.report else "-"
+        mark = "[green]ok[/green]  " if case.ok else "[red]FAIL[/red]"
+        say(f"{mark} {escape(case.assignment)} {escape(case.notebook)}: {score} ({case.seconds:.1f} s)", out)
+        for problem in case.problems:
+            say(f"       {escape(problem)}", out)
+        failed += not case.ok
+        if case.notebook == solution_of[case.assignment]:
+            solutions.append((case.seconds, case.assignment))
+    if solutions:
+        slowest = max(solutions)
+        say(
+            f"{len(names)} assignment{'s' if len(names) != 1 else ''} in {time.monotonic() - started:.0f} s; "
+            f"slowest solution: {escape(slowest[1])} ({slowest[0]:.1f} s)",
+            out,
+        )
+    sys.exit(1 if failed else 0)
