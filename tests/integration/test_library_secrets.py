@@ -93,7 +93,8 @@ def test_the_library_an_assignment_came_from_is_hidden(checkout: Path, tmp_path:
     assert (checkout / "rubrics" / "ex01_perceptron" / "solution.ipynb").stat().st_size > 0
     _leak_assignment(checkout)
     assignment = load_assignment("leak", checkout / "rubrics")
-    report = grade_submission(_snooping_notebook(checkout, tmp_path), assignment, GradeOptions(grading_seed=1))
+    notebook = _snooping_notebook(checkout, tmp_path)
+    report = grade_submission(notebook, assignment, GradeOptions(grading_seed=1))
     if any("file system not fully protected" in note for note in report.notes):
         pytest.skip(f"no mount namespace here: {report.notes}")
     found = {check.name: check for check in report.tasks[0].checks}

@@ -14,7 +14,7 @@ import pytest
 from pydantic import ValidationError
 
 from autograde.backends import fake
-from autograde.backends.base import RUNNING, Ended, Job, SandboxLimits, get_backend
+from autograde.backends.base import RUNNING, Job, SandboxLimits, get_backend
 from autograde.errors import AutogradeError, EngineUnavailable, SandboxError
 from autograde.pipeline.grade import GradeOptions, grade_submission
 from autograde.rubric.schema import Limits
@@ -63,7 +63,8 @@ def test_a_run_out_of_time_is_killed_and_says_so(tmp_path: Path):
 
 def test_the_backends_notes_come_first_then_the_shared_ones(tmp_path: Path):
     outcome = _run(_job(tmp_path, pids=64), fake.Script(pids_refused=7, notes=["isolation note"]))
-    assert outcome.notes == ("isolation note", "the notebook hit its limit of 64 processes and threads (7 refused)")
+    refused = "the notebook hit its limit of 64 processes and threads (7 refused)"
+    assert outcome.notes == ("isolation note", refused)
     assert outcome.returncode == 0 and outcome.log_tail == ""
 
 
