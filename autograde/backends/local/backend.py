@@ -155,18 +155,6 @@ class LocalSandbox(Sandbox):
     def __init__(self, job: Job) -> None:
         super().__init__(job)
         self.marker = uuid.uuid4().hex
-        self.cgroups = create_job_cgroup(job_cgroup_name(self.marker), job.limits.memory, job.limits.pids)
-        self.group = self.cgroups.cgroup
-        self.rlimits = effective_rlimits(rlimits_for(job.limits, job.gpu, GRACE_SECONDS))
-        fs = isolation.fs_plan(
-            job.root, (job.work_dir, job.home_dir), job.hidden, needed_paths(job), job.limits.tmp_bytes
-        )
-        self.setup = isolation.ChildSetup(
-            self.rlimits, self.group.procs_files if self.group is not None else [], not job.limits.network, fs
-        )
-        self.env = minimal_env(job, self.marker)
-        if fs.pid_init:
-            self.env[PID_INIT_ENV] = "1"  # the runner forks the init of its PID namespace
         self.process: subprocess.Popen[bytes] | None = None
         self.capture: LogCapture | None = None
         self.read_fd = -1
@@ -174,6 +162,22 @@ class LocalSandbox(Sandbox):
         self.stopped = False
         self.tail = ""
         self.oom_kills = self.refused = 0
+        self.rlimits = effective_rlimits(rlimits_for(job.limits, job.gpu, GRACE_SECONDS))
+        fs = isolation.fs_plan(
+            job.root, (job.work_dir, job.home_dir), job.hidden, needed_paths(job), job.limits.tmp_bytes
+        )
+        self.env = minimal_env(job, self.marker)
+        if fs.pid_init:
+            self.env[PID_INIT_ENV] = "1"  # the runner forks the init of its PID namespace
+        self.cgroups = create_job_cgroup(job_cgroup_name(self.marker), job.limits.memory, job.limits.pids)
+        self.group = self.cgroups.cgroup
+        procs_files = self.group.procs_files if self.group is not None else []
+        try:
+            self.setup = isolation.ChildSetup(self.rlimits, procs_files, not job.limits.network, fs)
+        except BaseException:
+            if self.group is not None:
+                self.group.remove()
+            raise
 
     def launch(self) -> None:
         job = self.job
