@@ -6,12 +6,16 @@
     ├── SubmissionError             the student's file cannot be graded at all
     │   ├── NotANotebook            not JSON / not nbformat 4 / fails nbformat validation
     │   └── SubmissionTooLarge      over the size or shape caps, rejected before parsing
-    ├── SandboxError                the backend failed to run the runner (a grader fault)
+    ├── SandboxError                the backend could not run the runner: a launch that failed,
+    │   │                           an image that is missing, an engine that failed mid-run
+    │   └── EngineUnavailable       the Docker engine cannot be reached at all
     └── WireError                   a file that came out of the sandbox is malformed or too big
 
 Errors of the student's code are not exceptions here: they are data in the report
-(cell records, check statuses). Third-party exceptions are translated at the boundary
-with ``raise Ours(...) from exc``.
+(cell records, check statuses). Third-party exceptions (the docker SDK's, an OSError of
+launching the runner) are translated at the backend's boundary with
+``raise SandboxError(...) from exc``; grading turns any AutogradeError into that upload's
+grader-error row, and the journal grades such a row again on the next run.
 """
 
 from __future__ import annotations
@@ -53,5 +57,5 @@ class WireError(AutogradeError):
     """Data that left the sandbox is malformed, of a forbidden type, or over its size cap."""
 
 
-class EngineUnavailable(AutogradeError):
+class EngineUnavailable(SandboxError):
     """The Docker engine cannot be reached (not running, no socket, not answering)."""

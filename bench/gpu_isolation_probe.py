@@ -12,6 +12,7 @@ from pathlib import Path
 
 from autograde.backends.base import SandboxLimits
 from autograde.backends.local import isolation
+from autograde.backends.local import rlimits as rlim
 from autograde.backends.local.cgroups import create_job_cgroup, job_cgroup_name
 
 CODE = "import torch; torch.cuda.init(); print('cuda ok', torch.cuda.device_count())"
@@ -27,7 +28,7 @@ def attempt(name: str, setup: isolation.ChildSetup | None) -> None:
 
 def main() -> None:
     limits = SandboxLimits(total_timeout=300, memory=8 * 2**30)
-    rlimits = isolation.effective_rlimits(isolation.rlimits_for(limits, "0", 30))
+    rlimits = rlim.effective_rlimits(rlim.rlimits_for(limits, "0", 30))
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "work").mkdir()

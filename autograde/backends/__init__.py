@@ -1,4 +1,5 @@
-"""Sandbox backends (`local`, `docker`); each registers itself by name."""
+"""Sandbox backends (`local`, `docker`; `fake` for unit tests); each registers itself by name.
+`Backend.run` (base.py) is the one run template; a backend supplies its `Sandbox` hooks."""
 
 from autograde.backends.base import (
     BACKENDS,

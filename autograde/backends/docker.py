@@ -4,8 +4,8 @@ Defaults for untrusted code: no network, memory with swap equal to it, a pids li
 quota, a read-only root, size-limited tmpfs for /tmp, HOME and the working folder, a
 non-root user, every capability dropped, no-new-privileges, an init process, core dumps
 off, a capped log, the inputs and data mounted read-only, an output folder watched for
-size, and a wall-clock kill from the host. The container is removed in every case,
-also when the grader is interrupted.
+size, and a wall-clock kill from the host (the last two by `Backend.run`). The container is
+removed in every case, also when the grader is interrupted.
 """
 
 from __future__ import annotations
@@ -18,18 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from autograde.backends.base import (
-    GRACE_SECONDS,
     MAX_FILE_BYTES,
     NOFILE,
     RUNNER_ARGS,
-    RUNNING,
     Backend,
+    Ended,
     Job,
-    RunOutcome,
+    Sandbox,
     register_backend,
 )
-from autograde.backends.watch import FolderWatch
-from autograde.errors import AutogradeError, EngineUnavailable
+from autograde.errors import AutogradeError, EngineUnavailable, SandboxError
 
 POLL_SECONDS = 0.5
 IN, OUT, WORK, DATA, HOME = "/job/in", "/job/out", "/job/work", "/data", "/home/sandbox"
@@ -139,108 +137,105 @@ class DockerBackend(Backend):
         _remove_pending(self.client)
         try:
             self.client.images.get(tag)
-        except docker.errors.ImageNotFound:
-            raise AutogradeError(
+        except docker.errors.ImageNotFound as exc:
+            raise SandboxError(
                 f"sandbox image {tag} not found: build it with `autograde sandbox build`"
-            ) from None
+            ) from exc
 
     def sandbox_data_dir(self, job: Job) -> str:
         return DATA if job.data_dir is not None else f"{WORK}/data"
 
     # -- one run ----------------------------------------------------------------------
-    def run(self, job: Job) -> RunOutcome:
+    def open(self, job: Job) -> DockerSandbox:
+        _remove_pending(self.client)
+        return DockerSandbox(job, self.client, self.image())
+
+    def translate(self, exc: Exception) -> AutogradeError | None:
         """A run the engine fails under (the daemon restarted or died) is a grader error
         that names the engine: the journal does not keep it, so a rerun grades it again."""
         import docker.errors
         import requests.exceptions
 
-        try:
-            _remove_pending(self.client)
-            return self._run(job)
-        except EngineUnavailable as exc:  # gone before this upload's container was made
-            raise EngineUnavailable(f"{exc}; this upload is graded again when the batch is rerun") from None
-        except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+        if isinstance(exc, EngineUnavailable):  # gone before this upload's container was made
+            return EngineUnavailable(f"{exc}; this upload is graded again when the batch is rerun")
+        if isinstance(exc, docker.errors.DockerException | requests.exceptions.RequestException):
             detail = str(getattr(exc, "explanation", None) or exc).splitlines()[0][:300]
-            raise AutogradeError(
+            return SandboxError(
                 f"the Docker engine failed while this upload was graded ({type(exc).__name__}: "
                 f"{detail}); it is graded again when the batch is rerun"
-            ) from None
+            )
+        return None
 
-    def _run(self, job: Job) -> RunOutcome:
+
+class DockerSandbox(Sandbox):
+    """One container: created and started by `launch`, removed by `cleanup` in every case."""
+
+    def __init__(self, job: Job, client: Any, image: str) -> None:
+        super().__init__(job)
+        self.client = client
+        os.chmod(job.out_dir, 0o777)  # the non-root sandbox user writes here
+        self.config = container_config(job, image, uuid.uuid4().hex)
+        self.container: Any = None
+        self.pids: PidsWatch | None = None
+
+    def launch(self) -> None:
         import docker.errors
 
-        marker = uuid.uuid4().hex
-        os.chmod(job.out_dir, 0o777)  # the non-root sandbox user writes here
-        started = time.monotonic()
-        config = container_config(job, self.image(), marker)
         try:
-            container = self.client.containers.create(**config)
-        except docker.errors.ImageNotFound:
-            raise AutogradeError(
-                f"sandbox image {config['image']} not found: run `autograde sandbox build`"
-            ) from None
+            self.container = self.client.containers.create(**self.config)
+        except docker.errors.ImageNotFound as exc:
+            raise SandboxError(
+                f"sandbox image {self.config['image']} not found: run `autograde sandbox build`"
+            ) from exc
         except docker.errors.APIError as exc:
-            raise _launch_error(job, exc) from None
-        watch = FolderWatch(job.out_dir, job.limits.out_bytes, container.kill)
-        pids = PidsWatch(container.id)
-        timed_out = False
-        running = RUNNING.add(container.kill)
+            raise _launch_error(self.job, exc) from exc
+        self.pids = PidsWatch(self.container.id)
         try:
-            try:
-                container.start()
-            except docker.errors.APIError as exc:
-                raise _launch_error(job, exc) from None
-            watch.start()
-            timed_out = not self._wait(container, job.total_timeout + GRACE_SECONDS, pids)
-            if timed_out:
-                with contextlib.suppress(docker.errors.APIError):
-                    container.kill()
-                self._wait(container, 30)
-            container.reload()
-            state = container.attrs.get("State", {})
-            tail = container.logs(tail=200).decode("utf-8", "replace")[-4000:]
-        finally:
-            RUNNING.remove(running)
-            watch.done.set()
-            try:
-                container.remove(force=True, v=True)
-            except docker.errors.NotFound:
-                pass
-            except Exception:  # the engine is gone: removed by the next run, or its preflight
-                PENDING_REMOVAL.add(container.id)
-        notes: list[str] = []
-        if watch.tripped:
-            notes.append(
-                f"the sandbox wrote more than {job.limits.out_bytes / 2**20:.0f} MiB to its output "
-                "folder and was stopped"
-            )
-        if pids.refused:
-            notes.append(
-                f"the notebook hit its limit of {job.limits.pids} processes and threads "
-                f"({pids.refused} refused)"
-            )
-        code = state.get("ExitCode")
-        return RunOutcome(
-            None if timed_out or watch.tripped else _returncode(code),
-            time.monotonic() - started,
-            timed_out,
-            tail,
-            oom_killed=bool(state.get("OOMKilled")),
-            notes=tuple(notes),
-        )
+            self.container.start()
+        except docker.errors.APIError as exc:
+            raise _launch_error(self.job, exc) from exc
 
-    @staticmethod
-    def _wait(container: Any, seconds: float, pids: PidsWatch | None = None) -> bool:
-        """True when the container stopped within `seconds` (polling keeps Ctrl-C responsive)."""
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if pids is not None:
-                pids.poll()
-            container.reload()
-            if container.status in {"exited", "dead"}:
-                return True
-            time.sleep(POLL_SECONDS)
-        return False
+    def wait(self, seconds: float) -> bool:
+        return _wait(self.container, seconds, self.pids)
+
+    def kill(self) -> None:
+        import docker.errors
+
+        with contextlib.suppress(docker.errors.APIError):
+            self.container.kill()
+
+    def collect(self) -> Ended:
+        _wait(self.container, 30)  # a container that was killed: until it is gone
+        self.container.reload()
+        state = self.container.attrs.get("State", {})
+        tail = self.container.logs(tail=200).decode("utf-8", "replace")[-4000:]
+        refused = self.pids.refused if self.pids is not None else 0
+        return Ended(_returncode(state.get("ExitCode")), tail, bool(state.get("OOMKilled")), refused)
+
+    def cleanup(self) -> None:
+        import docker.errors
+
+        if self.container is None:
+            return
+        try:
+            self.container.remove(force=True, v=True)
+        except docker.errors.NotFound:
+            pass
+        except Exception:  # the engine is gone: removed by the next run, or its preflight
+            PENDING_REMOVAL.add(self.container.id)
+
+
+def _wait(container: Any, seconds: float, pids: PidsWatch | None = None) -> bool:
+    """True when the container stopped within `seconds` (polling keeps Ctrl-C responsive)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if pids is not None:
+            pids.poll()
+        container.reload()
+        if container.status in {"exited", "dead"}:
+            return True
+        time.sleep(POLL_SECONDS)
+    return False
 
 
 class PidsWatch:
@@ -267,14 +262,14 @@ class PidsWatch:
             return
 
 
-def _launch_error(job: Job, exc: Any) -> AutogradeError:
+def _launch_error(job: Job, exc: Any) -> SandboxError:
     detail = str(getattr(exc, "explanation", None) or exc)
     if job.gpu is not None and "device driver" in detail:
-        return AutogradeError(
+        return SandboxError(
             f"Docker cannot give the sandbox GPU {job.gpu} ({detail}): install the NVIDIA "
             "container toolkit on this machine, or grade without --gpus"
         )
-    return AutogradeError(f"docker could not start the sandbox: {detail}")
+    return SandboxError(f"docker could not start the sandbox: {detail}")
 
 
 def _returncode(code: Any) -> int | None:

@@ -94,7 +94,7 @@ def docker_client() -> Any:
         raise EngineUnavailable(
             f"cannot reach the Docker daemon ({exc.__class__.__name__}: {str(exc)[:200]}); start it (e.g. "
             "`sandbox/start-docker.sh` as root, or `systemctl start docker`) or grade with --backend local"
-        ) from None
+        ) from exc
     return client
 
 

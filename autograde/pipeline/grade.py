@@ -14,7 +14,6 @@ import os
 import secrets
 import shutil
 import stat
-import tempfile
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -25,7 +24,6 @@ import nbformat
 
 from autograde.backends import Job, get_backend
 from autograde.backends.base import Backend, BackendOptions, SandboxLimits
-from autograde.backends.local.orphans import job_folder_prefix, write_owner
 from autograde.checks.base import display_name
 from autograde.errors import AutogradeError, SubmissionError
 from autograde.pipeline.ingest import Submission, parameterize, read_notebook, student_id
@@ -98,10 +96,8 @@ def _grade(sub: Submission, assignment: Assignment, opts: GradeOptions) -> Grade
     backend = get_backend(opts.backend, opts.backend_options())
     data_dir = prepare_data_dir(assignment.id, rubric.data_dir) if rubric.data_dir else None
     sandbox_limits = SandboxLimits.from_rubric(rubric.limits, **opts.limits)
-    # named for (and marked as) this grader's: a later run removes it should this grader be killed
-    with tempfile.TemporaryDirectory(prefix=job_folder_prefix()) as tmp:
-        write_owner(Path(tmp))
-        job = Job(Path(tmp), data_dir, sandbox_limits, opts.gpu, host_secrets(assignment))
+    with backend.job_folder() as root:
+        job = Job(root, data_dir, sandbox_limits, opts.gpu, host_secrets(assignment))
         job.make_dirs()
         parameters = stage(sub, assignment, plan, job, backend, opts)
         outcome = backend.run(job)
@@ -176,13 +172,14 @@ def empty_report(
 
 def host_secrets(assignment: Assignment) -> tuple[Path, ...]:
     """Folders a run on the host's own file system must not see: the assignment's folder,
-    the rubric library, the reference package beside it, the grader's home."""
-    library = default_library()
-    found = [library.parent / "reference"]
+    the rubric library it was loaded from and the default one, the reference package beside
+    each (where a library is a checkout) and an installed one, the grader's home."""
+    libraries = dict.fromkeys(path.resolve() for path in (assignment.folder.parent, default_library()))
+    found = [assignment.folder.resolve(), *libraries, *(lib.parent / "reference" for lib in libraries)]
     spec = importlib.util.find_spec("reference")  # an installed copy, beside the venv's packages
     if spec is not None and spec.submodule_search_locations:
         found += [Path(p) for p in spec.submodule_search_locations]
-    return (assignment.folder, library, *dict.fromkeys(found), Path.home())
+    return (*dict.fromkeys(found), Path.home())
 
 
 def keep_job_folder(source: Path, dest: Path) -> None:

@@ -23,7 +23,8 @@ import pytest
 import yaml
 
 from autograde.backends.base import SandboxLimits
-from autograde.backends.local import cgroups, isolation
+from autograde.backends.local import cgroups
+from autograde.backends.local import rlimits as rlim
 from autograde.backends.local.backend import GRACE_SECONDS
 from autograde.backends.local.logcap import LOG_LIMIT
 from autograde.pipeline.grade import GradeOptions, grade_submission
@@ -124,7 +125,7 @@ def test_the_probed_run_keeps_its_grade(probed):
 def test_rlimits_in_the_kernel_are_the_ones_set(probed, ex02_slow_cells):
     _, probe = probed
     limits = SandboxLimits.from_rubric(ex02_slow_cells.rubric.limits)
-    expected = isolation.effective_rlimits(isolation.rlimits_for(limits, None, GRACE_SECONDS))
+    expected = rlim.effective_rlimits(rlim.rlimits_for(limits, None, GRACE_SECONDS))
     assert set(expected) == set(RLIMITS)  # a CPU job gets every one of them, RLIMIT_AS too
     assert {name: tuple(value) for name, value in probe["rlimits"].items()} == expected
 
@@ -245,7 +246,7 @@ def test_allocating_far_past_the_memory_limit_costs_only_that_cell(tmp_path, sol
         f"    hog.append(np.empty({block}, np.uint8))\n"
         "    hog[-1][::4096] = 1  # touch every page\n"
         # without a cgroup, one reservation as large as the address-space limit must fail
-        f"hog.append(np.empty({isolation.address_space_limit(memory)}, np.uint8))\n"
+        f"hog.append(np.empty({rlim.address_space_limit(memory)}, np.uint8))\n"
     )
     path = variant(solution_nb, tmp_path, "hog.ipynb", {"regression": hog})
     report = grade_submission(path, ex02_small, GradeOptions(grading_seed=7))

@@ -16,6 +16,7 @@ import pytest
 
 from autograde.backends.base import Job, SandboxLimits
 from autograde.backends.local import cgroups, isolation, logcap
+from autograde.backends.local import rlimits as rlim
 from autograde.backends.local.backend import GRACE_SECONDS, isolation_notes
 
 GiB = 2**30
@@ -25,32 +26,32 @@ LIMITS = SandboxLimits(total_timeout=100.0, memory=2 * GiB, pids=128, cpus=1.0)
 
 
 def test_cpu_jobs_get_every_rlimit():
-    wanted = isolation.rlimits_for(LIMITS, None, GRACE_SECONDS)
+    wanted = rlim.rlimits_for(LIMITS, None, GRACE_SECONDS)
     assert wanted["RLIMIT_CORE"] == (0, 0)
-    assert wanted["RLIMIT_FSIZE"] == (isolation.MAX_FILE_BYTES,) * 2
-    assert wanted["RLIMIT_NOFILE"] == (isolation.NOFILE,) * 2
+    assert wanted["RLIMIT_FSIZE"] == (rlim.MAX_FILE_BYTES,) * 2
+    assert wanted["RLIMIT_NOFILE"] == (rlim.NOFILE,) * 2
     seconds = math.ceil(LIMITS.total_timeout + GRACE_SECONDS)
     assert wanted["RLIMIT_CPU"][0] == seconds and wanted["RLIMIT_CPU"][1] > seconds
     space = wanted["RLIMIT_AS"][0]
     assert wanted["RLIMIT_AS"] == (space, space)
-    assert space == isolation.address_space_limit(LIMITS.memory)
+    assert space == rlim.address_space_limit(LIMITS.memory)
 
 
 def test_the_address_space_leaves_the_whole_memory_limit_for_data():
     for memory in (GiB, 2 * GiB, 4 * GiB):
-        assert isolation.address_space_limit(memory) - memory == isolation.ADDRESS_SPACE_OVERHEAD
+        assert rlim.address_space_limit(memory) - memory == rlim.ADDRESS_SPACE_OVERHEAD
 
 
 def test_cpu_seconds_scale_with_the_cpus_a_job_may_use():
     four = SandboxLimits(total_timeout=100.0, memory=GiB, cpus=4.0)
     half = SandboxLimits(total_timeout=100.0, memory=GiB, cpus=0.5)
-    base = isolation.rlimits_for(LIMITS, None, GRACE_SECONDS)["RLIMIT_CPU"][0]
-    assert isolation.rlimits_for(four, None, GRACE_SECONDS)["RLIMIT_CPU"][0] == 4 * base
-    assert isolation.rlimits_for(half, None, GRACE_SECONDS)["RLIMIT_CPU"][0] == base  # never below wall
+    base = rlim.rlimits_for(LIMITS, None, GRACE_SECONDS)["RLIMIT_CPU"][0]
+    assert rlim.rlimits_for(four, None, GRACE_SECONDS)["RLIMIT_CPU"][0] == 4 * base
+    assert rlim.rlimits_for(half, None, GRACE_SECONDS)["RLIMIT_CPU"][0] == base  # never below wall
 
 
 def test_gpu_jobs_get_no_address_space_limit():
-    wanted = isolation.rlimits_for(LIMITS, "0", GRACE_SECONDS)
+    wanted = rlim.rlimits_for(LIMITS, "0", GRACE_SECONDS)
     assert "RLIMIT_AS" not in wanted
     assert "RLIMIT_CPU" in wanted and "RLIMIT_NOFILE" in wanted
 
@@ -62,7 +63,7 @@ def test_rlimits_never_exceed_the_hard_limits_we_already_have():
     def current(number: int) -> tuple[int, int]:
         return low.get(number, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
 
-    got = isolation.effective_rlimits(wanted, current)
+    got = rlim.effective_rlimits(wanted, current)
     assert got["RLIMIT_NOFILE"] == (1024, 1024)
     assert got["RLIMIT_CPU"] == (40, 40)
     assert got["RLIMIT_AS"] == wanted["RLIMIT_AS"]  # unlimited now: what we want
@@ -399,27 +400,27 @@ def _job(tmp_path: Path, gpu: str | None = None) -> Job:
 
 def test_no_notes_when_everything_was_enforced(tmp_path):
     group = cgroups.JobCgroup(1, {"memory": tmp_path, "pids": tmp_path})
-    rlimits = isolation.rlimits_for(LIMITS, None, GRACE_SECONDS)
+    rlimits = rlim.rlimits_for(LIMITS, None, GRACE_SECONDS)
     assert isolation_notes(_job(tmp_path), rlimits, cgroups.CgroupResult(group), {}) == []
 
 
 def test_notes_say_what_could_not_be_enforced(tmp_path):
-    rlimits = isolation.rlimits_for(LIMITS, None, GRACE_SECONDS)
+    rlimits = rlim.rlimits_for(LIMITS, None, GRACE_SECONDS)
     result = cgroups.CgroupResult(None, "cgroups are not available here", "cgroups are not available here")
     child = {"network": ["network namespaces are not available here"]}
     notes = isolation_notes(_job(tmp_path), rlimits, result, child)
-    space = f"{isolation.address_space_limit(LIMITS.memory) / GiB:.3g} GiB"
+    space = f"{rlim.address_space_limit(LIMITS.memory) / GiB:.3g} GiB"
     assert any(n.startswith("memory not limited by a cgroup") and space in n for n in notes)
     assert any(n.startswith("number of processes not limited") for n in notes)
     assert any(n.startswith("network not isolated") for n in notes)
-    gpu_rlimits = isolation.rlimits_for(LIMITS, "0", GRACE_SECONDS)
+    gpu_rlimits = rlim.rlimits_for(LIMITS, "0", GRACE_SECONDS)
     gpu_notes = isolation_notes(_job(tmp_path, "0"), gpu_rlimits, result, {})
     assert any(n.startswith("memory not limited:") for n in gpu_notes)
 
 
 def test_a_failed_cgroup_join_is_a_memory_note(tmp_path):
     group = cgroups.JobCgroup(1, {"memory": tmp_path})
-    rlimits = isolation.rlimits_for(LIMITS, None, GRACE_SECONDS)
+    rlimits = rlim.rlimits_for(LIMITS, None, GRACE_SECONDS)
     child = {"cgroup": ["Permission denied"]}
     notes = isolation_notes(_job(tmp_path), rlimits, cgroups.CgroupResult(group), child)
     assert any("memory not limited" in n and "Permission denied" in n for n in notes)

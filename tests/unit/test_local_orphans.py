@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from autograde.backends.local import orphans as local_orphans
+from autograde.backends.local import procfs
 from autograde.backends.local.backend import LocalBackend
 from autograde.backends.local.cgroups import CGROUP_PREFIX, job_cgroup_parents
 
@@ -97,7 +98,7 @@ def test_dead_zombie_and_live_graders_are_told_apart(spawned: Spawned) -> None:
     zombie = subprocess.Popen(["true"])
     spawned.append(zombie)
     deadline = time.monotonic() + 5
-    while (local_orphans._stat(zombie.pid) or [])[:1] != ["Z"]:  # exited, not yet waited for
+    while (procfs.stat_fields(zombie.pid) or [])[:1] != ["Z"]:  # exited, not yet waited for
         assert time.monotonic() < deadline
         time.sleep(0.01)
     assert local_orphans.grader_gone(zombie.pid)

@@ -25,23 +25,15 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 import autograde
-from autograde.backends.base import (
-    GRACE_SECONDS,
-    RUNNER_ARGS,
-    RUNNING,
-    Backend,
-    Job,
-    RunOutcome,
-    register_backend,
-)
+from autograde.backends.base import GRACE_SECONDS, RUNNER_ARGS, Backend, Ended, Job, Sandbox, register_backend
 from autograde.backends.local import isolation
 from autograde.backends.local.cgroups import CgroupResult, create_job_cgroup, job_cgroup_name
 from autograde.backends.local.logcap import LOG_LIMIT, LogCapture
-from autograde.backends.local.orphans import grader_environment, reap_local_orphans
-from autograde.backends.watch import FolderWatch
+from autograde.backends.local.orphans import grader_environment, kill_marked, reap_local_orphans
+from autograde.backends.local.rlimits import effective_rlimits, rlimits_for
+from autograde.errors import SandboxError
 from autograde.runner.confine import PID_INIT_ENV
 
 PASS_THROUGH = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT", "TZ")
@@ -78,31 +70,6 @@ def minimal_env(job: Job, marker: str) -> dict[str, str]:
     return env
 
 
-def kill_marked(marker: str) -> int:
-    """SIGKILL every process whose environment carries this job's marker (setsid escapes too)."""
-    needle = f"AUTOGRADE_JOB={marker}".encode()
-    killed = 0
-    for _ in range(5):
-        found = []
-        for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
-            if not entry.isdigit() or int(entry) == os.getpid():
-                continue
-            try:
-                with open(f"/proc/{entry}/environ", "rb") as handle:
-                    if needle in handle.read().split(b"\0"):
-                        found.append(int(entry))
-            except OSError:
-                continue
-        if not found:
-            break
-        for pid in found:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGKILL)
-                killed += 1
-        time.sleep(0.05)
-    return killed
-
-
 # what the child reported (ChildSetup), as notes: key, what it means, how several join
 # (None: the first says it all)
 CHILD_PROBLEMS = (
@@ -110,6 +77,7 @@ CHILD_PROBLEMS = (
     ("network", "network not isolated", None),
     ("userns", "user namespace for the network isolation incomplete", None),
     ("filesystem", "file system not fully protected", "; "),
+    ("loopback", "the loopback interface could not be brought up", None),
     ("pid", "processes not isolated", None),
     ("setup", "sandbox set-up incomplete", None),
 )
@@ -125,15 +93,6 @@ def needed_paths(job: Job) -> tuple[Path, ...]:
 def scratch_cap(job: Job) -> int:
     """What the job may write in all: working folder and HOME (tmp_bytes each) plus out/."""
     return 2 * job.limits.tmp_bytes + job.limits.out_bytes + LOG_LIMIT + 2**20
-
-
-def _kill_group(process: subprocess.Popen[bytes] | None, group: Any) -> None:
-    """The kill switch of an interrupted batch: the runner's session and its cgroup."""
-    if process is not None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
-    if group is not None:
-        group.kill_all()
 
 
 def _gib(value: int) -> str:
@@ -184,113 +143,127 @@ class LocalBackend(Backend):
     def sandbox_data_dir(self, job: Job) -> str:
         return str(job.data_dir) if job.data_dir else str(job.work_dir / "data")
 
-    def run(self, job: Job) -> RunOutcome:
-        """Never raises for what the notebook does; returns within total_timeout + grace."""
-        marker = uuid.uuid4().hex
-        started = time.monotonic()
-        cgroups = create_job_cgroup(
-            job_cgroup_name(marker), job.limits.memory, job.limits.pids
-        )
-        try:
-            return self._run(job, marker, cgroups, started)
-        finally:  # also when the grader itself fails or is interrupted: no cgroup left behind
-            if cgroups.cgroup is not None:
-                cgroups.cgroup.kill_all()
-                left = cgroups.cgroup.remove()
-                if left:
-                    log.warning("could not remove the job's cgroups %s", ", ".join(map(str, left)))
+    def open(self, job: Job) -> LocalSandbox:
+        return LocalSandbox(job)
 
-    def _run(self, job: Job, marker: str, cgroups: CgroupResult, started: float) -> RunOutcome:
-        group = cgroups.cgroup
-        rlimits = isolation.effective_rlimits(isolation.rlimits_for(job.limits, job.gpu, GRACE_SECONDS))
+
+class LocalSandbox(Sandbox):
+    """The runner in a session of its own, in the job's cgroup, set up by `ChildSetup`."""
+
+    cleanup_seconds = CLEANUP_SECONDS
+
+    def __init__(self, job: Job) -> None:
+        super().__init__(job)
+        self.marker = uuid.uuid4().hex
+        self.process: subprocess.Popen[bytes] | None = None
+        self.capture: LogCapture | None = None
+        self.read_fd = -1
+        self.child: dict[str, list[str]] = {}  # what the child reported (ChildSetup)
+        self.stopped = False
+        self.tail = ""
+        self.oom_kills = self.refused = 0
+        self.rlimits = effective_rlimits(rlimits_for(job.limits, job.gpu, GRACE_SECONDS))
         fs = isolation.fs_plan(
             job.root, (job.work_dir, job.home_dir), job.hidden, needed_paths(job), job.limits.tmp_bytes
         )
-        setup = isolation.ChildSetup(
-            rlimits, group.procs_files if group is not None else [], not job.limits.network, fs
-        )
-        env = minimal_env(job, marker)
+        self.env = minimal_env(job, self.marker)
         if fs.pid_init:
-            env[PID_INIT_ENV] = "1"  # the runner forks the init of its PID namespace
+            self.env[PID_INIT_ENV] = "1"  # the runner forks the init of its PID namespace
+        self.cgroups = create_job_cgroup(job_cgroup_name(self.marker), job.limits.memory, job.limits.pids)
+        self.group = self.cgroups.cgroup
+        procs_files = self.group.procs_files if self.group is not None else []
+        try:
+            self.setup = isolation.ChildSetup(self.rlimits, procs_files, not job.limits.network, fs)
+        except BaseException:
+            if self.group is not None:
+                self.group.remove()
+            raise
+
+    def launch(self) -> None:
+        job = self.job
         command = [sys.executable, *RUNNER_ARGS]
         command += ["--in", str(job.in_dir), "--out", str(job.out_dir), "--work", str(job.work_dir)]
-        read_fd, write_fd = os.pipe()
-        capture: LogCapture | None = None
-        process: subprocess.Popen[bytes] | None = None
-        child: dict[str, list[str]] = {}
-        running: int | None = None
-        watch: FolderWatch | None = None
-        timed_out = False
-        oom_kills = refused = 0
         try:
-            capture = LogCapture(read_fd, job.root / "runner.log")
+            self.read_fd, write_fd = os.pipe()
             try:
-                process = subprocess.Popen(
+                self.capture = LogCapture(self.read_fd, job.root / "runner.log")
+                self.process = subprocess.Popen(
                     command,
                     cwd=job.work_dir,
-                    env=env,
+                    env=self.env,
                     stdin=subprocess.DEVNULL,
                     stdout=write_fd,
                     stderr=write_fd,
                     start_new_session=True,
-                    preexec_fn=setup,
+                    preexec_fn=self.setup,
                 )
             finally:
                 os.close(write_fd)
-            running = RUNNING.add(lambda: _kill_group(process, group))
-            # the job's folders (working folder, HOME, output) are its scratch space: capped
-            watch = FolderWatch(job.root, scratch_cap(job), lambda: _kill_group(process, group))
-            watch.start()
-            child = setup.collect()
-            capture.start()
-            wait = job.total_timeout + GRACE_SECONDS - CLEANUP_SECONDS - (time.monotonic() - started)
-            try:
-                process.wait(timeout=max(1.0, wait))
-            except subprocess.TimeoutExpired:
-                timed_out = True
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.kill()
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    process.wait(timeout=2.0)
-        finally:
-            if running is not None:
-                RUNNING.remove(running)
-            if watch is not None:
-                watch.done.set()
-            setup.close()
-            if process is not None:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(process.pid, signal.SIGKILL)
-            if group is not None:
-                group.kill_all()
-                oom_kills, refused = group.oom_kills(), group.pids_refused()
-            kill_marked(marker)
-            if capture is not None:
-                tail = capture.finish(timeout=1.0)
-            else:
-                os.close(read_fd)
-        notes = isolation_notes(job, rlimits, cgroups, child)
-        tripped = watch is not None and watch.tripped
-        if tripped:
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise SandboxError(f"the local backend could not start the runner ({exc})") from exc
+
+    def wait(self, seconds: float) -> bool:
+        assert self.process is not None and self.capture is not None
+        deadline = time.monotonic() + seconds
+        self.child = self.setup.collect()
+        self.capture.start()
+        try:
+            self.process.wait(timeout=max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
+    def kill(self) -> None:
+        """The runner's session and its cgroup."""
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+        if self.group is not None:
+            self.group.kill_all()
+
+    def collect(self) -> Ended:
+        assert self.process is not None and self.capture is not None
+        if self.process.returncode is None:  # killed: a moment to be reaped
+            self.process.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=2.0)
+        self._stop()
+        notes = isolation_notes(self.job, self.rlimits, self.cgroups, self.child)
+        if self.capture.dropped > 0:
             notes.append(
-                f"the notebook wrote more than {scratch_cap(job) / 2**20:.0f} MiB to its folders "
-                "and was stopped"
-            )
-        if refused:
-            notes.append(
-                f"the notebook hit its limit of {job.limits.pids} processes and threads ({refused} refused)"
-            )
-        if capture.dropped > 0:
-            notes.append(
-                f"the run printed {capture.total / 2**20:.1f} MiB to its console; its log keeps "
+                f"the run printed {self.capture.total / 2**20:.1f} MiB to its console; its log keeps "
                 f"{LOG_LIMIT / 2**20:g} MiB of that"
             )
-        return RunOutcome(
-            None if timed_out or tripped else process.returncode,
-            time.monotonic() - started,
-            timed_out,
-            tail,
-            oom_killed=oom_kills > 0,
-            notes=tuple(notes),
-        )
+        return Ended(self.process.returncode, self.tail, self.oom_kills > 0, self.refused, notes)
+
+    def _stop(self) -> None:
+        """Kill whatever is left (the session, the cgroup, what carries the marker), read the
+        cgroup's counters and drain the log. Once."""
+        if self.stopped:
+            return
+        self.stopped = True
+        self.setup.close()
+        if self.process is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+        if self.group is not None:
+            self.group.kill_all()
+            self.oom_kills, self.refused = self.group.oom_kills(), self.group.pids_refused()
+        kill_marked(self.marker)
+        if self.capture is not None:
+            self.tail = self.capture.finish(timeout=1.0)
+        elif self.read_fd >= 0:
+            os.close(self.read_fd)
+
+    def cleanup(self) -> None:
+        """Also when the grader itself fails or is interrupted: no process or cgroup left."""
+        self._stop()
+        if self.group is not None:
+            self.group.kill_all()
+            left = self.group.remove()
+            if left:
+                log.warning("could not remove the job's cgroups %s", ", ".join(map(str, left)))
+
+    def watched(self) -> tuple[Path, int, str]:
+        """The job's folders (working folder, HOME, output) are its scratch space: capped."""
+        return self.job.root, scratch_cap(self.job), "its folders"

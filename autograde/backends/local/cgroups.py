@@ -17,6 +17,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograde.backends.local import procfs
+from autograde.backends.local.procfs import unescape
+
 GiB = 2**30
 CGROUP_PREFIX = "autograde-"
 STALE_SECONDS = 60.0  # an empty job cgroup whose grader died this long ago is swept
@@ -33,10 +36,6 @@ class CgroupMount:
     options: frozenset[str] = frozenset()  # v1: the controllers (super options)
 
 
-def _unescape(text: str) -> str:
-    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), text)
-
-
 def parse_mountinfo(text: str) -> list[CgroupMount]:
     mounts = []
     for line in text.splitlines():
@@ -45,10 +44,10 @@ def parse_mountinfo(text: str) -> list[CgroupMount]:
         if not sep or len(before) < 5 or not after:
             continue
         if after[0] == "cgroup2":
-            mounts.append(CgroupMount(2, Path(_unescape(before[4])), _unescape(before[3])))
+            mounts.append(CgroupMount(2, Path(unescape(before[4])), unescape(before[3])))
         elif after[0] == "cgroup" and len(after) >= 3:
             options = frozenset(after[2].split(","))
-            mounts.append(CgroupMount(1, Path(_unescape(before[4])), _unescape(before[3]), options))
+            mounts.append(CgroupMount(1, Path(unescape(before[4])), unescape(before[3]), options))
     return mounts
 
 
@@ -98,6 +97,12 @@ def plan_cgroups(mountinfo: str, self_cgroup: str) -> CgroupPlan:
     unified = next((m for m in mounts if m.version == 2), None)
     v2 = _candidates(unified, own.get("")) if unified is not None else []
     return CgroupPlan(v1, v2)
+
+
+def own_plan() -> CgroupPlan | None:
+    """Where this process would make job cgroups (None: /proc does not say)."""
+    mounts, own = procfs.mountinfo(), procfs.self_cgroup()
+    return None if mounts is None or own is None else plan_cgroups(mounts, own)
 
 
 def _read(path: Path) -> str:
@@ -300,10 +305,8 @@ class CgroupResult:
 def create_job_cgroup(name: str, memory: int, pids: int, plan: CgroupPlan | None = None) -> CgroupResult:
     """Make this job's cgroup(s) with its limits, or say why not. Never raises."""
     if plan is None:
-        try:
-            with open("/proc/self/mountinfo") as a, open("/proc/self/cgroup") as b:
-                plan = plan_cgroups(a.read(), b.read())
-        except OSError:
+        plan = own_plan()
+        if plan is None:
             return CgroupResult(None, "cgroups are not available here", "cgroups are not available here")
     if plan.v1:
         return _create_v1(name, memory, pids, plan.v1)
@@ -361,10 +364,8 @@ def _create_v2(name: str, memory: int, pids: int, parents: list[Path]) -> Cgroup
 
 def job_cgroup_parents() -> list[Path]:
     """Every folder this process would make job cgroups in (where a killed grader's are)."""
-    try:
-        with open("/proc/self/mountinfo") as a, open("/proc/self/cgroup") as b:
-            plan = plan_cgroups(a.read(), b.read())
-    except OSError:
+    plan = own_plan()
+    if plan is None:
         return []
     return list(dict.fromkeys([*(p for parents in plan.v1.values() for p in parents), *plan.v2]))
 

@@ -1,7 +1,6 @@
 """Best-effort confinement of the local backend's runner, as far as a subprocess can go.
 
-* rlimits, set in the child before exec: CPU seconds, address space (CPU jobs), file size,
-  open files, no core dumps;
+* rlimits (see `rlimits`), set in the child before exec;
 * a per-job cgroup (v1, or v2 where /sys/fs/cgroup is cgroup2), when this process may make
   one (root, or a delegated subtree): the job's memory and pids limits; the child joins it
   before exec, and afterwards every process in it is killed, whatever session it started or
@@ -23,18 +22,16 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import fcntl
-import math
 import os
-import re
 import resource
 import select
 import socket
 import struct
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograde.backends.base import MAX_FILE_BYTES, NOFILE, SandboxLimits
+from autograde.backends.local import procfs
+from autograde.backends.local.procfs import mount_points
 from autograde.runner import confine
 from autograde.runner.confine import (
     MS_BIND,
@@ -52,25 +49,6 @@ from autograde.runner.confine import (
     mount,
 )
 
-GiB = 2**30
-# RLIMIT_AS is virtual memory, and `import torch` (a CUDA build) reserves much of it without
-# touching it. Measured with this project's .venv (torch 2.14.1+cu130, torchvision 0.29.1,
-# Python 3.11, no GPU), VmPeak from /proc/self/status:
-#   python -c pass: 14 MiB; import numpy: 137 MiB;
-#   import torch: 3,257,000 kB (3.11 GiB; RSS 0.50 GiB);
-#   import torch, torchvision: 3,567,784 kB (3.40 GiB; RSS 0.67 GiB);
-#   inside an ipykernel (13 threads, each with a malloc arena): bare 814,196 kB (0.78 GiB),
-#   + torch, torchvision 4,303,628 kB (4.10 GiB), + a small CNN training loop 4.13 GiB,
-#   + a DataLoader with 2 workers 4,467,220 kB (4.26 GiB).
-# The reservation comes on top of the data, so the rule is additive:
-#   AS = memory + 5 GiB  (4.3 GiB measured + 0.7 GiB for more threads and libraries);
-# the rubric's 2 GiB gives 7 GiB, 4 GiB gives 9 GiB: a torch notebook keeps its whole memory
-# limit for data, while a runaway allocation (np.ones(10**11)) fails at once with MemoryError.
-# Without a cgroup this is the only memory bound and a loose one (a numpy-only kernel can
-# touch about memory + 4 GiB). GPU jobs get no RLIMIT_AS: the CUDA driver maps far more.
-ADDRESS_SPACE_OVERHEAD = 5 * GiB
-
-
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
@@ -86,50 +64,6 @@ _IFREQ = "16sH22x"  # struct ifreq: name, flags, padding to 40 bytes
 PR_SET_DUMPABLE = 4
 
 _UNSHARE = confine.load_libc("unshare")
-
-
-# -- rlimits -------------------------------------------------------------------------------
-
-
-def address_space_limit(memory: int) -> int:
-    return memory + ADDRESS_SPACE_OVERHEAD
-
-
-def rlimits_for(limits: SandboxLimits, gpu: str | None, grace: float) -> dict[str, tuple[int, int]]:
-    """The rlimits the runner gets, by `resource` name: (soft, hard).
-
-    CPU seconds: the wall-clock limit times the CPUs the job may use (each process counts its
-    own time, so this only stops a process that outspins the whole run); the hard limit one
-    second later, so the soft one first sends a catchable SIGXCPU.
-    """
-    cpu = math.ceil((limits.total_timeout + grace) * max(1.0, limits.cpus))
-    wanted = {
-        "RLIMIT_CORE": (0, 0),
-        "RLIMIT_FSIZE": (MAX_FILE_BYTES, MAX_FILE_BYTES),
-        "RLIMIT_NOFILE": (NOFILE, NOFILE),
-        "RLIMIT_CPU": (cpu, cpu + 1),
-    }
-    if gpu is None:
-        space = address_space_limit(limits.memory)
-        wanted["RLIMIT_AS"] = (space, space)
-    return wanted
-
-
-def effective_rlimits(
-    wanted: dict[str, tuple[int, int]],
-    current: Callable[[int], tuple[int, int]] = resource.getrlimit,
-) -> dict[str, tuple[int, int]]:
-    """Never above the limits this process already has (raising them needs root)."""
-    result = {}
-    for name, (soft, hard) in wanted.items():
-        number = getattr(resource, name, None)
-        if number is None:
-            continue
-        _soft, now_hard = current(number)
-        if now_hard != resource.RLIM_INFINITY:
-            hard = min(hard, now_hard)
-        result[name] = (min(soft, hard), hard)
-    return result
 
 
 # -- the file system plan -----------------------------------------------------------------
@@ -155,20 +89,6 @@ class FsPlan:
         return f"size={self.shm_bytes},mode=1777"
 
 
-def _unescape_mount(field: str) -> str:
-    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
-
-
-def mount_points(mountinfo: str) -> tuple[str, ...]:
-    """Mount points from /proc/self/mountinfo, parents before children."""
-    points = []
-    for line in mountinfo.splitlines():
-        fields = line.split()
-        if len(fields) > 4:
-            points.append(_unescape_mount(fields[4]))
-    return tuple(dict.fromkeys(sorted(points, key=lambda p: 0 if p == "/" else p.count("/"))))
-
-
 def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip("/") + "/")
 
@@ -184,11 +104,8 @@ def fs_plan(
     fails with ENOSPC inside the run, as in a container. A hidden folder that holds something
     the run needs (the Python environment, the runner, the data) or the job itself is left
     visible (read-only)."""
-    try:
-        with open("/proc/self/mountinfo", encoding="utf-8") as handle:
-            mounts = mount_points(handle.read())
-    except OSError:
-        mounts = ("/",)
+    info = procfs.mountinfo()
+    mounts = mount_points(info) if info is not None else ("/",)
     last_cap = confine.last_capability()
     keep = [str(job_root.resolve()), *(str(p.resolve()) for p in needed)]
     shown = tuple(
@@ -262,7 +179,9 @@ class ChildSetup:
                 self._report("filesystem", why)
             return
         if self.isolate_network:
-            _loopback_up()
+            why = _loopback_up()
+            if why:
+                self._report("loopback", why)
         if self.fs:
             self._protect(self.fs)
             if self.fs.pid_init and (_UNSHARE is None or _UNSHARE(CLONE_NEWPID) != 0):
@@ -280,9 +199,9 @@ class ChildSetup:
                     f"({os.strerror(first)}; with a user namespace: {os.strerror(second)})"
                 )
             try:
-                self._put("/proc/self/setgroups", b"deny")
-                self._put("/proc/self/uid_map", self.uid_map)
-                self._put("/proc/self/gid_map", self.gid_map)
+                self._put(procfs.SELF_SETGROUPS, b"deny")
+                self._put(procfs.SELF_UID_MAP, self.uid_map)
+                self._put(procfs.SELF_GID_MAP, self.gid_map)
             except OSError as exc:
                 self._report("userns", exc.strerror or "failed")
         return ""
@@ -357,7 +276,7 @@ class ChildSetup:
         for path, fd in zip(keep, fds, strict=True):
             with contextlib.suppress(OSError):
                 os.makedirs(path, exist_ok=True)
-            if mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC):
+            if mount(procfs.fd_path(fd), path, None, MS_BIND | MS_REC):
                 carried.append(path)
             else:
                 self._report("filesystem", f"could not keep {path} under the private /tmp")
@@ -407,12 +326,14 @@ class ChildSetup:
             self._read_fd = -1
 
 
-def _loopback_up() -> None:
-    """A new network namespace has `lo` down; up, so 127.0.0.1 works as everywhere else."""
+def _loopback_up() -> str:
+    """A new network namespace has `lo` down; up, so 127.0.0.1 works as everywhere else.
+    Why it could not be ("" when it is up)."""
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
             request = struct.pack(_IFREQ, b"lo", 0)
             flags = struct.unpack(_IFREQ, fcntl.ioctl(sock.fileno(), SIOCGIFFLAGS, request))[1]
             fcntl.ioctl(sock.fileno(), SIOCSIFFLAGS, struct.pack(_IFREQ, b"lo", flags | IFF_UP))
-    except OSError:
-        pass
+    except OSError as exc:
+        return exc.strerror or repr(exc)
+    return ""

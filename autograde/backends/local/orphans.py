@@ -34,7 +34,9 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from autograde.backends.local import procfs
 from autograde.backends.local.cgroups import CGROUP_PREFIX, JobCgroup, job_cgroup_parents, sweep_stale
+from autograde.backends.local.procfs import other_pid_namespace, pid_namespace, start_time
 
 JOB_PREFIX = "autograde-job-"  # grading.py's job folders
 STAGING_PREFIX = "autograde-uploads-"  # batch.py's staged copies of the uploads
@@ -48,24 +50,6 @@ FRESH_SECONDS = 0.5
 # -- liveness --------------------------------------------------------------------------------
 
 
-def _stat(pid: int) -> list[str] | None:
-    """/proc/<pid>/stat from field 3 (the state) on; None when there is no such process."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            text = handle.read().decode("ascii", "replace")
-    except OSError:
-        return None
-    return text.rpartition(")")[2].split()  # the command name may hold spaces and parentheses
-
-
-def start_time(pid: int) -> int | None:
-    """When `pid` started, in clock ticks since boot (field 22 of /proc/<pid>/stat)."""
-    fields = _stat(pid)
-    if fields is None or len(fields) < 20 or not fields[19].isdigit():
-        return None
-    return int(fields[19])
-
-
 def grader_gone(pid: int, *, started: int | None = None, before: int | None = None) -> bool:
     """True when grader `pid` is surely dead: no such process, a zombie, or the pid reused by a
     process that did not start at `started` or started after `before`."""
@@ -77,9 +61,9 @@ def grader_gone(pid: int, *, started: int | None = None, before: int | None = No
         return True
     except PermissionError:
         pass  # alive, someone else's
-    fields = _stat(pid)
+    fields = procfs.stat_fields(pid)
     if fields is None:  # gone meanwhile; or no /proc to tell more
-        return os.path.isdir("/proc/self")
+        return procfs.available()
     if fields[:1] == ["Z"]:
         return True
     now = start_time(pid)
@@ -90,15 +74,7 @@ def grader_gone(pid: int, *, started: int | None = None, before: int | None = No
 
 def grader_environment() -> dict[str, str]:
     """What a local sandbox's environment says of its grader: the pid and its namespace."""
-    return {GRADER_VAR.decode(): str(os.getpid()), GRADER_NS_VAR.decode(): _pid_namespace()}
-
-
-def _pid_namespace(pid: int | str = "self") -> str:
-    """The pid namespace's inode number ("" where it cannot be read)."""
-    try:
-        return os.readlink(f"/proc/{pid}/ns/pid").partition("[")[2].rstrip("]")
-    except OSError:
-        return ""
+    return {GRADER_VAR.decode(): str(os.getpid()), GRADER_NS_VAR.decode(): pid_namespace()}
 
 
 def staging_folder_prefix() -> str:
@@ -116,7 +92,7 @@ def job_folder_prefix() -> str:
 def write_owner(folder: Path) -> None:
     """This grader's start time and pid namespace beside its pid, in its job folder: a later
     run tells by them a reused pid, or a grader of another namespace. Best effort."""
-    record = f"{os.getpid()} {start_time(os.getpid()) or 0} {_pid_namespace() or 0}\n"
+    record = f"{os.getpid()} {start_time(os.getpid()) or 0} {pid_namespace() or 0}\n"
     with contextlib.suppress(OSError):
         (folder / OWNER_FILE).write_text(record)
 
@@ -124,44 +100,33 @@ def write_owner(folder: Path) -> None:
 # -- processes -------------------------------------------------------------------------------
 
 
-def _pids() -> list[int]:
-    try:
-        return [int(entry) for entry in os.listdir("/proc") if entry.isdigit()]
-    except OSError:
-        return []
-
-
-def _environ(pid: int) -> dict[bytes, bytes]:
-    try:
-        with open(f"/proc/{pid}/environ", "rb") as handle:
-            items = handle.read().split(b"\0")
-    except OSError:
-        return {}
-    return dict(item.partition(b"=")[::2] for item in items if b"=" in item)
-
-
-def _other_pid_namespace(pid: int) -> bool:
-    """True when `pid` is (or may be) in another pid namespace, where our pids mean nothing."""
-    try:
-        return os.readlink(f"/proc/{pid}/ns/pid") != os.readlink("/proc/self/ns/pid")
-    except FileNotFoundError:
-        return False  # exited meanwhile
-    except OSError:
-        return True
-
-
 def _orphaned(pid: int) -> bool:
     """A sandbox process whose grader is dead."""
-    env = _environ(pid)
+    env = procfs.environ(pid)
     grader = env.get(GRADER_VAR, b"")
     if not env.get(JOB_VAR) or not grader.isdigit():
         return False
     # the grader's pid means something only in the grader's pid namespace: the sandbox says
     # which one (it may run in a namespace of its own); else it must share ours
     named = env.get(GRADER_NS_VAR, b"").decode("ascii", "replace")
-    if (named and named != _pid_namespace()) or (not named and _other_pid_namespace(pid)):
+    if (named and named != pid_namespace()) or (not named and other_pid_namespace(pid)):
         return False
     return grader_gone(int(grader), before=start_time(pid))
+
+
+def kill_marked(marker: str) -> int:
+    """SIGKILL every process whose environment carries this job's marker (setsid escapes too)."""
+    killed, me, wanted = 0, os.getpid(), marker.encode()
+    for _ in range(5):
+        found = [pid for pid in procfs.pids() if pid != me and procfs.environ(pid).get(JOB_VAR) == wanted]
+        if not found:
+            break
+        for pid in found:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+        time.sleep(0.05)
+    return killed
 
 
 def kill_orphan_processes(rounds: int = 5) -> int:
@@ -170,7 +135,7 @@ def kill_orphan_processes(rounds: int = 5) -> int:
     killed: set[int] = set()
     me = os.getpid()
     for _ in range(rounds):
-        found = [pid for pid in _pids() if pid != me and _orphaned(pid)]
+        found = [pid for pid in procfs.pids() if pid != me and _orphaned(pid)]
         if not found:
             break
         for pid in found:
@@ -192,7 +157,7 @@ def _cgroup_owner(name: str) -> int | None:
 def _reap_cgroup(folder: Path, owner: int) -> int:
     """1 when the (non-empty) job cgroup of a dead grader was emptied and removed."""
     members = JobCgroup(1, {"job": folder}).members()
-    if not members or any(_other_pid_namespace(pid) for pid in members):
+    if not members or any(other_pid_namespace(pid) for pid in members):
         return 0  # empty: left to sweep_stale; another namespace's: not ours to judge
     starts = [start for start in map(start_time, members) if start is not None]
     if not grader_gone(owner, before=min(starts, default=None)):
@@ -232,7 +197,7 @@ def _folder_orphaned(folder: Path, age: float) -> bool:
     except (OSError, ValueError):
         record = []
     if len(record) == 3 and record[0] == named[1]:
-        if record[2] != (_pid_namespace() or "0"):
+        if record[2] != (pid_namespace() or "0"):
             return False
         started = int(record[1]) if record[1].isdigit() else 0
         return grader_gone(pid, started=started or None)
