@@ -25,7 +25,7 @@ from autograde.cli.sandbox import sandbox
 @click.version_option(package_name="autograde")
 def main() -> None:
     """Grade Jupyter notebooks against YAML rubrics, in a sandbox."""
-    from autograde.backends.local.isolation import shield_grader
+    from autograde.runner.confine import shield_grader
 
     # SIGTERM (a batch system stopping the grader) unwinds like Ctrl-C: sandboxes are removed
     signal.signal(signal.SIGTERM, _terminate)

@@ -105,7 +105,7 @@ def test_an_exception_no_backend_translates_stays_what_it_is(tmp_path: Path, mon
 
 
 def test_the_fake_backend_is_not_offered_by_the_cli():
-    from autograde.cli.main import sandbox_options
+    from autograde.cli.grade import sandbox_options
 
     params = sandbox_options(lambda **kw: None).__click_params__
     choices = next(p for p in params if p.name == "backend").type.choices

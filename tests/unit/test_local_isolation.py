@@ -452,7 +452,7 @@ def test_fs_plan_never_hides_what_the_run_needs(tmp_path):
 def test_the_grader_shields_its_proc_entries():
     """Non-dumpable: a same-user sandbox without CAP_SYS_PTRACE cannot read its environment."""
     code = (
-        "import ctypes; from autograde.backends.local.isolation import shield_grader\n"
+        "import ctypes; from autograde.runner.confine import shield_grader\n"
         "print(shield_grader(), ctypes.CDLL(None).prctl(3, 0, 0, 0, 0))"  # PR_GET_DUMPABLE
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -61,7 +61,6 @@ SIOCGIFFLAGS = 0x8913
 SIOCSIFFLAGS = 0x8914
 IFF_UP = 0x1
 _IFREQ = "16sH22x"  # struct ifreq: name, flags, padding to 40 bytes
-PR_SET_DUMPABLE = 4
 
 _UNSHARE = confine.load_libc("unshare")
 
@@ -118,13 +117,6 @@ def fs_plan(
 
 
 # -- the grader itself ------------------------------------------------------------------------
-
-
-def shield_grader() -> bool:
-    """Make this process non-dumpable: its /proc entries (environment, memory, open files)
-    then need CAP_SYS_PTRACE, which no local sandbox has, even one of the same user. It
-    can still be signalled by the same user (see the README). True when it took effect."""
-    return confine.PRCTL is not None and confine.PRCTL(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0
 
 
 # -- the child, between fork and exec ------------------------------------------------------
