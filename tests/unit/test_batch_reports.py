@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from autograde.reporters.batch_reports import write_batch_reports
+from autograde.batch.results_folder import ResultsFolder
 from autograde.reporters.html import feedback_html
 from autograde.results import CheckResult, GradeReport, ManualAnswer, TaskResult
 from autograde.rubric import Assignment, load_assignment
@@ -183,6 +183,10 @@ def class_of_five(ex02: Assignment) -> list[GradeReport]:
 
 
 # ---------------------------------------------------------------- write_batch_reports
+
+
+def write_batch_reports(out: Path, reports: list[GradeReport], assignment: Assignment) -> dict[str, Path]:
+    return ResultsFolder(out).write_batch_reports(reports, assignment)
 
 
 def test_writes_every_file_and_returns_them(tmp_path: Path, ex02: Assignment) -> None:

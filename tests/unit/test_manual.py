@@ -13,10 +13,14 @@ from click.testing import CliRunner
 
 from autograde.cli.manual import manual
 from autograde.errors import AutogradeError
-from autograde.manual.sheet import HAND_GRADED, export_sheet, merge_sheet
-from autograde.reporters.files import write_gradebook, write_student
+from autograde.batch.results_folder import ResultsFolder
+from autograde.manual.merge import merge_sheet
+from autograde.manual.sheet import export_sheet
 from autograde.results import CheckResult, GradeReport, ManualAnswer, TaskResult
 from autograde.rubric import Assignment, load_rubric_file
+from autograde.status import CheckStatus
+
+HAND_GRADED = CheckStatus.GRADED_BY_HAND
 
 RUBRIC = """\
 schema: 1
@@ -110,9 +114,10 @@ def results(tmp_path: Path) -> Path:
         graded_report("-eve", True, True, "+1 obviously", "@sum"),
         invalid_report("dave"),
     ]
+    folder = ResultsFolder(out)
     for report in reports:
-        write_student(out, report)
-    write_gradebook(out, reports, TASK_IDS)
+        folder.write_student(report)
+    folder.write_gradebook(reports, TASK_IDS)
     return out
 
 
@@ -504,7 +509,7 @@ def _exam_report(answer: str, status: str, earned: float, points: float) -> Grad
 
 
 def test_regrade_keeps_the_hand_grade_of_an_unchanged_answer() -> None:
-    from autograde.manual.sheet import carry_hand_grades
+    from autograde.manual.carry import carry_hand_grades
 
     before = _exam_report("because logits", "graded-by-hand", 0.75, 1.5)
     after = _exam_report("because logits", "manual", 0.0, 0.0)
@@ -515,7 +520,7 @@ def test_regrade_keeps_the_hand_grade_of_an_unchanged_answer() -> None:
 
 
 def test_regrade_asks_again_when_the_answer_changed() -> None:
-    from autograde.manual.sheet import carry_hand_grades
+    from autograde.manual.carry import carry_hand_grades
 
     before = _exam_report("because logits", "graded-by-hand", 0.75, 1.5)
     after = _exam_report("a different answer", "manual", 0.0, 0.0)
