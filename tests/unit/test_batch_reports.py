@@ -469,7 +469,8 @@ def test_every_check_status_has_its_badge(tmp_path: Path, ex02: Assignment) -> N
     def name_of(li: Node) -> str:
         return next(n.text for n in li.iter("span") if n.attrs.get("class") == "check-name")
 
-    items = [li for li in dom.iter("li") if "check" in li.attrs.get("class", "").split() and name_of(li) in names]
+    items = [li for li in dom.iter("li")
+             if "check" in li.attrs.get("class", "").split() and name_of(li) in names]
     classes = [next(c for c in li.attrs["class"].split() if c.startswith("st-")) for li in items]
     assert classes == ["st-pass", "st-fail", "st-error", "st-timeout", "st-crashed", "st-not-run",
                        "st-manual", "st-graded-by-hand", "st-grader-error", "st-other"]

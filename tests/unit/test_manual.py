@@ -11,9 +11,9 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 
+from autograde.batch.results_folder import ResultsFolder
 from autograde.cli.manual import manual
 from autograde.errors import AutogradeError
-from autograde.batch.results_folder import ResultsFolder
 from autograde.manual.merge import merge_sheet
 from autograde.manual.sheet import export_sheet
 from autograde.results import CheckResult, GradeReport, ManualAnswer, TaskResult

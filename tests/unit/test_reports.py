@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from autograde.pipeline.scoring import score_task
 from autograde.batch.results_folder import ResultsFolder
+from autograde.pipeline.scoring import score_task
 from autograde.reporters.files import gradebook_csv
 from autograde.reporters.markdown import feedback_markdown
 from autograde.results import CheckResult, GradeReport, ManualAnswer, TaskResult
