@@ -45,7 +45,7 @@ GRADEBOOK = "grades.csv"
 LMS = "lms.csv"
 RESULTS = "results.json"
 CLASS_PAGE = "class.html"
-MANUAL = "manual"
+MANUAL_DIR = "manual"
 SHEET_CSV = "sheet.csv"
 SHEET_HTML = "sheet.html"
 
@@ -190,11 +190,11 @@ class ResultsFolder:
 
     @property
     def sheet_csv(self) -> Path:
-        return self.root / MANUAL / SHEET_CSV
+        return self.root / MANUAL_DIR / SHEET_CSV
 
     @property
     def sheet_html(self) -> Path:
-        return self.root / MANUAL / SHEET_HTML
+        return self.root / MANUAL_DIR / SHEET_HTML
 
     def read_sheet(self) -> str | None:
         """The exported sheet.csv as text; None when there is none. OSError and

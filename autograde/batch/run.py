@@ -132,13 +132,9 @@ def grade_batch(
         state = Progress(total=len(uploads))
         todo: list[tuple[Upload, GradeKey]] = []
         for upload in uploads:
-            step = _sort_upload(upload, assignment, opts, config, batch, rows)
-            if isinstance(step, GradeKey):
-                todo.append((upload, step))
-            elif step == "reused":
-                state.reused += 1
-            else:
-                state.rejected += 1
+            key = _sort_upload(upload, assignment, opts, config, batch, rows, state)
+            if key is not None:
+                todo.append((upload, key))
         for report in rows.results.values():
             rows.write_files(report)
         rows.write_gradebook()
@@ -155,10 +151,16 @@ def grade_batch(
 
 
 def _sort_upload(
-    upload: Upload, assignment: Assignment, opts: GradeOptions, config: str, batch: BatchOptions, rows: Rows
-) -> GradeKey | str:
-    """The row of a rejected upload ("rejected") or the journal's of an unchanged one
-    ("reused"), else the key to grade it under. A failure here is the upload's row, with why."""
+    upload: Upload,
+    assignment: Assignment,
+    opts: GradeOptions,
+    config: str,
+    batch: BatchOptions,
+    rows: Rows,
+    state: Progress,
+) -> GradeKey | None:
+    """The key to grade an upload under; None when its row is made here: a rejected upload's,
+    an unchanged one's from the journal, or, when this fails, one that says why."""
     try:
         if not upload.graded:
             report = empty_report(
@@ -167,18 +169,21 @@ def _sort_upload(
             report.file = upload.origin  # the whole origin, `export.zip!folder/x.ipynb` too
             report.notes.extend(upload.notes)
             rows.results[upload.student] = report
-            return "rejected"
+            state.rejected += 1
+            return None
         assert upload.path is not None
         key = GradeKey(upload.student, file_digest(upload.path), config)
         previous = None if batch.regrade else rows.journal.done(key)
         if previous is None:
             return key
         rows.results[upload.student] = previous
-        return "reused"
+        state.reused += 1
+        return None
     except Exception as exc:
         reason = f"{upload.origin}: the grader could not read it ({exc!r}); {AGAIN}"
         rows.results[upload.student] = fault_report(upload.student, upload.origin, assignment, opts, reason)
-        return "rejected"
+        state.rejected += 1
+        return None
 
 
 def _grade_upload(
