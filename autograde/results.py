@@ -7,15 +7,12 @@ from typing import Any
 
 from autograde.status import CheckStatus, SubmissionStatus
 
-GRADED = SubmissionStatus.GRADED
-GRADER_FAULT = SubmissionStatus.GRADER_ERROR
-
 
 @dataclass
 class CheckResult:
     kind: str
     name: str
-    status: str  # pass | fail | error | timeout | crashed | not-run | manual | grader-error
+    status: str  # a `CheckStatus` (stored as its value)
     message: str
     weight: float
     visible: str  # public | hidden
@@ -44,7 +41,7 @@ class GradeReport:
     student: str
     file: str
     assignment: str
-    status: str  # graded | invalid notebook | not a notebook | grader error | ...
+    status: str  # a `SubmissionStatus` (stored as its value)
     score: float
     max_score: float
     tasks: list[TaskResult] = field(default_factory=list)
@@ -83,6 +80,6 @@ class GradeReport:
             for c in t.checks
             if c.status == CheckStatus.GRADER_ERROR
         ]
-        if self.status == GRADER_FAULT:
+        if self.status == SubmissionStatus.GRADER_ERROR:
             found.extend(self.notes)
         return found

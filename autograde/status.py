@@ -43,6 +43,36 @@ class CheckStatus(StrEnum):
         return self is CheckStatus.MANUAL
 
     @property
+    def gradable_by_hand(self) -> bool:
+        """A manual check in this state takes a hand grade (a first one, or a corrected one)."""
+        return self in (CheckStatus.MANUAL, CheckStatus.GRADED_BY_HAND)
+
+    @property
+    def css_class(self) -> str:
+        """The class of its element on a page (`st-pass`); derived from a known status only."""
+        return "st-" + self.value
+
+    @property
+    def badge_colour(self) -> str:
+        """The background of its badge on a feedback page."""
+        return _CHECK_BADGES[self]
+
+    @classmethod
+    def known(cls, value: str) -> CheckStatus | None:
+        """The status of this name, or None for a name the vocabulary does not have (a
+        reporter then shows the raw text, escaped, in a neutral style)."""
+        try:
+            return cls(value)
+        except ValueError:
+            return None
+
+    @classmethod
+    def label_of(cls, value: str) -> str:
+        """The label of a status read back from a report; an unknown one shows as it is."""
+        known = cls.known(value)
+        return known.label if known is not None else value
+
+    @property
     def is_final(self) -> bool:
         """Graded, by the machine or a person (not waiting, not a grader fault)."""
         return self not in (CheckStatus.MANUAL, CheckStatus.GRADER_ERROR)
@@ -78,6 +108,18 @@ _CHECK_STYLES = {
     CheckStatus.GRADED_BY_HAND: "cyan",
     CheckStatus.GRADER_ERROR: "magenta",
 }
+_CHECK_BADGES = {
+    CheckStatus.PASS: "#1a7f37",
+    CheckStatus.FAIL: "#cf222e",
+    CheckStatus.ERROR: "#8250df",
+    CheckStatus.TIMEOUT: "#bc4c00",
+    CheckStatus.CRASHED: "#8250df",
+    CheckStatus.NOT_RUN: "#57606a",
+    CheckStatus.MANUAL: "#0969da",
+    CheckStatus.GRADED_BY_HAND: "#0969da",
+    CheckStatus.GRADER_ERROR: "#8250df",
+}
+NEUTRAL_BADGE = "#6e7781"  # a status outside the vocabulary
 
 
 class SubmissionStatus(StrEnum):

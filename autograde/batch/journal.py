@@ -4,7 +4,8 @@
 was graded (student, sha256 of the file, rubric digest, parameters, seed, backend) and the
 report. A rerun of the same command reads it back and grades only what is missing or
 changed; a line torn by kill -9 is ignored. `RESULTS_DIR/batch.json` keeps the batch's
-grading seed, so a resumed batch grades with the same hidden inputs.
+grading seed, so a resumed batch grades with the same hidden inputs. Both are reached
+through `autograde.batch.results_folder.ResultsFolder`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 from autograde.pipeline.wire import write_json_atomic
 from autograde.results import GradeReport
+from autograde.status import SubmissionStatus
 
 JOURNAL = "journal.jsonl"
 BATCH = "batch.json"
@@ -63,6 +65,11 @@ def batch_seed(out_dir: Path, assignment_id: str, wanted: int | None) -> int:
     return seed
 
 
+def regrade_on_rerun(report: GradeReport) -> bool:
+    """The grader failed on it (the whole upload or one check): a rerun grades it again."""
+    return SubmissionStatus.parse(report.status).regrade_on_rerun or bool(report.grader_errors)
+
+
 class Journal:
     """Append-only; thread-safe; the last line for a student wins."""
 
@@ -92,7 +99,7 @@ class Journal:
         """The result already graded for this key; None when there is none, or when the
         grader failed on it (an engine that died, a bug): such a row is graded again."""
         found = self.entries.get(key.student)
-        if found is None or found[0] != key or found[1].grader_errors:
+        if found is None or found[0] != key or regrade_on_rerun(found[1]):
             return None
         return found[1]
 

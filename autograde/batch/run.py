@@ -1,10 +1,13 @@
-"""Batch grading: every upload gets a row, one bad file stops nothing, a rerun resumes.
+"""Batch grading: every upload gets a row, one upload stops nothing, a rerun resumes.
 
 Uploads (folders, files, LMS zips) are collected and staged by `autograde.batch.uploads`; each is
 graded by a worker thread (the sandbox is a separate process or container, so threads only
-wait); every result is journaled the moment it exists and the gradebook rewritten, so an
-interruption (Ctrl-C, kill -9) loses nothing graded. Rerunning the same command grades
-only what is missing or whose file, rubric, parameters or seed changed.
+wait); every result is written and journaled the moment it exists and the gradebook
+rewritten (`autograde.batch.rows`, through the `ResultsFolder`), so an interruption (Ctrl-C,
+kill -9) loses nothing graded. Whatever goes wrong for one upload (reading, grading, writing,
+journaling it) is that upload's row, with the reason. Rerunning the same command grades only
+what is missing or whose file, rubric, parameters or seed changed, and what the grader
+failed on.
 """
 
 from __future__ import annotations
@@ -25,15 +28,16 @@ from autograde import __version__
 from autograde.backends import SandboxLimits, get_backend
 from autograde.backends.base import RUNNING
 from autograde.backends.local.orphans import remove_orphan_folders, staging_folder_prefix, write_owner
-from autograde.batch.journal import GradeKey, Journal, batch_seed, config_digest
+from autograde.batch.journal import GradeKey, config_digest
+from autograde.batch.results_folder import ResultsFolder
+from autograde.batch.rows import AGAIN, Rows, fault_report
 from autograde.batch.uploads import IdRule, Roster, Upload, collect, file_digest
-from autograde.manual.sheet import carry_hand_grades
+from autograde.manual.carry import carry_hand_grades
 from autograde.pipeline.grade import GradeOptions, empty_report, grade_submission
-from autograde.reporters.batch_reports import write_batch_reports
-from autograde.reporters.files import write_gradebook, write_student
-from autograde.results import GRADED, GradeReport
+from autograde.results import GradeReport
 from autograde.rubric import Assignment
 from autograde.rubric.datasets import prepare_data_dir
+from autograde.status import SubmissionStatus
 
 
 @dataclass
@@ -104,7 +108,8 @@ def grade_batch(
     roster = Roster.read(batch.roster) if batch.roster else None
     backend = get_backend(opts.backend, opts.backend_options())
     backend.preflight()
-    seed = batch_seed(out_dir, assignment.id, opts.grading_seed)
+    folder = ResultsFolder(out_dir)
+    seed = folder.batch_seed(assignment.id, opts.grading_seed)
     # every job of the batch runs on the image checked now, whatever changes meanwhile
     opts = dataclasses.replace(opts, grading_seed=seed, image=opts.image or backend.pinned_image())
     if rubric.data_dir is not None:
@@ -118,47 +123,86 @@ def grade_batch(
         "autograde": __version__,
     }
     config = config_digest(assignment.digest, parameters, seed, run_config)
-    task_ids = [task.id for task in rubric.tasks]
     remove_orphan_folders()  # what a grader killed outright left in the temp folder, any backend
     staging = Path(tempfile.mkdtemp(prefix=staging_folder_prefix()))
     write_owner(staging)
     try:
         uploads = collect(sources, staging, id_rule, roster)
-        journal = Journal(out_dir)
+        rows = Rows(folder, folder.journal(), assignment)
         state = Progress(total=len(uploads))
-        results: dict[str, GradeReport] = {}
         todo: list[tuple[Upload, GradeKey]] = []
         for upload in uploads:
-            if not upload.graded:
-                report = empty_report(
-                    Path(upload.origin), upload.student, assignment, upload.status, upload.problem or "", opts
-                )
-                report.file = upload.origin  # the whole origin, `export.zip!folder/x.ipynb` too
-                report.notes.extend(upload.notes)
-                results[upload.student] = report
-                state.rejected += 1
-                continue
-            assert upload.path is not None
-            key = GradeKey(upload.student, file_digest(upload.path), config)
-            previous = None if batch.regrade else journal.done(key)
-            if previous is not None:
-                results[upload.student] = previous
-                state.reused += 1
-            else:
+            key = _sort_upload(upload, assignment, opts, config, batch, rows, state)
+            if key is not None:
                 todo.append((upload, key))
-        for report in results.values():
-            write_student(out_dir, report)
-        write_gradebook(out_dir, list(results.values()), task_ids)
+        for report in rows.results.values():
+            rows.write_files(report)
+        rows.write_gradebook()
         if progress:
             progress(None, state)
         try:
-            _run_workers(todo, assignment, opts, batch, out_dir, journal, results, state, task_ids, progress)
+            _run_workers(todo, assignment, opts, batch, rows, state, progress)
         finally:
-            write_gradebook(out_dir, list(results.values()), task_ids)
-            write_batch_reports(out_dir, list(results.values()), assignment)
+            rows.write_gradebook()
+            folder.write_class_files(list(rows.results.values()), assignment)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return sorted(results.values(), key=lambda r: r.student)
+    return sorted(rows.results.values(), key=lambda r: r.student)
+
+
+def _sort_upload(
+    upload: Upload,
+    assignment: Assignment,
+    opts: GradeOptions,
+    config: str,
+    batch: BatchOptions,
+    rows: Rows,
+    state: Progress,
+) -> GradeKey | None:
+    """The key to grade an upload under; None when its row is made here: a rejected upload's,
+    an unchanged one's from the journal, or, when this fails, one that says why."""
+    try:
+        if not upload.graded:
+            report = empty_report(
+                Path(upload.origin), upload.student, assignment, upload.status, upload.problem or "", opts
+            )
+            report.file = upload.origin  # the whole origin, `export.zip!folder/x.ipynb` too
+            report.notes.extend(upload.notes)
+            rows.results[upload.student] = report
+            state.rejected += 1
+            return None
+        assert upload.path is not None
+        key = GradeKey(upload.student, file_digest(upload.path), config)
+        previous = None if batch.regrade else rows.journal.done(key)
+        if previous is None:
+            return key
+        rows.results[upload.student] = previous
+        state.reused += 1
+        return None
+    except Exception as exc:
+        reason = f"{upload.origin}: the grader could not read it ({exc!r}); {AGAIN}"
+        rows.results[upload.student] = fault_report(upload.student, upload.origin, assignment, opts, reason)
+        state.rejected += 1
+        return None
+
+
+def _grade_upload(
+    upload: Upload, assignment: Assignment, opts: GradeOptions, earlier: GradeReport | None
+) -> GradeReport:
+    """Grade one staged upload; the report names the upload as the instructor knows it."""
+    assert upload.path is not None
+    report = grade_submission(upload.path, assignment, opts, student=upload.student)
+    report.file = upload.origin
+    staged = upload.path.name  # messages name the upload as the instructor knows it
+    report.notes = [note.replace(str(upload.path), upload.origin).replace(staged, upload.origin)
+                    for note in report.notes]
+    report.notes[:0] = list(upload.notes)
+    if earlier is not None:
+        try:
+            report.notes.extend(carry_hand_grades(earlier, report))
+        except Exception as exc:
+            report.notes.append(f"the hand grades of the last run could not be carried over ({exc!r})")
+    return report
 
 
 def _run_workers(
@@ -166,11 +210,8 @@ def _run_workers(
     assignment: Assignment,
     opts: GradeOptions,
     batch: BatchOptions,
-    out_dir: Path,
-    journal: Journal,
-    results: dict[str, GradeReport],
+    rows: Rows,
     state: Progress,
-    task_ids: list[str],
     progress: Callable[[GradeReport | None, Progress], None] | None,
 ) -> None:
     if not todo:
@@ -183,26 +224,21 @@ def _run_workers(
         for gpu in opts.gpus:
             devices.put(gpu)
     cancelled = threading.Event()
-    earlier = {student: entry[1] for student, entry in journal.entries.items()}  # before any append
+    earlier = {student: entry[1] for student, entry in rows.journal.entries.items()}  # before any append
 
     def grade_one(upload: Upload) -> GradeReport | None:
         if cancelled.is_set():
             return None
-        assert upload.path is not None
         gpu = devices.get() if devices is not None else None
         try:
             job_opts = dataclasses.replace(opts, gpu=gpu) if gpu is not None else opts
-            report = grade_submission(upload.path, assignment, job_opts, student=upload.student)
+            report = _grade_upload(upload, assignment, job_opts, earlier.get(upload.student))
+        except Exception as exc:  # a bug, a failed job: this upload's row, never the batch's end
+            reason = f"{upload.origin}: grading failed ({exc!r}); {AGAIN}"
+            report = fault_report(upload.student, upload.origin, assignment, opts, reason)
         finally:
             if devices is not None and gpu is not None:
                 devices.put(gpu)
-        report.file = upload.origin
-        staged = upload.path.name  # messages name the upload as the instructor knows it
-        report.notes = [note.replace(str(upload.path), upload.origin).replace(staged, upload.origin)
-                        for note in report.notes]
-        report.notes[:0] = list(upload.notes)
-        if upload.student in earlier:
-            report.notes.extend(carry_hand_grades(earlier[upload.student], report))
         return None if cancelled.is_set() else report
 
     pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="autograde-worker")
@@ -214,12 +250,10 @@ def _run_workers(
             report = future.result()
             if report is None:
                 continue
-            journal.append(futures[future], report)
-            results[report.student] = report
+            rows.save(futures[future], report)
             state.done += 1
-            state.failed += report.status != GRADED
-            write_student(out_dir, report)
-            write_gradebook(out_dir, list(results.values()), task_ids)
+            state.failed += report.status != SubmissionStatus.GRADED
+            rows.write_gradebook(strict=False)
             if progress:
                 progress(report, state)
     except BaseException:

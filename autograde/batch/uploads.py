@@ -26,6 +26,7 @@ from pathlib import Path, PurePosixPath
 
 from autograde.errors import AutogradeError
 from autograde.pipeline.ingest import MAX_NOTEBOOK_BYTES, safe_id
+from autograde.status import SubmissionStatus
 
 MAX_ZIP_ENTRIES = 5000
 MAX_ZIP_TOTAL = 2 * 2**30
@@ -39,7 +40,7 @@ class Upload:
     origin: str  # where it came from, as the instructor knows it (folder/file or zip!entry)
     path: Path | None  # the staged copy to grade (None: rejected)
     problem: str | None = None  # why it is not graded (a verdict for the gradebook)
-    status: str = "rejected"
+    status: str = SubmissionStatus.REJECTED
     notes: tuple[str, ...] = ()
 
     @property
@@ -137,37 +138,58 @@ class _Entry:
     problem: str | None = None
     data: bytes | None = None  # zip entries are read into memory (capped)
     file: Path | None = None  # folder entries are copied from here
+    too_large: bool = False  # the problem is its size
 
 
 def _walk_folder(root: Path) -> list[_Entry]:
     found: list[_Entry] = []
 
-    def visit(folder: Path, depth: int) -> None:
-        for path in sorted(folder.iterdir()):
+    def visit(paths: list[Path], depth: int) -> None:
+        for path in paths:
             if path.name.startswith("."):
                 continue
             relative = PurePosixPath(*path.relative_to(root).parts)
             origin = f"{root.name}/{relative}"
-            if path.is_symlink():
-                found.append(_Entry(relative, origin, "a symbolic link (never followed)"))
-            elif path.is_dir():
-                if depth >= MAX_DEPTH:
-                    found.append(_Entry(relative, origin, f"nested deeper than {MAX_DEPTH} folders"))
+            try:
+                entry = _folder_entry(path, relative, origin, depth)
+            except OSError as exc:  # unreadable, or gone meanwhile: this entry's row says so
+                entry = _Entry(relative, origin, f"cannot be read ({exc.strerror or exc})")
+            if entry is None:
+                try:
+                    listed = sorted(path.iterdir())
+                except OSError as exc:
+                    entry = _Entry(relative, origin, f"a folder that cannot be read ({exc.strerror or exc})")
                 else:
-                    visit(path, depth + 1)
-            elif path.is_file() and path.stat().st_size > MAX_NOTEBOOK_BYTES:
-                found.append(_Entry(relative, origin, too_large(path.stat().st_size)))
-            elif path.is_file():
-                found.append(_Entry(relative, origin, file=path))
-            else:
-                found.append(_Entry(relative, origin, "not a regular file"))
+                    visit(listed, depth + 1)
+                    continue
+            found.append(entry)
 
-    visit(root, 0)
+    visit(sorted(root.iterdir()), 0)
     return found
+
+
+def _folder_entry(path: Path, relative: PurePosixPath, origin: str, depth: int) -> _Entry | None:
+    """The entry of one path in a folder; None for a folder to walk into."""
+    if path.is_symlink():
+        return _Entry(relative, origin, "a symbolic link (never followed)")
+    if path.is_dir():
+        if depth >= MAX_DEPTH:
+            return _Entry(relative, origin, f"nested deeper than {MAX_DEPTH} folders")
+        return None
+    if path.is_file():
+        size = path.stat().st_size
+        if size > MAX_NOTEBOOK_BYTES:
+            return _Entry(relative, origin, too_large(size), too_large=True)
+        return _Entry(relative, origin, file=path)
+    return _Entry(relative, origin, "not a regular file")
 
 
 class _Refused(Exception):
     """A whole archive is refused (why, without its name): nothing of it is graded."""
+
+    def __init__(self, reason: str, too_large: bool = False) -> None:
+        super().__init__(reason)
+        self.too_large = too_large  # over a size or count limit
 
 
 def _zip_entries(archive: Path) -> list[_Entry]:
@@ -179,10 +201,12 @@ def _zip_entries(archive: Path) -> list[_Entry]:
     with zf:
         infos = zf.infolist()
         if len(infos) > MAX_ZIP_ENTRIES:
-            raise _Refused(f"{len(infos)} entries, over the limit of {MAX_ZIP_ENTRIES} (a zip bomb?)")
+            raise _Refused(f"{len(infos)} entries, over the limit of {MAX_ZIP_ENTRIES} (a zip bomb?)", True)
         declared = sum(info.file_size for info in infos)
         if declared > MAX_ZIP_TOTAL:
-            raise _Refused(f"{declared} bytes uncompressed, over the limit of {MAX_ZIP_TOTAL} (a zip bomb?)")
+            raise _Refused(
+                f"{declared} bytes uncompressed, over the limit of {MAX_ZIP_TOTAL} (a zip bomb?)", True
+            )
         total = 0
         for info in infos:
             name = info.filename
@@ -197,12 +221,13 @@ def _zip_entries(archive: Path) -> list[_Entry]:
                 problem = "a nested archive (not extracted)"
             if problem is None and len(relative.parts) > MAX_DEPTH + 1:
                 problem = f"nested deeper than {MAX_DEPTH} folders"
-            if problem is None and info.file_size > MAX_NOTEBOOK_BYTES:
+            oversize = problem is None and info.file_size > MAX_NOTEBOOK_BYTES
+            if oversize:
                 problem = too_large(info.file_size)
             if problem is None and info.compress_size and info.file_size / info.compress_size > MAX_ZIP_RATIO:
                 problem = f"compression ratio over {MAX_ZIP_RATIO} (a zip bomb?)"
             if problem is not None:
-                found.append(_Entry(relative, origin, problem))
+                found.append(_Entry(relative, origin, problem, too_large=oversize))
                 continue
             if not relative.name.lower().endswith(".ipynb") or relative.name.startswith("."):
                 if relative.name.startswith(".") or relative.parts[0] == "__MACOSX":
@@ -267,9 +292,11 @@ def collect(
             try:
                 entries.extend(_zip_entries(source))
             except _Refused as exc:  # one row for the archive; the other sources are still graded
-                entries.append(_Entry(name, str(source), str(exc)))
+                entries.append(_Entry(name, str(source), str(exc), too_large=exc.too_large))
+            except Exception as exc:  # a reader failure (zipfile raises more than BadZipFile)
+                entries.append(_Entry(name, str(source), f"not a readable zip archive ({exc!r})"))
         elif source.is_file() and source.stat().st_size > MAX_NOTEBOOK_BYTES:
-            entries.append(_Entry(name, str(source), too_large(source.stat().st_size)))
+            entries.append(_Entry(name, str(source), too_large(source.stat().st_size), too_large=True))
         elif source.is_file():
             entries.append(_Entry(name, str(source), file=source))
         else:
@@ -291,20 +318,26 @@ def collect(
             student = f"{student}~{count}"
         upload = Upload(student, entry.origin, None, entry.problem, notes=tuple(notes))
         if entry.problem is None and not entry.relative.name.lower().endswith(".ipynb"):
-            upload.problem, upload.status = f"{entry.origin}: not an .ipynb file", "not a notebook"
+            upload.problem = f"{entry.origin}: not an .ipynb file"
+            upload.status = SubmissionStatus.NOT_A_NOTEBOOK
         elif entry.problem is not None:
             upload.problem = f"{entry.origin}: {entry.problem}"
-            if "over the limit of" in entry.problem:
-                upload.status = "rejected: too large"
+            if entry.too_large:
+                upload.status = SubmissionStatus.TOO_LARGE
         else:
-            upload.path = _stage(entry, staging, number, student)
-            upload.status = "pending"
+            try:
+                upload.path = _stage(entry, staging, number, student)
+                upload.status = SubmissionStatus.PENDING
+            except Exception as exc:  # this upload's row says why; the others are still staged
+                upload.problem = f"{entry.origin}: could not be copied for grading ({exc!r})"
+                upload.status = SubmissionStatus.GRADER_ERROR
         uploads.append(upload)
     if roster is not None:
         have = {u.student.split("~")[0] for u in uploads}
         for student in roster.ids:
             if student not in have:
-                uploads.append(Upload(student, "(no upload)", None, "no submission", status="no submission"))
+                status = SubmissionStatus.NO_SUBMISSION
+                uploads.append(Upload(student, "(no upload)", None, status.value, status=status))
     return uploads
 
 

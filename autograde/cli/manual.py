@@ -49,7 +49,7 @@ def export(results_dir: Path, assignment: str, rubrics: Path | None, force: bool
 @rubrics_option
 def merge(results_dir: Path, sheet: Path, assignment: str, rubrics: Path | None) -> None:
     """Merge the points and comments of SHEET into the reports and grades.csv of RESULTS_DIR."""
-    from autograde.manual.sheet import merge_sheet
+    from autograde.manual.merge import merge_sheet
 
     loaded = load(assignment, rubrics)
     with usage_errors():

@@ -3,7 +3,8 @@
 Scores (counts, mean, median, min, max, histogram) cover every submission, an ungraded one
 counting with the score it got (0). Per-task numbers cover graded submissions only, so a
 broken upload does not make every task look hard. Failure kinds count the checks of all
-submissions whose status is not `pass` (nor `manual`, which awaits a person).
+submissions whose status counts as a failure (`CheckStatus.is_failure`: not a pass, not a
+manual check waiting for a person or graded by one).
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from urllib.parse import quote
 
 from autograde.reporters.charts import bar_chart_svg, histogram_svg
 from autograde.reporters.html import esc, page, student_folder
-from autograde.results import GRADED, GradeReport
+from autograde.results import GradeReport
 from autograde.rubric import Assignment
+from autograde.status import CheckStatus, SubmissionStatus
 
 MISSING = "missing function"
-# the failure kinds always shown, in this order; other statuses follow
-FAILURE_KINDS = (MISSING, "fail", "error", "timeout", "crashed", "not-run", "grader-error")
+# the failure kinds always shown, in this order; statuses outside the vocabulary follow
+FAILURE_KINDS = (MISSING, *(status.value for status in CheckStatus if status.is_failure))
 _EPS = 1e-9
 
 
@@ -48,18 +50,23 @@ class ClassStats:
 
 
 def failure_kind(kind: str, status: str) -> str | None:
-    """The failure-kind bucket of one check, or None for a pass or a manual check."""
-    if status in ("pass", "manual"):
+    """The failure-kind bucket of one check, or None when it is no failure (a pass, a manual
+    check waiting for a person or graded by one)."""
+    known = CheckStatus.known(status)
+    if known is None:
+        return status  # kept apart under its own name, never hidden
+    if not known.is_failure:
         return None
-    if kind == "exists" and status == "fail":
+    if kind == "exists" and known is CheckStatus.FAIL:
         return MISSING
-    return status
+    return known.value
 
 
 def class_stats(reports: list[GradeReport], assignment: Assignment) -> ClassStats:
     statuses = Counter(report.status for report in reports)
-    ordered = {GRADED: statuses.pop(GRADED, 0), **dict(sorted(statuses.items()))}
-    graded = [report for report in reports if report.status == GRADED]
+    graded_status = SubmissionStatus.GRADED.value
+    ordered = {graded_status: statuses.pop(graded_status, 0), **dict(sorted(statuses.items()))}
+    graded = [report for report in reports if report.status == SubmissionStatus.GRADED]
     tasks: list[TaskStats] = []
     for spec in assignment.rubric.tasks:
         stats = TaskStats(spec.id, spec.title, spec.points, spec.visible, len(graded))

@@ -9,18 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from autograde.results import GradeReport
-
-STYLE = {
-    "pass": "green",
-    "fail": "red",
-    "error": "red",
-    "timeout": "yellow",
-    "crashed": "red",
-    "not-run": "dim",
-    "manual": "cyan",
-    "graded-by-hand": "cyan",
-    "grader-error": "magenta",
-}
+from autograde.status import CheckStatus, SubmissionStatus
 
 
 def summary_table(reports: list[GradeReport], task_ids: list[str], title: str) -> Table:
@@ -32,7 +21,7 @@ def summary_table(reports: list[GradeReport], task_ids: list[str], title: str) -
     table.add_column("status")
     for report in sorted(reports, key=lambda r: r.student):
         points = {task.id: task.points for task in report.tasks}
-        style = "green" if report.status == "graded" else "red"
+        style = SubmissionStatus.parse(report.status).style
         table.add_row(
             escape(report.student),
             *[f"{points.get(t, 0.0):g}" for t in task_ids],
@@ -51,12 +40,14 @@ def print_check(console: Console, report: GradeReport, hidden_count: int) -> Non
             continue
         console.print(f"\n[bold]{escape(task.id)}[/bold] ({task.max_points:g} points)")
         for check in task.checks:
-            style = STYLE.get(check.status, "white")
+            known = CheckStatus.known(check.status)
+            style = known.style if known is not None else "white"
             console.print(
-                f"  [{style}]{check.status.upper():8}[/{style}] {escape(check.name)}: {escape(check.message)}"
+                f"  [{style}]{escape(check.status.upper()):8}[/{style}] {escape(check.name)}: "
+                f"{escape(check.message)}"
             )
     public = [c for t in report.tasks for c in t.checks]
-    passed = sum(c.status == "pass" for c in public)
+    passed = sum(c.status == CheckStatus.PASS for c in public)
     console.print(
         f"\npublic checks passed: {passed}/{len(public)}"
         + (f"; {hidden_count} hidden checks run only when your submission is graded" if hidden_count else "")
@@ -120,7 +111,7 @@ class BatchDisplay:
 
 
 def _line(report: GradeReport) -> str:
-    style = "green" if report.status == "graded" else "red"
+    style = SubmissionStatus.parse(report.status).style
     return (
         f"{escape(report.student)}: {report.score:g}/{report.max_score:g} "
         f"[{style}]{escape(report.status)}[/{style}] ({report.seconds:.1f}s)"

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from autograde.reporters.markdown import ICONS
 from autograde.results import GradeReport, TaskResult
 from autograde.rubric import Assignment
+from autograde.status import CheckStatus
 
 _EPS = 1e-9
 
@@ -24,7 +24,7 @@ def _test_output(task: TaskResult) -> str:
     lines = []
     for check in task.checks:
         hidden = " (hidden)" if check.visible == "hidden" else ""
-        lines.append(f"{ICONS.get(check.status, check.status)} {check.name}{hidden}: {check.message}")
+        lines.append(f"{CheckStatus.label_of(check.status)} {check.name}{hidden}: {check.message}")
     return "\n".join(lines)
 
 

@@ -12,8 +12,8 @@ import hashlib
 import html
 import re
 
-from autograde.reporters.markdown import ICONS
 from autograde.results import GradeReport
+from autograde.status import NEUTRAL_BADGE, CheckStatus
 
 # a trusted constant without double quotes: it goes into the meta tag as it is
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
@@ -38,13 +38,7 @@ dl.meta dd { margin: 0; overflow-wrap: anywhere; }
 ul.checks { list-style: none; padding: 0; margin: 0; }
 ul.checks li { padding: 4px 0; border-bottom: 1px dotted #e1e4e8; }
 .badge { display: inline-block; min-width: 5.5em; text-align: center; font-size: .8em; font-weight: 700;
-         border-radius: 4px; padding: 1px 6px; margin-right: 6px; color: #fff; background: #6e7781; }
-.st-pass .badge { background: #1a7f37; }
-.st-fail .badge { background: #cf222e; }
-.st-error .badge, .st-crashed .badge, .st-grader-error .badge { background: #8250df; }
-.st-timeout .badge { background: #bc4c00; }
-.st-not-run .badge { background: #57606a; }
-.st-manual .badge { background: #0969da; }
+         border-radius: 4px; padding: 1px 6px; margin-right: 6px; color: #fff; }
 .check-name { font-weight: 600; }
 .message { white-space: pre-wrap; overflow-wrap: anywhere; }
 .tag { font-size: .8em; color: #57606a; border: 1px solid #d0d7de; border-radius: 10px; padding: 0 6px; }
@@ -56,9 +50,10 @@ figure svg { max-width: 100%; height: auto; display: block; }
 figcaption { color: #57606a; font-size: .9em; }
 footer { margin-top: 3em; color: #57606a; font-size: .85em; }
 """
-
-# statuses that get their own colour; anything else is shown with the neutral one
-_KNOWN_STATUSES = {"pass", "fail", "error", "timeout", "crashed", "not-run", "manual", "grader-error"}
+# a badge's colour comes from the status vocabulary; an unknown status gets the neutral one
+STYLE += f".badge {{ background: {NEUTRAL_BADGE}; }}\n" + "".join(
+    f".{status.css_class} .badge {{ background: {status.badge_colour}; }}\n" for status in CheckStatus
+)
 
 
 def esc(text: object) -> str:
@@ -72,8 +67,8 @@ def num(value: float) -> str:
 
 def status_class(status: str) -> str:
     """A CSS class for a check status; never built from an unknown (untrusted) string."""
-    return "st-" + status if status in _KNOWN_STATUSES else "st-other"
-
+    known = CheckStatus.known(status)
+    return known.css_class if known is not None else "st-other"
 
 def page(title: str, body: str, css: str = "") -> str:
     """A whole document around `body` (already escaped HTML); `title` is escaped here;
@@ -162,7 +157,7 @@ def feedback_body(report: GradeReport, include_hidden: bool = True) -> str:
         if shown:
             parts.append('<ul class="checks">\n')
             for check in shown:
-                label = ICONS.get(check.status, check.status)
+                label = CheckStatus.label_of(check.status)
                 hidden = ' <span class="tag">hidden</span>' if check.visible == "hidden" else ""
                 parts.append(
                     f'<li class="check {status_class(check.status)}"><span class="badge">{esc(label)}</span> '

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from autograde.reporters.files import _cell
+from autograde.reporters.files import csv_cell
 from autograde.results import GradeReport
 
 
@@ -20,5 +20,5 @@ def lms_csv(reports: list[GradeReport]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["student_id", "total", "max"])
     for report in sorted(reports, key=lambda r: r.student):
-        writer.writerow([_cell(report.student), points(report.score), points(report.max_score)])
+        writer.writerow([csv_cell(report.student), points(report.score), points(report.max_score)])
     return buffer.getvalue()

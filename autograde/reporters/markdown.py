@@ -5,18 +5,7 @@ from __future__ import annotations
 import html
 
 from autograde.results import GradeReport
-
-ICONS = {
-    "pass": "PASS",
-    "fail": "FAIL",
-    "error": "ERROR",
-    "timeout": "TIMEOUT",
-    "crashed": "CRASHED",
-    "not-run": "NOT RUN",
-    "manual": "MANUAL",
-    "graded-by-hand": "GRADED BY HAND",
-    "grader-error": "GRADER ERROR",
-}
+from autograde.status import CheckStatus
 
 
 def esc(text: object) -> str:
@@ -51,7 +40,7 @@ def feedback_markdown(report: GradeReport, include_hidden: bool = True) -> str:
                 continue
             hidden = " (hidden)" if check.visible == "hidden" else ""
             lines.append(
-                f"- {ICONS.get(check.status, esc(check.status))} {esc(check.name)}{hidden}: "
+                f"- {esc(CheckStatus.label_of(check.status))} {esc(check.name)}{hidden}: "
                 f"{esc(check.message)}"
             )
         lines.append("")

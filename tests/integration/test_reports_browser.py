@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 
-from autograde.reporters.batch_reports import write_batch_reports
 from autograde.results import ManualAnswer
 from autograde.rubric import Assignment, load_assignment
 from tests.unit.test_batch_reports import (
@@ -28,6 +27,7 @@ from tests.unit.test_batch_reports import (
     make_report,
     parse_dom,
     value_check,
+    write_batch_reports,
 )
 
 pytestmark = pytest.mark.integration

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from autograde.reporters.batch_reports import write_batch_reports
+from autograde.batch.results_folder import ResultsFolder
 from autograde.reporters.html import feedback_html
 from autograde.results import CheckResult, GradeReport, ManualAnswer, TaskResult
 from autograde.rubric import Assignment, load_assignment
@@ -183,6 +183,10 @@ def class_of_five(ex02: Assignment) -> list[GradeReport]:
 
 
 # ---------------------------------------------------------------- write_batch_reports
+
+
+def write_batch_reports(out: Path, reports: list[GradeReport], assignment: Assignment) -> dict[str, Path]:
+    return ResultsFolder(out).write_batch_reports(reports, assignment)
 
 
 def test_writes_every_file_and_returns_them(tmp_path: Path, ex02: Assignment) -> None:
@@ -430,3 +434,49 @@ def test_no_reports(tmp_path: Path, ex02: Assignment) -> None:
     dom = parse_dom(written["class.html"].read_text())
     assert dom.by_id("score-summary").rows()[1][1:] == ["\u2013"] * 4
     assert [value for _, value in bars(dom, "chart-histogram")] == [0] * 10
+
+
+# ---------------------------------------------------------------- one status vocabulary
+
+
+def hand_graded(name: str, earned: float) -> CheckResult:
+    message = f"{2 * earned:g} / 2 points, graded by hand"
+    return CheckResult("manual", name, "graded-by-hand", message, 1.0, "public", earned)
+
+
+def test_class_page_does_not_count_hand_grades_as_failures(tmp_path: Path, ex02: Assignment) -> None:
+    # a person gave these points: nothing the student or the grader has to act on
+    reports = [
+        make_report(ex02, "fay", {"loss": 1, "gradient": 3, "descent": 2, "regression": 3},
+                    checks={"loss": [hand_graded("essay", 0.5)]}),
+        make_report(ex02, "gil", {"loss": 0, "gradient": 3, "descent": 2, "regression": 3},
+                    checks={"loss": [hand_graded("essay", 0.0), value_check("loss", "fail", 0.0)]}),
+    ]
+    dom = parse_dom(write_batch_reports(tmp_path, reports, ex02)["class.html"].read_text())
+    failures = dict(bars(dom, "chart-failures"))
+    assert failures == {"missing function": 0, "fail": 1, "error": 0, "timeout": 0, "crashed": 0,
+                        "not-run": 0, "grader-error": 0}
+
+
+def test_every_check_status_has_its_badge(tmp_path: Path, ex02: Assignment) -> None:
+    statuses = ["pass", "fail", "error", "timeout", "crashed", "not-run", "manual", "graded-by-hand",
+                "grader-error", "something-new"]
+    checks = [value_check(f"c{i}", status, 0.0) for i, status in enumerate(statuses)]
+    report = make_report(ex02, "hal", {"loss": 0}, checks={"loss": checks})
+    dom = parse_dom(feedback_html(report))
+    names = {check.name for check in checks}
+
+    def name_of(li: Node) -> str:
+        return next(n.text for n in li.iter("span") if n.attrs.get("class") == "check-name")
+
+    items = [li for li in dom.iter("li")
+             if "check" in li.attrs.get("class", "").split() and name_of(li) in names]
+    classes = [next(c for c in li.attrs["class"].split() if c.startswith("st-")) for li in items]
+    assert classes == ["st-pass", "st-fail", "st-error", "st-timeout", "st-crashed", "st-not-run",
+                       "st-manual", "st-graded-by-hand", "st-grader-error", "st-other"]
+    badges = [next(n for n in li.iter("span") if n.attrs.get("class") == "badge").text for li in items]
+    assert badges == ["PASS", "FAIL", "ERROR", "TIMEOUT", "CRASHED", "NOT RUN", "MANUAL", "GRADED BY HAND",
+                      "GRADER ERROR", "something-new"]
+    style = feedback_html(report)
+    for css_class in classes[:-1]:  # every status of the vocabulary has its colour
+        assert f".{css_class} .badge {{ background: #" in style

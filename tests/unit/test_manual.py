@@ -11,12 +11,16 @@ import nbformat
 import pytest
 from click.testing import CliRunner
 
+from autograde.batch.results_folder import ResultsFolder
 from autograde.cli.manual import manual
 from autograde.errors import AutogradeError
-from autograde.manual.sheet import HAND_GRADED, export_sheet, merge_sheet
-from autograde.reporters.files import write_gradebook, write_student
+from autograde.manual.merge import merge_sheet
+from autograde.manual.sheet import export_sheet
 from autograde.results import CheckResult, GradeReport, ManualAnswer, TaskResult
 from autograde.rubric import Assignment, load_rubric_file
+from autograde.status import CheckStatus
+
+HAND_GRADED = CheckStatus.GRADED_BY_HAND
 
 RUBRIC = """\
 schema: 1
@@ -110,9 +114,10 @@ def results(tmp_path: Path) -> Path:
         graded_report("-eve", True, True, "+1 obviously", "@sum"),
         invalid_report("dave"),
     ]
+    folder = ResultsFolder(out)
     for report in reports:
-        write_student(out, report)
-    write_gradebook(out, reports, TASK_IDS)
+        folder.write_student(report)
+    folder.write_gradebook(reports, TASK_IDS)
     return out
 
 
@@ -504,7 +509,7 @@ def _exam_report(answer: str, status: str, earned: float, points: float) -> Grad
 
 
 def test_regrade_keeps_the_hand_grade_of_an_unchanged_answer() -> None:
-    from autograde.manual.sheet import carry_hand_grades
+    from autograde.manual.carry import carry_hand_grades
 
     before = _exam_report("because logits", "graded-by-hand", 0.75, 1.5)
     after = _exam_report("because logits", "manual", 0.0, 0.0)
@@ -515,10 +520,66 @@ def test_regrade_keeps_the_hand_grade_of_an_unchanged_answer() -> None:
 
 
 def test_regrade_asks_again_when_the_answer_changed() -> None:
-    from autograde.manual.sheet import carry_hand_grades
+    from autograde.manual.carry import carry_hand_grades
 
     before = _exam_report("because logits", "graded-by-hand", 0.75, 1.5)
     after = _exam_report("a different answer", "manual", 0.0, 0.0)
     notes = carry_hand_grades(before, after)
     assert after.tasks[0].checks[0].status == "manual" and after.score == 0
     assert any("changed since it was graded by hand" in note for note in notes)
+
+
+def _two_essays(first: str, second: str, graded: bool) -> GradeReport:
+    """A task with two manual checks (each half of its 4 points), as `autograde grade` writes it
+    and, with `graded`, as a merge left it: 1.5 of 2 on the first, 0.5 of 2 on the second."""
+    from autograde.results import CheckResult, ManualAnswer, TaskResult
+
+    def essay(name: str, earned: float, points: str) -> CheckResult:
+        if not graded:
+            return CheckResult("manual", name, "manual", "awaiting manual grading", 1.0, "public", 0.0)
+        return CheckResult("manual", name, "graded-by-hand", f"{points} / 2 points, graded by hand", 1.0,
+                           "public", earned)
+
+    checks = [essay("manual essay-1", 0.75, "1.5"), essay("manual essay-2", 0.25, "0.5")]
+    points = 2.0 if graded else 0.0
+    return GradeReport(
+        student="s", file="s.ipynb", assignment="a", status="graded", score=points, max_score=4,
+        tasks=[TaskResult("essays", None, points, 4.0, "public", checks)],
+        manual=[ManualAnswer("essays", "essay-1", first), ManualAnswer("essays", "essay-2", second)],
+    )
+
+
+def test_regrade_keeps_each_manual_check_its_own_hand_grade() -> None:
+    from autograde.manual.carry import carry_hand_grades
+
+    after = _two_essays("first answer", "second answer", graded=False)
+    carry_hand_grades(_two_essays("first answer", "second answer", graded=True), after)
+    first, second = after.tasks[0].checks
+    assert (first.status, first.earned) == ("graded-by-hand", 0.75)
+    assert (second.status, second.earned) == ("graded-by-hand", 0.25)
+    assert after.tasks[0].points == 2.0 and after.score == 2.0  # 1.5 + 0.5
+
+
+def test_regrade_asks_again_only_for_the_manual_check_whose_answer_changed() -> None:
+    from autograde.manual.carry import carry_hand_grades
+
+    after = _two_essays("first answer", "a new second answer", graded=False)
+    notes = carry_hand_grades(_two_essays("first answer", "second answer", graded=True), after)
+    first, second = after.tasks[0].checks
+    assert (first.status, first.earned) == ("graded-by-hand", 0.75)
+    assert (second.status, second.earned) == ("manual", 0.0)
+    assert after.score == 1.5
+    assert [n for n in notes if "changed" in n] == [
+        "the answer to essays (manual essay-2) changed since it was graded by hand: grade it again"
+    ]
+
+
+def test_regrade_keeps_the_second_hand_grade_when_only_the_first_answer_changed() -> None:
+    from autograde.manual.carry import carry_hand_grades
+
+    after = _two_essays("a new first answer", "second answer", graded=False)
+    carry_hand_grades(_two_essays("first answer", "second answer", graded=True), after)
+    first, second = after.tasks[0].checks
+    assert (first.status, first.earned) == ("manual", 0.0)
+    assert (second.status, second.earned) == ("graded-by-hand", 0.25)
+    assert after.score == 0.5

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from autograde.batch.results_folder import ResultsFolder
 from autograde.pipeline.scoring import score_task
-from autograde.reporters.files import gradebook_csv, write_gradebook, write_student
+from autograde.reporters.files import gradebook_csv
 from autograde.reporters.markdown import feedback_markdown
 from autograde.results import CheckResult, GradeReport, ManualAnswer, TaskResult
 
@@ -124,9 +125,9 @@ def test_gradebook_quotes_commas_and_newlines() -> None:
 
 def test_write_gradebook_and_student(tmp_path: Path) -> None:
     r = report("alice", tasks=[task("loss", 2, check("pass", 1))])
-    path = write_gradebook(tmp_path / "out", [r], ["loss"])
+    path = ResultsFolder(tmp_path / "out").write_gradebook([r], ["loss"])
     assert parse(path.read_text())[1] == ["alice", "2", "2", "2", "graded"]
-    folder = write_student(tmp_path / "out", r)
+    folder = ResultsFolder(tmp_path / "out").write_student(r)
     assert folder == tmp_path / "out" / "students" / "alice"
     assert (folder / "report.json").is_file()
     assert "Feedback" in (folder / "feedback.md").read_text()

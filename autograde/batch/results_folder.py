@@ -1,0 +1,210 @@
+"""The results folder of a batch: the one place that reads and writes its files.
+
+    RESULTS_DIR/
+      students/<id>/report.json     the report (data; what manual grading reads back)
+      students/<id>/feedback.md     for the student, Markdown
+      students/<id>/feedback.html   for the student, a self-contained page
+      students/<id>/gradescope.json Gradescope's results.json for the student
+      grades.csv, lms.csv           the gradebooks
+      results.json, class.html      every report as data, the class page
+      batch.json, journal.jsonl     the batch's seed and journal (`autograde.batch.journal`)
+      manual/sheet.csv, sheet.html  the hand-grading sheet (`autograde.manual`)
+
+The batch run and manual grading go through `ResultsFolder`; reporters only turn reports
+into text. Every file is written beside its final place and renamed into it, so a reader
+(or a batch interrupted half-way) never sees half a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from autograde.batch.journal import JOURNAL, Journal, batch_seed
+from autograde.errors import AutogradeError
+from autograde.pipeline.wire import write_json_atomic
+from autograde.reporters.batch_reports import results_json
+from autograde.reporters.class_report import class_html
+from autograde.reporters.files import gradebook_csv
+from autograde.reporters.gradescope import gradescope_results
+from autograde.reporters.html import feedback_html, student_folder
+from autograde.reporters.lms import lms_csv
+from autograde.reporters.markdown import feedback_markdown
+from autograde.results import GradeReport
+from autograde.rubric import Assignment
+
+STUDENTS = "students"
+REPORT = "report.json"
+FEEDBACK_MD = "feedback.md"
+FEEDBACK_HTML = "feedback.html"
+GRADESCOPE = "gradescope.json"
+GRADEBOOK = "grades.csv"
+LMS = "lms.csv"
+RESULTS = "results.json"
+CLASS_PAGE = "class.html"
+MANUAL_DIR = "manual"
+SHEET_CSV = "sheet.csv"
+SHEET_HTML = "sheet.html"
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+class ResultsFolder:
+    """One batch's RESULTS_DIR (created on the first write)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    # ------------------------------------------------------------ students/<id>/
+
+    def student_dir(self, student: str) -> Path:
+        """students/<id>: the id itself for every id a batch makes, a safe name for any other."""
+        return self.root / STUDENTS / student_folder(student)
+
+    def write_report(self, report: GradeReport) -> Path:
+        """report.json of one student alone; returns its path."""
+        folder = self.student_dir(report.student)
+        folder.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(folder / REPORT, report.to_json())
+        return folder / REPORT
+
+    def write_student(self, report: GradeReport) -> Path:
+        """report.json and feedback.md of one student; returns the student's folder."""
+        feedback = feedback_markdown(report)  # rendered first: a failure leaves both as they were
+        folder = self.write_report(report).parent
+        write_text_atomic(folder / FEEDBACK_MD, feedback)
+        return folder
+
+    def write_student_pages(self, report: GradeReport, assignment: Assignment) -> dict[str, Path]:
+        """feedback.html and gradescope.json of one student; {path relative to the folder: path}."""
+        page = feedback_html(report)
+        gradescope = gradescope_results(report, assignment)
+        folder = self.student_dir(report.student)
+        folder.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(folder / FEEDBACK_HTML, page)
+        write_json_atomic(folder / GRADESCOPE, gradescope)
+        relative = f"{STUDENTS}/{folder.name}"
+        return {f"{relative}/{FEEDBACK_HTML}": folder / FEEDBACK_HTML,
+                f"{relative}/{GRADESCOPE}": folder / GRADESCOPE}
+
+    def read_reports(self, assignment: Assignment) -> dict[str, GradeReport]:
+        """Every students/<id>/report.json graded for `assignment`, by student id."""
+        students = self.root / STUDENTS
+        if not students.is_dir():
+            raise AutogradeError(
+                f"{self.root}: not a results folder of `autograde grade` (no students/ folder)"
+            )
+        reports: dict[str, GradeReport] = {}
+        for path in sorted(students.glob(f"*/{REPORT}")):
+            try:
+                report = GradeReport.from_json(json.loads(path.read_text(encoding="utf-8")))
+            except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError) as exc:
+                raise AutogradeError(f"{path}: not a readable grade report ({exc})") from exc
+            if report.assignment != assignment.id:
+                raise AutogradeError(
+                    f"{path}: graded for assignment {report.assignment!r}, not {assignment.id!r}"
+                )
+            if student_folder(report.student) != path.parent.name:
+                raise AutogradeError(
+                    f"{path}: the report is of student {report.student!r}, not {path.parent.name!r}"
+                )
+            reports[report.student] = report
+        if not reports:
+            raise AutogradeError(
+                f"{self.root}: no students/*/report.json (was it written by `autograde grade`?)"
+            )
+        return reports
+
+    # ------------------------------------------------------------ gradebooks and batch reports
+
+    def write_gradebook(self, reports: list[GradeReport], task_ids: list[str]) -> Path:
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.root / GRADEBOOK
+        write_text_atomic(path, gradebook_csv(reports, task_ids))
+        return path
+
+    def write_class_files(self, reports: list[GradeReport], assignment: Assignment) -> dict[str, Path]:
+        """results.json, lms.csv and class.html: each written even when another one fails
+        (the first failure is raised once all are tried)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        makers: dict[str, Callable[[], str | dict[str, Any]]] = {
+            RESULTS: lambda: results_json(reports, assignment),
+            LMS: lambda: lms_csv(reports),
+            CLASS_PAGE: lambda: class_html(reports, assignment),
+        }
+        written: dict[str, Path] = {}
+        failure: Exception | None = None
+        for name, make in makers.items():
+            path = self.root / name
+            try:
+                content = make()
+                if isinstance(content, str):
+                    write_text_atomic(path, content)
+                else:
+                    write_json_atomic(path, content)
+            except Exception as exc:  # the other files are still written
+                failure = failure or exc
+                continue
+            written[name] = path
+        if failure is not None:
+            raise failure
+        return written
+
+    def write_batch_reports(self, reports: list[GradeReport], assignment: Assignment) -> dict[str, Path]:
+        """Every student's pages, then results.json, lms.csv and class.html;
+        returns {path relative to the folder: path}."""
+        written: dict[str, Path] = {}
+        for report in sorted(reports, key=lambda r: r.student):
+            written.update(self.write_student_pages(report, assignment))
+        written.update(self.write_class_files(reports, assignment))
+        return written
+
+    # ------------------------------------------------------------ batch.json and the journal
+
+    def batch_seed(self, assignment_id: str, wanted: int | None) -> int:
+        """The batch's grading seed, kept in batch.json (see `autograde.batch.journal.batch_seed`)."""
+        return batch_seed(self.root, assignment_id, wanted)
+
+    def journal(self) -> Journal:
+        return Journal(self.root)
+
+    def journal_hand_grades(self, reports: Iterable[GradeReport]) -> None:
+        """A merged hand grade becomes the journaled result of a journaled student, so a
+        resumed `grade` run keeps it (a folder without a journal gets none)."""
+        if not (self.root / JOURNAL).is_file():
+            return
+        journal = self.journal()
+        for report in reports:
+            entry = journal.entries.get(report.student)
+            if entry is not None:
+                journal.append(entry[0], report)
+
+    # ------------------------------------------------------------ manual/
+
+    @property
+    def sheet_csv(self) -> Path:
+        return self.root / MANUAL_DIR / SHEET_CSV
+
+    @property
+    def sheet_html(self) -> Path:
+        return self.root / MANUAL_DIR / SHEET_HTML
+
+    def read_sheet(self) -> str | None:
+        """The exported sheet.csv as text; None when there is none. OSError and
+        UnicodeDecodeError when it cannot be read."""
+        if not self.sheet_csv.exists():
+            return None
+        return self.sheet_csv.read_text(encoding="utf-8-sig")
+
+    def write_sheet(self, csv_text: str, html_text: str) -> tuple[Path, Path]:
+        self.sheet_csv.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(self.sheet_csv, csv_text)
+        write_text_atomic(self.sheet_html, html_text)
+        return self.sheet_csv, self.sheet_html
