@@ -551,3 +551,39 @@ def test_many_cells_counted_after_conversion(tmp_path: Path) -> None:
     cells = [{"cell_type": "code", "input": "pass", "metadata": {}, "outputs": [], "language": "python"}]
     v3 = {"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"cells": cells * 2001}]}
     assert isinstance(rejected(save(tmp_path, json.dumps(v3))), SubmissionTooLarge)
+
+
+# ---------------------------------------------------------------- one upload, one row
+
+
+@pytest.fixture(scope="module")
+def ex02() -> Any:
+    from autograde.rubric import load_assignment
+
+    return load_assignment("ex02_gradient_descent")
+
+
+@pytest.mark.parametrize("error", [AttributeError("source"), RecursionError(), MemoryError(),
+                                   KeyError("cells"), OSError(28, "No space left on device")])
+@pytest.mark.parametrize("stage", ["read_notebook", "_grade"])
+def test_grade_submission_never_raises(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ex02: Any,
+                                       stage: str, error: BaseException) -> None:
+    from autograde.pipeline import grade
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise error
+
+    monkeypatch.setattr(grade, stage, broken)
+    report = grade.grade_submission(save(tmp_path, make_nb()), ex02)
+    assert report.status == "grader error"
+    assert report.file == "alice.ipynb"
+    assert type(error).__name__ in report.notes[0]
+    assert report.score == 0 and all(t.points == 0 for t in report.tasks)
+
+
+def test_grade_submission_of_an_unreadable_upload_is_its_row(tmp_path: Path, ex02: Any) -> None:
+    from autograde.pipeline.grade import grade_submission
+
+    report = grade_submission(save(tmp_path, b"\xff\xfe{\x00}\x00"), ex02, student="bob")
+    assert (report.student, report.status) == ("bob", "invalid notebook")
+    assert "alice.ipynb" in report.notes[0] and "UTF-16" in report.notes[0]
