@@ -76,8 +76,10 @@ def parse_json(name: str, raw: bytes, notes: list[str]) -> Any:
         notes.append("the file starts with a UTF-8 byte-order mark (as some Windows editors write); ignored")
     elif raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
         raise NotANotebook(f"{name}: UTF-32 text; notebooks are UTF-8 (save it again as UTF-8)")
-    elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in raw[:4]:
+    elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise NotANotebook(f"{name}: UTF-16 text; notebooks are UTF-8 (save it again as UTF-8)")
+    elif b"\x00" in raw[:4]:
+        raise NotANotebook(f"{name}: NUL bytes, as in UTF-16 or UTF-32 text; notebooks are UTF-8")
     try:
         return json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:

@@ -16,7 +16,9 @@ import json
 import re
 import warnings
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import nbformat
@@ -241,14 +243,17 @@ def _ids(cells: list[Any], raw_ids: list[Any], has_ids: bool, repairs: _Repairs)
 def _validate(nb: Any, name: str, repairs: _Repairs) -> None:
     """nbformat's validator on the rebuilt notebook; metadata entries it refuses are dropped
     (metadata never changes what runs), anything else rejects the file."""
-    for _ in range(len(nb.cells) * 4 + 64):
-        try:
-            nbformat.validate(nb)
-            return
-        except nbformat.ValidationError:
-            pass
-        if not _drop_refused_metadata(nb, repairs):
-            break
+    try:
+        nbformat.validate(nb)
+        return
+    except nbformat.ValidationError:
+        pass
+    for number, cell in enumerate(nb.cells, start=1):
+        check = partial(nbformat.validate, cell, ref=f"{cell.cell_type}_cell", version=4)
+        for key in _refused_metadata(cell, check):
+            repairs.cell(number, f"metadata {show(key)} refused by nbformat's schema; ignored")
+    for key in _refused_metadata(nb, partial(nbformat.validate, nb)):
+        repairs.notes.append(f"notebook metadata {show(key)} refused by nbformat's schema; ignored")
     try:
         nbformat.validate(nb)
     except nbformat.ValidationError as exc:
@@ -256,24 +261,17 @@ def _validate(nb: Any, name: str, repairs: _Repairs) -> None:
         raise NotANotebook(f"{name}: not a valid nbformat 4 notebook: {first[:300]}") from None
 
 
-def _drop_refused_metadata(nb: Any, repairs: _Repairs) -> bool:
-    """Drop the first metadata entry the schema refuses; False when the error is elsewhere."""
-    for number, cell in enumerate(nb.cells, start=1):
+def _refused_metadata(node: Any, validate: Callable[[], None]) -> list[str]:
+    """Drop, one by one, the metadata entries `validate` refuses; stop at an error elsewhere."""
+    dropped: list[str] = []
+    for _ in range(len(node.metadata) + 1):
         try:
-            nbformat.validate(cell, ref=f"{cell.cell_type}_cell", version=4)
+            validate()
+            break
         except nbformat.ValidationError as exc:
             path = list(exc.relative_path)
-            if len(path) >= 2 and path[0] == "metadata" and path[1] in cell.metadata:
-                del cell.metadata[path[1]]
-                repairs.cell(number, f"metadata {show(path[1])} refused by nbformat's schema; ignored")
-                return True
-            return False
-    try:
-        nbformat.validate(nb)
-    except nbformat.ValidationError as exc:
-        path = list(exc.relative_path)
-        if len(path) >= 2 and path[0] == "metadata" and path[1] in nb.metadata:
-            del nb.metadata[path[1]]
-            repairs.notes.append(f"notebook metadata {show(path[1])} refused by nbformat's schema; ignored")
-            return True
-    return False
+            if len(path) < 2 or path[0] != "metadata" or path[1] not in node.metadata:
+                break
+            del node.metadata[path[1]]
+            dropped.append(str(path[1]))
+    return dropped
