@@ -1,12 +1,14 @@
 """Ingest: an uploaded file becomes a notebook ready for the sandbox, or a clear verdict.
 
 Size and shape caps apply before and after parsing; the file is read once and never
-executed here. The grader's own Python kernel is always used; a missing or foreign
-kernelspec is reported, not trusted.
+executed here. Saved outputs are dropped and what can be repaired without guessing is
+repaired (`autograde.pipeline.repair`), each with a note. The grader's own Python kernel is
+always used; a missing or foreign kernelspec is reported, not trusted.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
 import logging
 import re
@@ -15,13 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import nbformat
 from papermill.parameterize import parameterize_notebook
 
 from autograde.errors import NotANotebook, SubmissionTooLarge
+from autograde.pipeline.repair import kind, rebuild, show
 
 MAX_NOTEBOOK_BYTES = 20 * 2**20
-MAX_CELLS = 2000
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (autograde)", "language": "python"}
 
 
@@ -47,6 +48,7 @@ def student_id(path: Path) -> str:
 
 
 def read_notebook(path: Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> Submission:
+    """Read, repair and validate one upload; NotANotebook / SubmissionTooLarge name the file."""
     if path.is_symlink():
         raise NotANotebook(f"{path.name}: is a symbolic link; links are never followed")
     if not path.is_file():
@@ -54,60 +56,73 @@ def read_notebook(path: Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> Submission
     size = path.stat().st_size
     if size > max_bytes:
         raise SubmissionTooLarge(f"{path.name}: {size} bytes, over the limit of {max_bytes}")
-    raw = path.read_bytes()
+    notes: list[str] = []
+    data = parse_json(path.name, path.read_bytes(), notes)
+    rebuilt = rebuild(data, path.name)
+    nb = rebuilt.nb
+    _check_text(nb, path.name)
+    notes += rebuilt.notes
+    note = kernel_note(rebuilt.kernelspec, rebuilt.language)
+    if note:
+        notes.append(note)
+    _normalise(nb)
+    return Submission(path, student_id(path), nb, notes=notes)
+
+
+def parse_json(name: str, raw: bytes, notes: list[str]) -> Any:
+    """UTF-8 JSON (a UTF-8 byte-order mark is accepted, with a note); anything else is refused."""
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8) :]
+        notes.append("the file starts with a UTF-8 byte-order mark (as some Windows editors write); ignored")
+    elif raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        raise NotANotebook(f"{name}: UTF-32 text; notebooks are UTF-8 (save it again as UTF-8)")
+    elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise NotANotebook(f"{name}: UTF-16 text; notebooks are UTF-8 (save it again as UTF-8)")
+    elif b"\x00" in raw[:4]:
+        raise NotANotebook(f"{name}: NUL bytes, as in UTF-16 or UTF-32 text; notebooks are UTF-8")
     try:
-        data = json.loads(raw.decode("utf-8"))
+        return json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        raise NotANotebook(f"{path.name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise NotANotebook(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except json.JSONDecodeError as exc:
-        raise NotANotebook(
-            f"{path.name}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-        ) from None
+        where = f"line {exc.lineno}, column {exc.colno}"
+        raise NotANotebook(f"{name}: not valid JSON ({where}: {exc.msg})") from None
     except RecursionError:
-        raise NotANotebook(f"{path.name}: JSON nested too deeply") from None
-    if not isinstance(data, dict) or "nbformat" not in data:
-        raise NotANotebook(f"{path.name}: JSON but not a Jupyter notebook (no nbformat version)")
-    if data.get("nbformat") != 4:
-        raise NotANotebook(f"{path.name}: nbformat {data.get('nbformat')!r}; only version 4 is accepted")
-    if not isinstance(data.get("cells"), list):
-        raise NotANotebook(f"{path.name}: JSON but not a Jupyter notebook (`cells` is not a list)")
-    if len(data["cells"]) > MAX_CELLS:
-        raise SubmissionTooLarge(f"{path.name}: {len(data['cells'])} cells, over the limit of {MAX_CELLS}")
+        raise NotANotebook(f"{name}: JSON nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python converts
+        raise NotANotebook(f"{name}: not valid JSON ({str(exc)[:200]})") from None
+
+
+def _check_text(nb: Any, name: str) -> None:
+    """JSON may escape lone surrogates, which no UTF-8 file can hold: the staged copy could not be written."""
     try:
-        nb = nbformat.from_dict(data)
-        nbformat.validate(nb)
-    except Exception as exc:  # nbformat.ValidationError and malformed structures
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise NotANotebook(f"{path.name}: not a valid nbformat 4 notebook: {first[:300]}") from None
-    return Submission(path, student_id(path), nb, notes=_normalise(nb))
+        json.dumps(nb, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        bad = ascii(exc.object[exc.start : exc.end])
+        raise NotANotebook(
+            f"{name}: holds text that is not valid Unicode (a lone surrogate, {bad})"
+        ) from None
 
 
-def _normalise(nb: Any) -> list[str]:
-    """Clear outputs, number cells, force the grader's kernel; report what was changed."""
-    notes = []
-    spec = nb.metadata.get("kernelspec")
-    language = (nb.metadata.get("language_info") or {}).get("name")
+def kernel_note(spec: Any, language: Any) -> str | None:
+    """Why the notebook's declared kernel is not the one it ran on, if it is not a Python one."""
+    grader = "it was run on the grader's Python 3 kernel"
     if not spec:
-        notes.append("the notebook declares no kernel; it was run on the grader's Python 3 kernel")
-    elif spec.get("language", language or "python") != "python" or not str(spec.get("name", "")).startswith(
-        "python"
-    ):
-        notes.append(
-            f"the notebook asks for kernel {spec.get('name')!r} "
-            f"({spec.get('language', language)}); it was run on the grader's Python 3 kernel"
-        )
+        return f"the notebook declares no kernel; {grader}"
+    if not isinstance(spec, dict):
+        return f"the notebook's kernelspec is {kind(spec)}, not an object; {grader}"
+    declared = spec.get("language", language or "python")
+    if declared != "python" or not str(spec.get("name", "")).startswith("python"):
+        return f"the notebook asks for kernel {show(spec.get('name'))} ({str(declared)[:40]}); {grader}"
+    return None
+
+
+def _normalise(nb: Any) -> None:
+    """Number the cells (reports name cells by these numbers) and force the grader's kernel."""
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
     nb.metadata["language_info"] = {"name": "python"}
     for number, cell in enumerate(nb.cells, start=1):
         cell.metadata["autograde"] = {"cell": number}
-        if isinstance(cell.source, list):  # Jupyter stores sources as lists of lines
-            cell.source = "".join(str(part) for part in cell.source)
-        tags = cell.metadata.get("tags")
-        cell.metadata["tags"] = [str(t) for t in tags] if isinstance(tags, list) else []
-        if cell.cell_type == "code":
-            cell.outputs = []
-            cell.execution_count = None
-    return notes
 
 
 def parameterize(sub: Submission, parameters: dict[str, Any]) -> Any:

@@ -520,7 +520,8 @@ ATTACKS: list[Attack] = [
     Attack(18, "poison_next", before={"regression": POISON}),
     Attack(19, "truncated", raw=_truncated, status="invalid notebook"),
     Attack(19, "not_json", raw=_not_json, status="invalid notebook"),
-    Attack(19, "nbformat3", raw=_nbformat3, status="invalid notebook"),
+    # nbformat 3 is converted as Jupyter does (issue 11): an empty v3 notebook grades 0, with a note
+    Attack(19, "nbformat3", raw=_nbformat3, expect=ZERO, verify=lambda r: _note(r, "nbformat 3")),
     Attack(20, "huge_file", raw=_huge, status="rejected: too large"),
     Attack(20, "deep_nesting", raw=_deep, status="invalid notebook"),
     Attack(20, "many_cells", raw=_many_cells, status="rejected: too large"),
