@@ -116,13 +116,13 @@ def _error_line(traceback: list[str]) -> str | None:
 class KernelSession:
     """Starts a python3 kernel in `cwd`, runs code, and kills it (and its process group)."""
 
-    def __init__(self, cwd: str, runtime_dir: str, kernel_name: str = "python3") -> None:
+    def __init__(self, cwd: str, runtime_dir: str) -> None:
         self.cwd = cwd
         self.runtime_dir = runtime_dir
         self.nb = nbformat.v4.new_notebook()
         self.client = CappedClient(
             self.nb,
-            kernel_name=kernel_name,
+            kernel_name="python3",  # the grader's own: a notebook's kernelspec is replaced on ingest
             allow_errors=True,
             interrupt_on_timeout=False,
             record_timing=False,
@@ -130,6 +130,7 @@ class KernelSession:
             resources={"metadata": {"path": cwd}},
         )
         self._started = False
+        self._first_pid: int | None = None  # kept: nbclient drops its manager on a failed reconnect
 
     def start(self) -> None:
         km = self.client.create_kernel_manager()
@@ -139,6 +140,7 @@ class KernelSession:
         km.ip = os.path.join(self.runtime_dir, f"kernel-{os.getpid()}-{id(self)}")
         self.client.km = km
         self.client.start_new_kernel(cwd=self.cwd)
+        self._first_pid = self.pid
         self.client.start_new_kernel_client()
         self._started = True
 
@@ -217,14 +219,16 @@ class KernelSession:
         if not self._started:
             return
         self._started = False
-        pid = self.pid
+        pid = self.pid or self._first_pid
         if pid is not None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)
         with contextlib.suppress(*KERNEL_FAILURES):
             if self.client.kc is not None:
                 self.client.kc.stop_channels()
-        with contextlib.suppress(*KERNEL_FAILURES):
-            run_sync(self._km.shutdown_kernel)(now=True)
-        with contextlib.suppress(*KERNEL_FAILURES):
-            run_sync(self._km.cleanup_resources)()
+        km: Any = self.client.km  # None when nbclient gave the kernel up (a failed reconnect)
+        if km is not None:
+            with contextlib.suppress(*KERNEL_FAILURES):
+                run_sync(km.shutdown_kernel)(now=True)
+            with contextlib.suppress(*KERNEL_FAILURES):
+                run_sync(km.cleanup_resources)()

@@ -74,3 +74,13 @@ def test_a_malformed_message_from_the_kernel_is_the_kernels_fault(tmp_path):
                "parent_header": {}, "content": {"data": 5, "metadata": {}}}
     with pytest.raises(KernelMessageError, match="display_data"):
         client.process_message(message, cell, 0)
+
+
+def test_stop_after_nbclient_gave_the_kernel_up(tmp_path):
+    """A reconnect that fails makes nbclient shut the kernel down and drop its manager; the
+    session's stop() then has nothing left to shut down (the blanket catch hid this)."""
+    session = KernelSession(str(tmp_path), str(tmp_path))
+    session._started = True
+    assert session.client.km is None
+    session.stop()
+    assert not session._started
