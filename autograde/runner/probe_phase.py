@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from autograde.runner import protocol
+from autograde.runner.kernel import Outcome
 from autograde.runner.notebook_run import NotebookRun
 from autograde.runner.protocol import ProbeStatus
 
@@ -68,17 +69,19 @@ def _what(probe: dict[str, Any]) -> str:
     return f"`{target}`" if isinstance(target, str) else f"probe {probe['id']}"
 
 
-def _message(status: str, outcome_ename: str | None, outcome_evalue: str | None, timeout: float) -> str:
-    if status in {"timeout", "unresponsive"}:
+def _message(outcome: Outcome, timeout: float) -> str:
+    """Why a probe has no record of the harness's."""
+    if outcome.status in {"timeout", "unresponsive"}:
         return f"did not finish within {timeout:g}s"
-    if status == "crashed":
-        return "the kernel died while this was being checked"
-    if status == "ok":  # the harness returned, yet its record is not there
+    if outcome.status == "crashed":
+        how = f" ({outcome.ename}: {outcome.evalue})" if outcome.ename else ""
+        return f"the kernel died while this was being checked{how}"
+    if outcome.status == "ok":  # the harness returned, yet its record is not there
         return (
             "the check's probe returned but wrote no result: the notebook changed something it "
             "relies on (a function of os, json or numpy)"
         )
-    return f"the check's probe failed in the kernel ({outcome_ename}: {outcome_evalue or ''})".strip()
+    return f"the check's probe failed in the kernel ({outcome.ename}: {outcome.evalue or ''})"
 
 
 def run_probes(
@@ -111,7 +114,7 @@ def run_probes(
                 "unresponsive": ProbeStatus.TIMEOUT,
                 "crashed": ProbeStatus.CRASHED,
             }.get(outcome.status, ProbeStatus.ERROR)
-            message = _message(outcome.status, outcome.ename, outcome.evalue, timeout)
+            message = _message(outcome, timeout)
             write_json(record_path, {"id": probe_id, "status": status, "message": message})
     if not_run:
-        summary["notes"].append(f"{len(not_run)} checks were not run: {not_run[0]}")
+        summary["notes"].append(f"later checks were not run ({len(not_run)} probes): {not_run[0]}")

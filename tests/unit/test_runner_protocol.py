@@ -188,7 +188,7 @@ def test_after_a_crash_without_a_kernel_the_later_probes_say_why(tmp_path):
     for later in ("p1", "p2"):
         got = record(tmp_path, later)
         assert got["status"] == ProbeStatus.NOT_RUN and "`f_p0`" in got["message"]
-    assert summary["notes"] == [f"2 checks were not run: {run.gone}"]
+    assert summary["notes"] == [f"later checks were not run (2 probes): {run.gone}"]
 
 
 def test_past_the_deadline_no_probe_starts(tmp_path):
