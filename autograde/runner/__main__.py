@@ -1,7 +1,8 @@
 """The in-sandbox entry point: ``python -m autograde.runner --in IN --out OUT --work WORK``.
 
 Every backend launches exactly this; only the launch differs. It executes the
-parameterized notebook, then the probes of ``plan.json``, and writes data only to OUT.
+parameterized notebook, then the probes of the plan (file names: `protocol`), and writes
+data only to OUT; a plan of another format version is refused before anything runs.
 """
 
 from __future__ import annotations
@@ -19,29 +20,11 @@ from typing import Any
 
 import nbformat
 
-from autograde.runner import confine, device, procs
+from autograde.runner import confine, device, procs, protocol
 from autograde.runner.kernel import KernelSession
 from autograde.runner.notebook_run import NotebookRun
 from autograde.runner.outputs import cap_outputs
-
-HARNESS_MODULE = "_autograde_harness"
-
-
-def _install_harness_code() -> str:
-    source = (Path(__file__).with_name("harness_src.py")).read_text(encoding="utf-8")
-    return (
-        "import sys as _s, types as _t\n"
-        f"_m = _t.ModuleType({HARNESS_MODULE!r})\n"
-        f"exec(compile({source!r}, '<autograde-harness>', 'exec'), _m.__dict__)\n"
-        f"_s.modules[{HARNESS_MODULE!r}] = _m\n"
-        "del _s, _t, _m\n"
-    )
-
-
-def _write(path: Path, data: Any) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-    tmp.replace(path)
+from autograde.runner.probe_phase import JobFiles, install_harness_code, run_probes, write_json
 
 
 def _socket_base() -> str | None:
@@ -86,18 +69,21 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     procs.become_subreaper()
 
-    plan = json.loads((args.in_dir / "plan.json").read_text(encoding="utf-8"))
+    summary: dict[str, Any] = {"python": platform.python_version(), "probes": {}, "notes": confined}
+    plan = json.loads((args.in_dir / protocol.PLAN).read_text(encoding="utf-8"))
+    problem = protocol.plan_problem(plan)
+    if problem:  # nothing of the job is run: the host reports a grader error with the reason
+        write_json(args.out_dir / protocol.RUN_SUMMARY, {**summary, "fatal": problem})
+        return 0
     limits = plan["limits"]
-    nb = nbformat.read(args.in_dir / "notebook.ipynb", as_version=4)
-    probe_dir = args.out_dir / "probes"
-    probe_dir.mkdir(parents=True, exist_ok=True)
+    nb = nbformat.read(args.in_dir / protocol.NOTEBOOK, as_version=4)
+    (args.out_dir / protocol.PROBES).mkdir(parents=True, exist_ok=True)
     deadline = started + float(limits["total_timeout"]) * 0.8
-    install = _install_harness_code()
+    install = install_harness_code()
 
     def harness_ready(session: KernelSession) -> None:
         session.run_code(install, 30)
 
-    summary: dict[str, Any] = {"python": platform.python_version(), "probes": {}, "notes": confined}
     prelude, fatal = _device_setup(plan, nb, limits, summary["notes"])
     runtime_dir = tempfile.mkdtemp(prefix="agk-", dir=_socket_base())
     run = NotebookRun(
@@ -114,42 +100,19 @@ def main(argv: list[str] | None = None) -> int:
         if fatal:
             summary["fatal"] = fatal
             run.mark_all(f"not run: {fatal}")
-            plan["probes"] = []
         else:
             run.execute()
-        _write(args.out_dir / "cells.json", run.cell_records())
-        plan_path = str((args.in_dir / "plan.json").resolve())
-        for probe in plan["probes"]:
-            if run.session is None:
-                break
-            code = (
-                f"__import__({HARNESS_MODULE!r}).run({plan_path!r}, {probe['id']!r}, "
-                f"{str(probe_dir.resolve())!r})"
-            )
-            probe_timeout = float(probe.get("timeout", limits["probe_timeout"]))
-            outcome = run.run_probe(code, probe_timeout)
-            summary["probes"][probe["id"]] = round(outcome.seconds, 3)
-            lost = outcome.status in {"timeout", "unresponsive", "crashed"}
-            if lost or not (probe_dir / f"{probe['id']}.json").exists():
-                (probe_dir / f"{probe['id']}.npz").unlink(missing_ok=True)
-                status = {"unresponsive": "timeout"}.get(outcome.status, outcome.status)
-                message = {
-                    "timeout": f"did not finish within {probe_timeout:g}s",
-                    "crashed": "the kernel died while this was being checked",
-                }.get(status, f"{outcome.ename or 'no result'}: {outcome.evalue or ''}".strip())
-                _write(
-                    probe_dir / f"{probe['id']}.json",
-                    {"id": probe["id"], "status": status, "message": message},
-                )
+            write_json(args.out_dir / protocol.CELLS, run.cell_records())
+            run_probes(run, plan, JobFiles.of(args.in_dir, args.out_dir), summary)
     finally:
         run.close()
         procs.kill_descendants()
         shutil.rmtree(runtime_dir, ignore_errors=True)
         cap_outputs(nb, int(limits["output_bytes"]))
-        nbformat.write(nb, args.out_dir / "executed.ipynb")
+        nbformat.write(nb, args.out_dir / protocol.EXECUTED)
         summary.update(replays=run.replays, seconds=round(time.monotonic() - started, 3))
-        _write(args.out_dir / "cells.json", run.cell_records())
-        _write(args.out_dir / "run.json", summary)
+        write_json(args.out_dir / protocol.CELLS, run.cell_records())
+        write_json(args.out_dir / protocol.RUN_SUMMARY, summary)
     return 0
 
 

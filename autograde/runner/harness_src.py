@@ -1,9 +1,12 @@
 """Probe harness: this file's text is executed INSIDE the student's kernel.
 
 It imports nothing from autograde (the kernel may not have it), computes no verdict and
-knows no expected value: it calls the student's objects on inputs from ``inputs.npz`` and
-writes what they return as plain numeric arrays and JSON. The host judges those.
+knows no expected value: it calls the student's objects on inputs from the job's inputs
+file and writes what they return as plain numeric arrays and JSON. The host judges those.
 A student who tampers with this module only damages their own results.
+
+The sandbox protocol (autograde/runner/protocol.py) is not spelled here: the runner sets
+the probe statuses below when it installs this module, and passes every path in the call.
 """
 
 import json
@@ -14,11 +17,16 @@ _MAX_ITEMS = 10_000
 _MAX_DEPTH = 4
 _MAX_BYTES = 64 * 2**20
 
+# protocol.ProbeStatus values, set by the runner at install
+OK = ERROR = MISSING = None
+
 
 class _Writer:
-    def __init__(self, probe_id, out_dir):
-        self.probe_id = probe_id
-        self.out_dir = out_dir
+    """The probe's record (JSON) and arrays (npz), each written whole and then renamed."""
+
+    def __init__(self, record_path, arrays_path):
+        self.record_path = record_path
+        self.arrays_path = arrays_path
         self.arrays = {}
         self.nbytes = 0
 
@@ -26,22 +34,22 @@ class _Writer:
         key = f"a{len(self.arrays)}"
         self.nbytes += array.nbytes
         if self.nbytes > _MAX_BYTES:
-            raise _ProbeFailure("output too large", f"results exceed {_MAX_BYTES} bytes")
+            raise _ProbeFailure(ERROR, f"output too large: results exceed {_MAX_BYTES} bytes")
         self.arrays[key] = array
         return key
 
     def finish(self, record):
         import numpy as np
 
-        base = os.path.join(self.out_dir, self.probe_id)
         if self.arrays:
-            tmp = base + ".tmp.npz"
-            np.savez(tmp, **self.arrays)
-            os.replace(tmp, base + ".npz")
-        tmp = base + ".json.tmp"
+            tmp = self.arrays_path + ".tmp"
+            with open(tmp, "wb") as handle:
+                np.savez(handle, **self.arrays)
+            os.replace(tmp, self.arrays_path)
+        tmp = self.record_path + ".tmp"
         with open(tmp, "w", encoding="utf-8") as handle:
             json.dump(record, handle)
-        os.replace(tmp, base + ".json")
+        os.replace(tmp, self.record_path)
 
 
 class _ProbeFailure(Exception):
@@ -108,13 +116,13 @@ def _encode(value, writer, depth=0):
 def _resolve(namespace, dotted):
     parts = dotted.split(".")
     if parts[0] not in namespace:
-        raise _ProbeFailure("missing", f"`{parts[0]}` is not defined")
+        raise _ProbeFailure(MISSING, f"`{parts[0]}` is not defined")
     value = namespace[parts[0]]
     for index, part in enumerate(parts[1:], start=1):
         try:
             value = getattr(value, part)
         except Exception:
-            raise _ProbeFailure("missing", f"`{'.'.join(parts[:index])}` has no attribute `{part}`") from None
+            raise _ProbeFailure(MISSING, f"`{'.'.join(parts[:index])}` has no attribute `{part}`") from None
     return value
 
 
@@ -139,13 +147,27 @@ def _category(value):
 
 
 class _Inputs:
-    def __init__(self, path):
-        import numpy as np
+    """The inputs file, read member by member as the probe names them: it also holds the
+    arrays of every other check, hidden sets among them, and none of those is loaded."""
 
-        self.arrays = {}
-        if os.path.exists(path):
-            with np.load(path, allow_pickle=False) as npz:
-                self.arrays = {key: npz[key] for key in npz.files}
+    def __init__(self, path):
+        self.path = path
+        self._file = None
+        self._loaded = {}
+
+    def array(self, key):
+        if key not in self._loaded:
+            if self._file is None:
+                import numpy as np
+
+                self._file = np.load(self.path, allow_pickle=False)  # reads the index only
+            self._loaded[key] = self._file[key]
+        return self._loaded[key]
+
+    def close(self):
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
     def build(self, ref, index=None):
         if "json" in ref:
@@ -153,7 +175,7 @@ class _Inputs:
             return tuple(value) if ref.get("tuple") else value
         import numpy as np
 
-        array = self.arrays[ref["array"]]
+        array = self.array(ref["array"])
         array = np.array(array[index] if ref.get("each") else array, copy=True)
         if ref.get("torch"):
             import torch
@@ -168,7 +190,7 @@ class _Inputs:
 def _callable(spec, namespace):
     target = _resolve(namespace, spec["target"])
     if not callable(target):
-        raise _ProbeFailure("error", f"`{spec['target']}` is not callable (it is a {_type_name(target)})")
+        raise _ProbeFailure(ERROR, f"`{spec['target']}` is not callable (it is a {_type_name(target)})")
     return target
 
 
@@ -189,7 +211,7 @@ def _backward(spec, namespace, inputs, writer):
     torch = __import__("torch")
     function = _resolve(namespace, spec["target"])
     if not (isinstance(function, type) and issubclass(function, torch.autograd.Function)):
-        raise _ProbeFailure("error", f"`{spec['target']}` is not a torch.autograd.Function subclass")
+        raise _ProbeFailure(ERROR, f"`{spec['target']}` is not a torch.autograd.Function subclass")
     captured = {}
 
     class _Spy(function):
@@ -233,7 +255,7 @@ def _outputs(spec, namespace, inputs, writer):
 
     torch = _torch()
     model = _callable(spec, namespace)
-    data = inputs.arrays[spec["inputs"]]
+    data = inputs.array(spec["inputs"])
     is_module = torch is not None and isinstance(model, torch.nn.Module)
     mode = spec.get("as", "torch")
     if mode == "auto":
@@ -254,14 +276,14 @@ def _outputs(spec, namespace, inputs, writer):
             with torch.no_grad():
                 out = model(torch.from_numpy(batch).to(device))
             if not isinstance(out, torch.Tensor):
-                raise _ProbeFailure("error", f"the model returned {_type_name(out)}, not a tensor")
+                raise _ProbeFailure(ERROR, f"the model returned {_type_name(out)}, not a tensor")
             chunks.append(np.array(out.detach().float().cpu().numpy(), copy=True))
         else:
             out = model(batch)
             if torch is not None and isinstance(out, torch.Tensor):
                 out = out.detach().float().cpu().numpy()
             if not isinstance(out, np.ndarray) or out.dtype.kind not in "biuf":
-                raise _ProbeFailure("error", f"the model returned {_type_name(out)}, not a numeric array")
+                raise _ProbeFailure(ERROR, f"the model returned {_type_name(out)}, not a numeric array")
             chunks.append(np.array(out, dtype=np.float32, copy=True))
     return {"results": [_encode(np.concatenate(chunks) if chunks else np.zeros((0,)), writer)]}
 
@@ -278,7 +300,7 @@ def _module(spec, namespace, inputs, writer):
     torch = __import__("torch")
     module = _target(spec, namespace, inputs)
     if not isinstance(module, torch.nn.Module):
-        raise _ProbeFailure("error", f"`{spec['target']}` gives a {_type_name(module)}, not an nn.Module")
+        raise _ProbeFailure(ERROR, f"`{spec['target']}` gives a {_type_name(module)}, not an nn.Module")
     leaves = [type(m).__name__ for m in module.modules() if not any(True for _ in m.children())]
     record = {
         "layers": leaves[:_MAX_ITEMS],
@@ -328,11 +350,11 @@ def _figure(spec, namespace, inputs, writer):
         figure = value
         index = spec.get("axes", 0)
         if len(figure.axes) <= index:
-            raise _ProbeFailure("error", f"the figure has {len(figure.axes)} axes; the plot is axes {index}")
+            raise _ProbeFailure(ERROR, f"the figure has {len(figure.axes)} axes; the plot is axes {index}")
         ax = figure.axes[index]
     else:
         what = _type_name(value)
-        raise _ProbeFailure("error", f"`{spec['target']}` gives a {what}, not a matplotlib Figure or Axes")
+        raise _ProbeFailure(ERROR, f"`{spec['target']}` gives a {what}, not a matplotlib Figure or Axes")
     lines = []
     for line in ax.get_lines()[:1000]:
         x, y = _floats(line.get_xdata()), _floats(line.get_ydata())
@@ -396,19 +418,19 @@ def _seed_all(seed):
         torch.manual_seed(value)  # every device, CUDA included
 
 
-def run(plan_path, probe_id, out_dir):
+def run(probe_id, plan_path, inputs_path, record_path, arrays_path):
     """Run one probe of the plan against the kernel's user namespace; never raises."""
     from IPython import get_ipython
 
     namespace = get_ipython().user_ns
-    writer = _Writer(probe_id, out_dir)
-    record = {"id": probe_id, "status": "ok"}
+    writer = _Writer(record_path, arrays_path)
+    inputs = _Inputs(inputs_path)
+    record = {"id": probe_id, "status": OK}
     try:
         with open(plan_path, encoding="utf-8") as handle:
             plan = json.load(handle)
         spec = next(p for p in plan["probes"] if p["id"] == probe_id)
         _seed_all(plan.get("seed"))
-        inputs = _Inputs(os.path.join(os.path.dirname(plan_path), "inputs.npz"))
         record.update(_OPS[spec["op"]](spec, namespace, inputs, writer))
     except _ProbeFailure as failure:
         record.update(status=failure.status, message=failure.message)
@@ -418,7 +440,9 @@ def run(plan_path, probe_id, out_dir):
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if "autograde-harness" not in f.filename]
         where = f" (line {frames[-1].lineno}: {frames[-1].line})" if frames and frames[-1].line else ""
         record.update(
-            status="error", message=(lines[-1].strip() if lines else type(exc).__name__)[:2000] + where
+            status=ERROR, message=(lines[-1].strip() if lines else type(exc).__name__)[:2000] + where
         )
         writer.arrays.clear()
+    finally:
+        inputs.close()
     writer.finish(record)

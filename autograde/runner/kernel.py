@@ -2,7 +2,9 @@
 
 `run_code` returns an `Outcome` instead of raising: ``ok``, ``error`` (the cell raised),
 ``timeout`` (interrupted and the kernel answered again), ``unresponsive`` (interrupt
-failed; the caller must restart) or ``crashed`` (the kernel died).
+failed; the caller must restart) or ``crashed`` (the kernel died, its connection broke, or
+it sent a message the protocol does not allow). Only what the kernel can cause is
+translated: anything else is a bug of the grader and propagates with its traceback.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ import nbformat
 import zmq
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
-from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.exceptions import CellControlSignal, CellTimeoutError, DeadKernelError
+from nbformat import ValidationError
 
 from autograde.runner import procs
 
@@ -32,12 +35,30 @@ CELL_OUTPUT_BYTES = 2 * 2**20  # what one cell's outputs may hold while it runs
 DROPPED = "[autograde: further output of this cell dropped, over {limit} bytes]\n"
 
 
+# The kernel's process or sockets are gone (zmq and the OS say so mid-cell).
+CONNECTION_LOST = (zmq.ZMQError, OSError)
+# What jupyter_client raises when a kernel does not answer: "Kernel didn't respond in N
+# seconds", "Kernel died before replying to kernel_info" (RuntimeError), or a timeout.
+NO_ANSWER = (RuntimeError, TimeoutError)
+# A kernel that could not be started, reconnected or stopped.
+KERNEL_FAILURES = (*CONNECTION_LOST, *NO_ANSWER)
+
+
+class KernelMessageError(Exception):
+    """The kernel sent a message its protocol does not allow (a hostile notebook can)."""
+
+
 def _size(msg: dict[str, Any]) -> int:
-    content = msg.get("content", {})
+    content = msg.get("content")
+    if not isinstance(content, dict):
+        return 0  # nbclient then refuses the message as malformed
     size = len(str(content.get("text", "")))
-    for value in (content.get("data") or {}).values():
+    data = content.get("data")
+    for value in data.values() if isinstance(data, dict) else ():
         size += len(value) if isinstance(value, str) else len(str(value))
-    return size + sum(len(line) for line in content.get("traceback", []) or [])
+    traceback = content.get("traceback")
+    lines = traceback if isinstance(traceback, list) else []
+    return size + sum(len(str(line)) for line in lines)
 
 
 class CappedClient(NotebookClient):
@@ -47,6 +68,17 @@ class CappedClient(NotebookClient):
     budget = CELL_OUTPUT_BYTES
     used = 0
     dropped = False
+
+    def process_message(self, msg: dict[str, Any], cell: Any, cell_index: int) -> Any:
+        """nbclient's reading of one message from the kernel; one whose content does not
+        follow the message spec becomes a KernelMessageError (the kernel's fault)."""
+        try:
+            return super().process_message(msg, cell, cell_index)
+        except CellControlSignal:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, ValidationError) as exc:
+            kind = msg.get("msg_type") if isinstance(msg, dict) else None
+            raise KernelMessageError(f"the kernel sent a malformed {kind!r} message ({exc!r:.300})") from exc
 
     def output(self, outs: list[Any], msg: dict[str, Any], display_id: str | None, cell_index: int) -> Any:
         size = _size(msg)
@@ -84,13 +116,13 @@ def _error_line(traceback: list[str]) -> str | None:
 class KernelSession:
     """Starts a python3 kernel in `cwd`, runs code, and kills it (and its process group)."""
 
-    def __init__(self, cwd: str, runtime_dir: str, kernel_name: str = "python3") -> None:
+    def __init__(self, cwd: str, runtime_dir: str) -> None:
         self.cwd = cwd
         self.runtime_dir = runtime_dir
         self.nb = nbformat.v4.new_notebook()
         self.client = CappedClient(
             self.nb,
-            kernel_name=kernel_name,
+            kernel_name="python3",  # the grader's own: a notebook's kernelspec is replaced on ingest
             allow_errors=True,
             interrupt_on_timeout=False,
             record_timing=False,
@@ -98,6 +130,7 @@ class KernelSession:
             resources={"metadata": {"path": cwd}},
         )
         self._started = False
+        self._first_pid: int | None = None  # kept: nbclient drops its manager on a failed reconnect
 
     def start(self) -> None:
         km = self.client.create_kernel_manager()
@@ -107,6 +140,7 @@ class KernelSession:
         km.ip = os.path.join(self.runtime_dir, f"kernel-{os.getpid()}-{id(self)}")
         self.client.km = km
         self.client.start_new_kernel(cwd=self.cwd)
+        self._first_pid = self.pid
         self.client.start_new_kernel_client()
         self._started = True
 
@@ -133,7 +167,7 @@ class KernelSession:
             return Outcome(self._after_timeout(), time.monotonic() - started)
         except DeadKernelError:
             return Outcome("crashed", time.monotonic() - started)
-        except Exception as exc:  # nbclient/zmq failure mid-cell: treat the kernel as lost
+        except (*CONNECTION_LOST, KernelMessageError) as exc:  # the kernel is no longer usable
             return Outcome(
                 "crashed", time.monotonic() - started, ename=type(exc).__name__, evalue=str(exc)[:500]
             )
@@ -160,7 +194,7 @@ class KernelSession:
             # The timed-out cell's cancelled pollers leave the old channels unreliable
             # (later cells then wait for output until the iopub timeout): reconnect.
             old_client: Any = self.client.kc
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(*KERNEL_FAILURES):
                 old_client.stop_channels()
             # The new client waits for a kernel_info reply; a kernel still spinning in the
             # cell never sends one, so wait only as long as the responsiveness check.
@@ -169,14 +203,14 @@ class KernelSession:
                 self.client.start_new_kernel_client()
             finally:
                 self.client.startup_timeout = STARTUP_SECONDS
-        except Exception:
+        except KERNEL_FAILURES:
             return "unresponsive"
         probe = nbformat.v4.new_code_cell("pass")
         self.nb.cells = [probe]
         self.client.timeout = int(RESPONSIVE_SECONDS)
         try:
             self.client.execute_cell(probe, 0, store_history=False)
-        except (CellTimeoutError, DeadKernelError, Exception):
+        except (CellTimeoutError, DeadKernelError, *CONNECTION_LOST, KernelMessageError):
             return "unresponsive"
         return "timeout"
 
@@ -185,14 +219,16 @@ class KernelSession:
         if not self._started:
             return
         self._started = False
-        pid = self.pid
+        pid = self.pid or self._first_pid
         if pid is not None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(*KERNEL_FAILURES):
             if self.client.kc is not None:
                 self.client.kc.stop_channels()
-        with contextlib.suppress(Exception):
-            run_sync(self._km.shutdown_kernel)(now=True)
-        with contextlib.suppress(Exception):
-            run_sync(self._km.cleanup_resources)()
+        km: Any = self.client.km  # None when nbclient gave the kernel up (a failed reconnect)
+        if km is not None:
+            with contextlib.suppress(*KERNEL_FAILURES):
+                run_sync(km.shutdown_kernel)(now=True)
+            with contextlib.suppress(*KERNEL_FAILURES):
+                run_sync(km.cleanup_resources)()

@@ -2,7 +2,8 @@
 
 A cell that hangs beyond the interrupt, or kills the kernel, is marked and the notebook is
 replayed from the top on a fresh kernel with the offending cells skipped: what was defined
-before (and after) it is still graded; only what depended on that cell is lost.
+before (and after) it is still graded; only what depended on that cell is lost. A probe
+that loses the kernel gets the same replay, when the runner's deadline leaves time for it.
 """
 
 from __future__ import annotations
@@ -14,11 +15,15 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from autograde.runner import procs
-from autograde.runner.kernel import KernelSession, Outcome
+from autograde.runner.kernel import KERNEL_FAILURES, KernelSession, Outcome
 
 
 class KernelStartError(Exception):
     """No kernel could be started (the sandbox is full of what the notebook left running)."""
+
+
+class _OutOfTime(Exception):
+    """The deadline came while the notebook was being replayed."""
 
 LOST = {"unresponsive", "crashed"}
 
@@ -62,6 +67,8 @@ class NotebookRun:
         self.on_kernel_ready = on_kernel_ready
         self.prelude = prelude  # runs on every fresh kernel before the first cell
         self.session: KernelSession | None = None
+        self.gone: str | None = None  # why no kernel is left for the remaining probes
+        self.startup_seconds = 0.0  # what the last fresh kernel took to start
         self.bad: set[int] = set()
         self.replays = 0
         self.records: dict[int, CellRecord] = {}
@@ -83,17 +90,19 @@ class NotebookRun:
             self.session.stop()
         self.session = None
         procs.kill_descendants()
+        started = time.monotonic()
         session = KernelSession(self.cwd, self.runtime_dir)
         try:
             session.start()
-        except Exception as exc:
-            with contextlib.suppress(Exception):
+        except KERNEL_FAILURES as exc:
+            with contextlib.suppress(*KERNEL_FAILURES):
                 session.stop()
             procs.kill_descendants()
             raise KernelStartError(f"a fresh kernel did not start ({type(exc).__name__}: {exc})") from None
         self.session = session
         if self.prelude:
             self.session.run_code(self.prelude, 120)
+        self.startup_seconds = time.monotonic() - started
         return self.session
 
     def close(self) -> None:
@@ -162,28 +171,51 @@ class NotebookRun:
                 record.status, record.note, record.seconds = "not-run", note, 0.0
 
     # -- the probe phase ---------------------------------------------------------------
-    def run_probe(self, code: str, timeout: float) -> Outcome:
-        """Run one probe; if it loses the kernel, rebuild the notebook state for the next one."""
+    def run_probe(self, code: str, timeout: float, what: str) -> Outcome:
+        """Run the probe of `what` (a target, for messages); if it loses the kernel, rebuild
+        the notebook state for the next one."""
         assert self.session is not None
         outcome = self.session.run_code(code, timeout)
-        if outcome.status in LOST:
-            self.recover()
+        if outcome.status == "crashed":
+            self.recover(f"the kernel died while {what} was being checked")
+        elif outcome.status == "unresponsive":
+            self.recover(f"the check of {what} ignored the interrupt and its kernel was killed")
         return outcome
 
-    def recover(self) -> None:
-        """A fresh kernel with the notebook replayed (known-bad cells skipped); no session
-        (the remaining probes are not run) when no kernel starts."""
+    def recover(self, lost_in: str) -> None:
+        """A fresh kernel with the notebook replayed (known-bad cells skipped). No session,
+        and the reason in `gone`, when no kernel starts or the deadline leaves no time."""
+        left = self.deadline - time.monotonic()
+        need = self.replay_seconds()
         try:
+            if need > left:
+                raise _OutOfTime(
+                    f"the {max(left, 0):.0f}s left of the time limit did not allow replaying the "
+                    f"notebook (about {need:.0f}s)"
+                )
             self._recover()
-        except KernelStartError:
-            self.session = None
+        except (KernelStartError, _OutOfTime) as exc:
+            self.close()
+            self.gone = f"{lost_in}, and {exc}"
+
+    def replay_seconds(self) -> float:
+        """What a replay for the probes costs: a kernel start and the cells it re-runs."""
+        return self.startup_seconds + sum(self.records[index].seconds for index in self._replayed())
+
+    def _replayed(self) -> list[int]:
+        return [
+            index
+            for index, record in self.records.items()
+            if index not in self.bad and record.status not in {"not-run", "crashed"}
+        ]
 
     def _recover(self) -> None:
         session = self._fresh_kernel()
-        for index in self.records:
-            if index in self.bad or self.records[index].status in {"not-run", "crashed"}:
-                continue
-            outcome = session.run_code(self.nb.cells[index].source, self.cell_timeout)
+        for index in self._replayed():
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise _OutOfTime("the time limit was reached while the notebook was replayed")
+            outcome = session.run_code(self.nb.cells[index].source, min(self.cell_timeout, left))
             if outcome.status in LOST:
                 session = self._fresh_kernel()
         self.on_kernel_ready(session)

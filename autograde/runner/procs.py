@@ -39,13 +39,13 @@ def _children_map() -> dict[int, list[int]]:
     return children
 
 
-def descendants(pid: int | None = None) -> list[int]:
-    root = os.getpid() if pid is None else pid
+def descendants() -> list[int]:
+    """Every process below this one."""
     if not os.path.isdir("/proc"):
         return []
     tree = _children_map()
     found: list[int] = []
-    stack = [root]
+    stack = [os.getpid()]
     while stack:
         for child in tree.get(stack.pop(), []):
             found.append(child)

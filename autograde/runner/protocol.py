@@ -18,6 +18,7 @@ Sandbox -> host, in ``out/`` (size-capped, read back without unpickling):
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 
 PLAN_VERSION = 2
@@ -32,6 +33,17 @@ CELLS = "cells.json"
 RUN_SUMMARY = "run.json"
 PROBES = "probes"
 EXECUTED = "executed.ipynb"
+
+
+class ProbeStatus(StrEnum):
+    """What a probe record's ``status`` says (the host maps each to a check status)."""
+
+    OK = "ok"  # the harness wrote what the student's objects gave
+    ERROR = "error"  # the student's code raised, or gave nothing usable
+    MISSING = "missing"  # the target is not defined in the notebook
+    TIMEOUT = "timeout"
+    CRASHED = "crashed"  # the kernel died while this probe ran
+    NOT_RUN = "not-run"  # never reached: an earlier crash, the time limit
 
 
 def probe_record(out_dir: Path, probe_id: str) -> Path:

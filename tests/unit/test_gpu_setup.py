@@ -95,7 +95,12 @@ def test_gpus_option_parsing(monkeypatch):
         cli._gpus("all")
 
 
-def test_batch_hands_out_gpus_round_robin(monkeypatch, tmp_path: Path):
+def test_batch_hands_out_each_gpu_to_one_job_at_a_time(monkeypatch, tmp_path: Path):
+    """The pool gives every job one GPU of --gpus, never one that another running job holds,
+    and runs as many jobs at once as there are GPUs: the first two jobs wait for each other
+    (a barrier), so both GPUs are in use together. Which job gets which GPU is not fixed."""
+    import threading
+
     from autograde.batch import run as batch
     from autograde.pipeline.grade import GradeOptions
     from autograde.rubric import load_assignment
@@ -105,13 +110,31 @@ def test_batch_hands_out_gpus_round_robin(monkeypatch, tmp_path: Path):
     for name in "abcde":
         (uploads / f"{name}.ipynb").write_text("{}")
     seen: list[tuple[str, str | None, str]] = []
+    held: list[str | None] = []
+    overlaps: list[str | None] = []
+    lock = threading.Lock()
+    together = threading.Barrier(2, timeout=20)
 
     def fake_grade(path, assignment, opts, student=None):
-        seen.append((path.name, opts.gpu, opts.device))
+        with lock:
+            if opts.gpu in held:
+                overlaps.append(opts.gpu)
+            held.append(opts.gpu)
+            seen.append((student, opts.gpu, opts.device))
+            first_two = len(seen) <= 2
+        if first_two:
+            together.wait()
+        with lock:
+            held.remove(opts.gpu)
         return batch.empty_report(path, student or path.stem, assignment, "graded", "", opts)
 
     monkeypatch.setattr(batch, "grade_submission", fake_grade)
     assignment = load_assignment("ex02_gradient_descent")
-    batch.grade_folder(uploads, assignment, tmp_path / "out", GradeOptions(gpus=("0", "1")))
-    assert [gpu for _, gpu, _ in seen] == ["0", "1", "0", "1", "0"]
+    # as many workers as GPUs (BatchOptions' default with --gpus)
+    batch.grade_batch([uploads], assignment, tmp_path / "out", GradeOptions(gpus=("0", "1")),
+                      batch.BatchOptions())
+    assert sorted(student for student, _, _ in seen) == list("abcde")  # each job once
+    assert all(gpu in {"0", "1"} for _, gpu, _ in seen)
+    assert overlaps == []  # no GPU held by two jobs at once
+    assert {gpu for _, gpu, _ in seen[:2]} == {"0", "1"}  # the two jobs that ran together
     assert {dev for _, _, dev in seen} == {"cuda"}
