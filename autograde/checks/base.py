@@ -23,6 +23,7 @@ from autograde.checks.compare import Got
 from autograde.errors import RubricError
 from autograde.pipeline.inputs import InputStore
 from autograde.rubric.schema import CheckBase
+from autograde.runner.protocol import ProbeStatus
 from autograde.status import CheckStatus
 
 PASS, FAIL, ERROR, TIMEOUT, CRASHED, NOT_RUN, MANUAL, GRADER_ERROR = (
@@ -97,16 +98,20 @@ class ProbeResult:
 
     def failure(self, what: str) -> Verdict | None:
         """The verdict for a probe that produced nothing usable, or None when it is ok."""
-        if self.status == "ok":
+        if self.status == ProbeStatus.OK:
             return None
-        status = {
-            "missing": FAIL,
-            "error": ERROR,
-            "timeout": TIMEOUT,
-            "crashed": CRASHED,
-            "not-run": NOT_RUN,
-        }.get(self.status, ERROR)
+        status = _PROBE_TO_CHECK.get(self.status, ERROR)
         return Verdict(status, f"{what}: {self.message}" if what else self.message)
+
+
+# what a probe that gave nothing usable costs its check (an unknown probe status: an error)
+_PROBE_TO_CHECK: dict[str, CheckStatus] = {
+    ProbeStatus.MISSING: FAIL,
+    ProbeStatus.ERROR: ERROR,
+    ProbeStatus.TIMEOUT: TIMEOUT,
+    ProbeStatus.CRASHED: CRASHED,
+    ProbeStatus.NOT_RUN: NOT_RUN,
+}
 
 
 class Tolerance(CheckBase):

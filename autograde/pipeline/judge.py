@@ -20,6 +20,7 @@ from autograde.pipeline.wire import read_arrays, read_json
 from autograde.results import CheckResult, GradeReport, ManualAnswer, TaskResult
 from autograde.rubric import Assignment
 from autograde.runner import protocol
+from autograde.runner.protocol import ProbeStatus
 from autograde.status import CheckStatus, SubmissionStatus
 
 
@@ -58,16 +59,19 @@ class ProbeReader:
     def _read(self, probe_id: str) -> ProbeResult:
         path = protocol.probe_record(self.out_dir, probe_id)
         if not path.exists():
-            return ProbeResult("not-run", self.missing_reason, {}, {})
+            return ProbeResult(ProbeStatus.NOT_RUN, self.missing_reason, {}, {})
         try:
             record = read_json(path)
             arrays = read_arrays(protocol.probe_arrays(self.out_dir, probe_id))
         except WireError as exc:
-            return ProbeResult("error", f"unusable result: {exc}", {}, {})
+            return ProbeResult(ProbeStatus.ERROR, f"unusable result: {exc}", {}, {})
         if not isinstance(record, dict):
-            return ProbeResult("error", "unusable result: not a JSON object", {}, {})
+            return ProbeResult(ProbeStatus.ERROR, "unusable result: not a JSON object", {}, {})
         return ProbeResult(
-            str(record.get("status", "error")), str(record.get("message", ""))[:2000], record, arrays
+            str(record.get("status", ProbeStatus.ERROR)),
+            str(record.get("message", ""))[:2000],
+            record,
+            arrays,
         )
 
 
