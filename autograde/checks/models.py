@@ -97,15 +97,14 @@ def fetch_outputs(plan: OutputsPlan, probe: Probe, model: str) -> np.ndarray | V
 
 def fetch_logits(plan: OutputsPlan, probe: Probe, model: str) -> np.ndarray | Verdict:
     """(samples, classes) finite scores of a classifier, else the verdict saying what is wrong."""
-    result = probe(plan.probe_id)
-    failure = result.failure(model)
-    if failure:
-        return failure
-    logits = result.results()[0].as_array()
+    logits = fetch_outputs(plan, probe, model)
+    if isinstance(logits, Verdict):
+        return logits
     n = len(plan.data.labels)
-    if logits is None or logits.ndim != 2 or logits.shape[0] != n:
-        shape = None if logits is None else tuple(logits.shape)
-        return Verdict.failed(f"`{model}` returned outputs of shape {shape}; expected ({n}, classes)")
+    if logits.ndim != 2 or logits.shape[0] != n:
+        return Verdict.failed(
+            f"`{model}` returned outputs of shape {tuple(logits.shape)}; expected ({n}, classes)"
+        )
     if not np.isfinite(logits).all():
         return Verdict.failed(f"`{model}` returned NaN or inf for {int((~np.isfinite(logits)).sum())} values")
     return logits.astype(np.float64)
