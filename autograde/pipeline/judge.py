@@ -20,7 +20,7 @@ from autograde.pipeline.wire import read_arrays, read_json
 from autograde.results import CheckResult, GradeReport, ManualAnswer, TaskResult
 from autograde.rubric import Assignment
 from autograde.runner import protocol
-from autograde.runner.protocol import ProbeStatus
+from autograde.runner.protocol import CellStatus, ProbeStatus
 from autograde.status import CheckStatus, SubmissionStatus
 
 
@@ -75,11 +75,11 @@ class ProbeReader:
         )
 
 
-_CELL_TROUBLE = {
-    "timeout": "ran out of time",
-    "crashed": "crashed the kernel",
-    "skipped": "was skipped",
-    "not-run": "did not run",
+_CELL_TROUBLE: dict[str, str] = {
+    CellStatus.TIMEOUT: "ran out of time",
+    CellStatus.CRASHED: "crashed the kernel",
+    CellStatus.SKIPPED: "was skipped",
+    CellStatus.NOT_RUN: "did not run",
 }
 
 
@@ -92,10 +92,10 @@ def cell_hint(tag: str | None, cells: list[dict[str, Any]]) -> str:
         return f" (no cell is tagged `{tag}`: your answer belongs in that cell)"
     for cell in tagged:
         status = cell.get("status")
-        if status == "error" or status in _CELL_TROUBLE:
+        if status == CellStatus.ERROR or status in _CELL_TROUBLE:
             what = (
                 f"raised {cell.get('ename')}: {cell.get('evalue')}"
-                if status == "error"
+                if status == CellStatus.ERROR
                 else _CELL_TROUBLE[str(status)]
             )
             where = f", {cell['line']}" if cell.get("line") else ""

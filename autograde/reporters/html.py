@@ -13,6 +13,7 @@ import html
 import re
 
 from autograde.results import GradeReport
+from autograde.runner.protocol import CellStatus
 from autograde.status import NEUTRAL_BADGE, CheckStatus
 
 # a trusted constant without double quotes: it goes into the meta tag as it is
@@ -166,7 +167,7 @@ def feedback_body(report: GradeReport, include_hidden: bool = True) -> str:
                 )
             parts.append("</ul>\n")
         parts.append("</section>\n")
-    problems = [c for c in report.cells if c.get("status") not in ("ok", None)]
+    problems = [c for c in report.cells if c.get("status") not in (CellStatus.OK, None)]
     if problems:
         parts.append(
             '<section id="cells">\n<h2>Cells that did not run cleanly</h2>\n<table>\n'

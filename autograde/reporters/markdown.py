@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 
 from autograde.results import GradeReport
+from autograde.runner.protocol import CellStatus
 from autograde.status import CheckStatus
 
 
@@ -44,7 +45,7 @@ def feedback_markdown(report: GradeReport, include_hidden: bool = True) -> str:
                 f"{esc(check.message)}"
             )
         lines.append("")
-    problems = [c for c in report.cells if c.get("status") not in ("ok", None)]
+    problems = [c for c in report.cells if c.get("status") not in (CellStatus.OK, None)]
     if problems:
         lines.append("## Cells that did not run cleanly")
         lines.append("")

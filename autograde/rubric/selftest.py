@@ -15,6 +15,7 @@ from autograde.checks.basic import ManualCheck
 from autograde.pipeline.grade import GradeOptions, grade_submission
 from autograde.results import GradeReport
 from autograde.rubric import Assignment, Task
+from autograde.status import CheckStatus, SubmissionStatus
 
 TOL = 1e-6
 
@@ -62,7 +63,7 @@ def run_case(assignment: Assignment, case: Case, seed: int, backend: str = "loca
     report = grade_submission(path, assignment, GradeOptions(backend=backend, grading_seed=seed))
     case.seconds = time.monotonic() - started
     case.report = report
-    if report.status != "graded":
+    if report.status != SubmissionStatus.GRADED:
         case.problems.append(f"status {report.status!r}: {'; '.join(report.notes)[:500]}")
     for error in report.grader_errors:
         case.problems.append(f"grader error: {error[:300]}")
@@ -72,7 +73,7 @@ def run_case(assignment: Assignment, case: Case, seed: int, backend: str = "loca
             failing = [
                 f"{c.name}: {c.status}: {c.message[:200]}"
                 for c in task.checks
-                if (c.status != "pass") == (want == task.max_points)
+                if (c.status != CheckStatus.PASS) == (want == task.max_points)
             ]
             case.problems.append(
                 f"task {task.id}: {task.points:g} points, expected {want:g}"

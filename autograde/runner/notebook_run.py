@@ -16,6 +16,7 @@ from typing import Any
 
 from autograde.runner import procs
 from autograde.runner.kernel import KERNEL_FAILURES, KernelSession, Outcome
+from autograde.runner.protocol import CellStatus
 
 
 class KernelStartError(Exception):
@@ -33,7 +34,7 @@ class CellRecord:
     index: int  # position in the executed (parameterized) notebook
     number: int | None  # 1-based cell number in the student's own notebook (None: injected)
     tags: list[str]
-    status: str  # ok | error | timeout | crashed | skipped | not-run
+    status: str  # a protocol.CellStatus
     seconds: float = 0.0
     ename: str | None = None
     evalue: str | None = None
@@ -79,7 +80,7 @@ class NotebookRun:
                     index=index,
                     number=meta.get("cell"),
                     tags=list(cell.metadata.get("tags", [])),
-                    status="not-run",
+                    status=CellStatus.NOT_RUN,
                 )
 
     # -- kernel lifecycle --------------------------------------------------------------
@@ -147,19 +148,19 @@ class NotebookRun:
         record.ename, record.evalue, record.line = outcome.ename, outcome.evalue, outcome.line
         record.note = None
         if outcome.status == "unresponsive":
-            record.status = "timeout"
+            record.status = CellStatus.TIMEOUT
             record.note = (
                 f"ran over {self.cell_timeout:g}s and ignored the interrupt; "
                 "the notebook was re-run without this cell"
             )
         elif outcome.status == "crashed":
-            record.status = "crashed"
+            record.status = CellStatus.CRASHED
             record.note = "the kernel died in this cell; the notebook was re-run without it"
         elif outcome.status == "timeout":
-            record.status = "timeout"
+            record.status = CellStatus.TIMEOUT
             record.note = f"interrupted after {self.cell_timeout:g}s"
         else:
-            record.status = outcome.status
+            record.status = CellStatus(outcome.status)  # ok or error
         self.nb.cells[record.index].outputs = outcome.outputs
 
     def mark_all(self, note: str) -> None:
@@ -168,7 +169,7 @@ class NotebookRun:
     def _mark_rest(self, after: int, note: str) -> None:
         for index, record in self.records.items():
             if index > after and index not in self.bad:
-                record.status, record.note, record.seconds = "not-run", note, 0.0
+                record.status, record.note, record.seconds = CellStatus.NOT_RUN, note, 0.0
 
     # -- the probe phase ---------------------------------------------------------------
     def run_probe(self, code: str, timeout: float, what: str) -> Outcome:
@@ -206,7 +207,7 @@ class NotebookRun:
         return [
             index
             for index, record in self.records.items()
-            if index not in self.bad and record.status not in {"not-run", "crashed"}
+            if index not in self.bad and record.status not in {CellStatus.NOT_RUN, CellStatus.CRASHED}
         ]
 
     def _recover(self) -> None:
@@ -222,6 +223,6 @@ class NotebookRun:
 
     def cell_records(self) -> list[dict[str, Any]]:
         for index in self.bad:
-            if self.records[index].status not in {"timeout", "crashed"}:
-                self.records[index].status = "skipped"
+            if self.records[index].status not in {CellStatus.TIMEOUT, CellStatus.CRASHED}:
+                self.records[index].status = CellStatus.SKIPPED
         return [record.to_json() for record in self.records.values()]

@@ -46,6 +46,17 @@ class ProbeStatus(StrEnum):
     NOT_RUN = "not-run"  # never reached: an earlier crash, the time limit
 
 
+class CellStatus(StrEnum):
+    """What a cell's record in cells.json says."""
+
+    OK = "ok"
+    ERROR = "error"  # the cell raised
+    TIMEOUT = "timeout"  # interrupted at the cell time limit
+    CRASHED = "crashed"  # the kernel died in this cell
+    SKIPPED = "skipped"  # left out of a replay after it lost the kernel
+    NOT_RUN = "not-run"  # never reached
+
+
 def probe_record(out_dir: Path, probe_id: str) -> Path:
     """Where a probe's status and message go (written last: its presence means done)."""
     return out_dir / PROBES / f"{probe_id}.json"
