@@ -164,19 +164,21 @@ def test_no_sandbox_outlives_an_interrupted_parallel_batch(tmp_path):
     process = subprocess.Popen([CLI, "grade", str(uploads), "-a", "ex02_gradient_descent", "--out", str(out),
                                 "-j", "2"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
     deadline = time.monotonic() + 120
-    while _hangs() < 2:
+    while _hangs(process.pid) < 2:
         assert time.monotonic() < deadline and process.poll() is None
         time.sleep(0.3)
     process.send_signal(signal.SIGINT)
     process.communicate(timeout=60)
     assert process.returncode == 130
     time.sleep(1)
-    assert _hangs() == 0, "a sandbox kept running after Ctrl-C"
+    assert _hangs(process.pid) == 0, "a sandbox kept running after Ctrl-C"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith("autograde-")], "temp folders left"
 
 
-def _hangs() -> int:
-    """Jupyter kernels of grading jobs running now (their environment carries the job marker)."""
+def _hangs(grader: int) -> int:
+    """Jupyter kernels of this grader's jobs running now (their environment carries the job
+    marker and the grader's pid; kernels of other graders on the machine do not count)."""
+    owner = f"AUTOGRADE_GRADER={grader}".encode()
     count = 0
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -186,7 +188,8 @@ def _hangs() -> int:
                 if b"ipykernel" not in handle.read():
                     continue
             with open(f"/proc/{entry}/environ", "rb") as handle:
-                count += b"AUTOGRADE_JOB=" in handle.read()
+                environ = handle.read().split(b"\0")
+            count += any(v.startswith(b"AUTOGRADE_JOB=") for v in environ) and owner in environ
         except OSError:
             continue
     return count
