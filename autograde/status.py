@@ -10,9 +10,23 @@ never a list of strings of their own.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Self
 
 
-class CheckStatus(StrEnum):
+class _Vocabulary(StrEnum):
+    """A status read back from a report by its stored value."""
+
+    @classmethod
+    def known(cls, value: str) -> Self | None:
+        """The status of this name, or None for a name the vocabulary does not have (a
+        reporter then shows the raw text, escaped, in a neutral style)."""
+        try:
+            return cls(value)
+        except ValueError:
+            return None
+
+
+class CheckStatus(_Vocabulary):
     """How one check of a rubric ended."""
 
     PASS = "pass"
@@ -58,32 +72,15 @@ class CheckStatus(StrEnum):
         return _CHECK_BADGES[self]
 
     @classmethod
-    def known(cls, value: str) -> CheckStatus | None:
-        """The status of this name, or None for a name the vocabulary does not have (a
-        reporter then shows the raw text, escaped, in a neutral style)."""
-        try:
-            return cls(value)
-        except ValueError:
-            return None
-
-    @classmethod
     def label_of(cls, value: str) -> str:
         """The label of a status read back from a report; an unknown one shows as it is."""
         known = cls.known(value)
         return known.label if known is not None else value
 
-    @property
-    def is_final(self) -> bool:
-        """Graded, by the machine or a person (not waiting, not a grader fault)."""
-        return self not in (CheckStatus.MANUAL, CheckStatus.GRADER_ERROR)
-
     @classmethod
     def parse(cls, value: str) -> CheckStatus:
         """A status read back from a report; an unknown one is a grader error, never a pass."""
-        try:
-            return cls(value)
-        except ValueError:
-            return cls.GRADER_ERROR
+        return cls.known(value) or cls.GRADER_ERROR
 
 
 _CHECK_LABELS = {
@@ -122,7 +119,7 @@ _CHECK_BADGES = {
 NEUTRAL_BADGE = "#6e7781"  # a status outside the vocabulary
 
 
-class SubmissionStatus(StrEnum):
+class SubmissionStatus(_Vocabulary):
     """How one upload ended as a whole (the `status` column of the gradebook)."""
 
     GRADED = "graded"
@@ -165,7 +162,4 @@ class SubmissionStatus(StrEnum):
     @classmethod
     def parse(cls, value: str) -> SubmissionStatus:
         """A status read back from a report; unknown ones are kept apart as rejected."""
-        try:
-            return cls(value)
-        except ValueError:
-            return cls.REJECTED
+        return cls.known(value) or cls.REJECTED
