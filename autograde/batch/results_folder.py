@@ -18,14 +18,13 @@ into text. Every file is written beside its final place and renamed into it, so 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from autograde.batch.journal import JOURNAL, Journal, batch_seed
 from autograde.errors import AutogradeError
-from autograde.pipeline.wire import write_json_atomic
+from autograde.pipeline.wire import write_json_atomic, write_text_atomic
 from autograde.reporters.batch_reports import results_json
 from autograde.reporters.class_report import class_html
 from autograde.reporters.files import gradebook_csv
@@ -48,12 +47,6 @@ CLASS_PAGE = "class.html"
 MANUAL_DIR = "manual"
 SHEET_CSV = "sheet.csv"
 SHEET_HTML = "sheet.html"
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 class ResultsFolder:

@@ -23,11 +23,15 @@ MAX_NPZ_MEMBERS = 10_000
 ALLOWED_KINDS = "biuf"  # bool, signed, unsigned, float
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON next to its final place, then rename: readers never see half a file."""
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write text next to its final place, then rename: readers never see half a file."""
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    write_text_atomic(path, json.dumps(data, indent=1, default=str))
 
 
 def read_json(path: Path, max_bytes: int = MAX_JSON_BYTES) -> Any:
