@@ -191,8 +191,3 @@ def load_reference(spec: str) -> Any:
             raise RubricError(f"reference {spec!r} cannot be loaded: {exc}") from exc
         _REFERENCE_CACHE[spec] = value
     return _REFERENCE_CACHE[spec]
-
-
-def display_name(check: CheckBase) -> str:
-    """The one name a check has in every report (each kind's model may say what it looks at)."""
-    return check.display_name()

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograde.batch.results_folder import ResultsFolder
-from autograde.checks.base import display_name
 from autograde.errors import AutogradeError
 from autograde.manual.sheet import COLUMNS
 from autograde.manual.spots import COMMENT_SEP, Spot, check_result, manual_spots, num, share, ungraded
@@ -117,7 +116,7 @@ def _parse_sheet(
             continue
         spot = spots.get((task_id, check_name))
         if spot is None:
-            known = [display_name(c) for c in task.checks]
+            known = [c.display_name() for c in task.checks]
             what = "is not a manual check" if check_name in known else "is an unknown check"
             problems.append(
                 f"{where}: {check_name!r} {what} of task {task_id!r} "

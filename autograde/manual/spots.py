@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from autograde.checks.base import display_name
 from autograde.checks.basic import ManualCheck
 from autograde.results import CheckResult, GradeReport, TaskResult
 from autograde.rubric import Assignment
@@ -36,7 +35,7 @@ def manual_spots(assignment: Assignment) -> list[Spot]:
         for check in task.checks:
             if isinstance(check, ManualCheck):
                 share = task.points * check.weight / total if total else 0.0
-                spots.append(Spot(task.id, task.title, display_name(check), check.cell_tag, share))
+                spots.append(Spot(task.id, task.title, check.display_name(), check.cell_tag, share))
     return spots
 
 

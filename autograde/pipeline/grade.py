@@ -24,7 +24,6 @@ import nbformat
 
 from autograde.backends import Job, get_backend
 from autograde.backends.base import Backend, BackendOptions, SandboxLimits
-from autograde.checks.base import display_name
 from autograde.errors import AutogradeError, SubmissionError
 from autograde.pipeline.ingest import Submission, parameterize, read_notebook, student_id
 from autograde.pipeline.judge import judge
@@ -159,7 +158,7 @@ def empty_report(
             result.checks.append(
                 CheckResult(
                     check.kind,
-                    display_name(check),
+                    check.display_name(),
                     CheckStatus.NOT_RUN,
                     note,
                     check.weight,

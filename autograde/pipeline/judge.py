@@ -10,7 +10,7 @@ from typing import Any
 
 from autograde import __version__
 from autograde.backends import Job, RunOutcome
-from autograde.checks.base import ProbeResult, Verdict, display_name, kind_for
+from autograde.checks.base import ProbeResult, Verdict, kind_for
 from autograde.checks.basic import ManualCheck
 from autograde.errors import WireError
 from autograde.pipeline.ingest import Submission, tagged_source
@@ -184,7 +184,7 @@ def judge(
         tasks[item.task_index].checks.append(
             CheckResult(
                 check.kind,
-                display_name(check),
+                check.display_name(),
                 verdict.status,
                 message,
                 check.weight,

@@ -16,7 +16,7 @@ import yaml
 
 import autograde
 from autograde.checks import REGISTRY, CheckKind, kind_for, register
-from autograde.checks.base import display_name, registered_models
+from autograde.checks.base import registered_models
 from autograde.errors import RubricError
 from autograde.rubric import load_rubric_file
 from autograde.rubric.schema import CheckBase, Task
@@ -149,7 +149,7 @@ def test_each_kind_names_its_checks(fields: dict[str, Any], name: str) -> None:
     gate = {"kind": "manual", "cell_tag": "t"}  # a task needs a check with weight; `exists` has none
     check = Task.model_validate({"id": "t", "points": 1, "checks": [fields, gate]}).checks[0]
     assert check.display_name() == name
-    assert display_name(check) == name
+    assert check.display_name() == name
 
 
 def test_a_kind_that_says_nothing_is_named_by_its_kind() -> None:
