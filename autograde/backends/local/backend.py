@@ -243,11 +243,8 @@ class LocalSandbox(Sandbox):
             return
         self.stopped = True
         self.setup.close()
-        if self.process is not None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.process.pid, signal.SIGKILL)
+        self.kill()
         if self.group is not None:
-            self.group.kill_all()
             self.oom_kills, self.refused = self.group.oom_kills(), self.group.pids_refused()
         kill_marked(self.marker)
         if self.capture is not None:
