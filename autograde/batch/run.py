@@ -106,6 +106,7 @@ def grade_batch(
     rubric = assignment.rubric
     id_rule = IdRule(batch.id_pattern)  # bad options fail before anything is written
     roster = Roster.read(batch.roster) if batch.roster else None
+    limits = SandboxLimits.from_rubric(rubric.limits, **opts.limits)
     backend = get_backend(opts.backend, opts.backend_options())
     backend.preflight()
     folder = ResultsFolder(out_dir)
@@ -141,7 +142,8 @@ def grade_batch(
         if progress:
             progress(None, state)
         try:
-            _run_workers(todo, assignment, opts, batch, rows, state, progress)
+            workers = batch.workers or default_workers(opts, limits.memory, limits.cpus)
+            _run_workers(todo, assignment, opts, workers, rows, state, progress)
         finally:
             rows.write_gradebook()
             folder.write_class_files(list(rows.results.values()), assignment)
@@ -209,15 +211,13 @@ def _run_workers(
     todo: list[tuple[Upload, GradeKey]],
     assignment: Assignment,
     opts: GradeOptions,
-    batch: BatchOptions,
+    workers: int,
     rows: Rows,
     state: Progress,
     progress: Callable[[GradeReport | None, Progress], None] | None,
 ) -> None:
     if not todo:
         return
-    limits = SandboxLimits.from_rubric(assignment.rubric.limits, **opts.limits)
-    workers = batch.workers or default_workers(opts, limits.memory, limits.cpus)
     devices: queue.Queue[str] | None = None
     if opts.gpus:  # one job per device at a time, handed out round-robin
         devices = queue.Queue()

@@ -17,6 +17,7 @@ import pytest
 
 from autograde.batch import results_folder, rows, run, uploads
 from autograde.batch.journal import Journal
+from autograde.errors import AutogradeError
 from autograde.pipeline.grade import GradeOptions
 from autograde.results import GradeReport
 from autograde.rubric import Assignment, load_assignment
@@ -252,3 +253,12 @@ def test_a_file_that_cannot_be_looked_at_is_one_row(monkeypatch, tmp_path, folde
     assert_others_graded(out, reports, "bob")
     assert reports["bob"].status == "rejected" and "bob" not in graded
     assert any("cannot be read (Permission denied)" in note for note in reports["bob"].notes)
+
+
+def test_invalid_limit_overrides_fail_before_anything_is_written(tmp_path, folder, graded, ex02) -> None:
+    # a bad --pids is the instructor's usage error, said once, and the results folder stays untouched
+    out = tmp_path / "out"
+    opts = GradeOptions(limits={"pids": 5})
+    with pytest.raises(AutogradeError, match="invalid sandbox limits: pids"):
+        run.grade_batch([folder], ex02, out, opts, run.BatchOptions(workers=2))
+    assert not out.exists() and graded == []
