@@ -38,6 +38,9 @@ class CheckStatus(_Vocabulary):
     MANUAL = "manual"  # waits for a person (`autograde manual export`)
     GRADED_BY_HAND = "graded-by-hand"  # a person gave its points (`autograde manual merge`)
     GRADER_ERROR = "grader-error"  # the grader failed, not the student
+    # a student's self-check only (never in a grade)
+    ANSWERED = "answered"  # a choice or free-text answer is given; it is judged after submission
+    AFTER_SUBMISSION = "after-submission"  # needs what stays with the instructor
 
     @property
     def label(self) -> str:
@@ -50,7 +53,7 @@ class CheckStatus(_Vocabulary):
     @property
     def is_failure(self) -> bool:
         """Lost points the student can act on (or the grader must): counted on the class page."""
-        return self not in (CheckStatus.PASS, CheckStatus.MANUAL, CheckStatus.GRADED_BY_HAND)
+        return self not in _NOT_FAILURES
 
     @property
     def needs_person(self) -> bool:
@@ -83,6 +86,15 @@ class CheckStatus(_Vocabulary):
         return cls.known(value) or cls.GRADER_ERROR
 
 
+_NOT_FAILURES = frozenset(
+    {
+        CheckStatus.PASS,
+        CheckStatus.MANUAL,
+        CheckStatus.GRADED_BY_HAND,
+        CheckStatus.ANSWERED,
+        CheckStatus.AFTER_SUBMISSION,
+    }
+)
 _CHECK_LABELS = {
     CheckStatus.PASS: "PASS",
     CheckStatus.FAIL: "FAIL",
@@ -93,6 +105,8 @@ _CHECK_LABELS = {
     CheckStatus.MANUAL: "MANUAL",
     CheckStatus.GRADED_BY_HAND: "GRADED BY HAND",
     CheckStatus.GRADER_ERROR: "GRADER ERROR",
+    CheckStatus.ANSWERED: "ANSWERED",
+    CheckStatus.AFTER_SUBMISSION: "AFTER SUBMISSION",
 }
 _CHECK_STYLES = {
     CheckStatus.PASS: "green",
@@ -104,6 +118,8 @@ _CHECK_STYLES = {
     CheckStatus.MANUAL: "cyan",
     CheckStatus.GRADED_BY_HAND: "cyan",
     CheckStatus.GRADER_ERROR: "magenta",
+    CheckStatus.ANSWERED: "cyan",
+    CheckStatus.AFTER_SUBMISSION: "dim",
 }
 _CHECK_BADGES = {
     CheckStatus.PASS: "#1a7f37",
@@ -115,6 +131,8 @@ _CHECK_BADGES = {
     CheckStatus.MANUAL: "#0969da",
     CheckStatus.GRADED_BY_HAND: "#0969da",
     CheckStatus.GRADER_ERROR: "#8250df",
+    CheckStatus.ANSWERED: "#0969da",
+    CheckStatus.AFTER_SUBMISSION: "#57606a",
 }
 NEUTRAL_BADGE = "#6e7781"  # a status outside the vocabulary
 

@@ -4,8 +4,13 @@ and judges their results (on the host).
 A kind is one class that registers itself with `@register`: its `model` (the pydantic
 model with `kind: Literal["name"]`) joins the rubric schema, and the engine looks the kind
 up by that name, so a new kind needs no change anywhere else. Planning happens on the host
-before the run and may draw inputs; judging happens on the host after the run and may call
-reference code.
+before the run and may draw inputs; judging happens on the host after the run.
+
+What a judge needs from the reference library is the kind's `expect` (computed from the
+plan alone, never from the student's results): on the grader it is computed when the judge
+asks for it; a student's check bundle carries it, computed at the published inputs, so a
+self-check judges with the same code and no reference. `self_check` says how a check runs
+in a self-check (see the `SelfCheck` modes).
 """
 
 from __future__ import annotations
@@ -122,17 +127,54 @@ class Tolerance(CheckBase):
     dtype: Literal["cast", "strict"] = "cast"
 
 
+Expected = Callable[[], Any]  # the kind's `expect` for one planned check, computed or read back
+
+
+class SelfCheck:
+    """How a public check runs in a student's self-check (a check bundle)."""
+
+    FULL = "full"  # judged against the student's own code or the rubric's declared values
+    PUBLISHED = "published"  # expected values computed with the reference at published inputs
+    ANSWERED = "answered"  # a choice or a free-text answer: only whether it is answered
+    AFTER_SUBMISSION = "after-submission"  # needs what stays with the instructor (hidden data, a judge)
+
+    MODES = (FULL, PUBLISHED, ANSWERED, AFTER_SUBMISSION)
+
+
 class CheckKind:
     """Base class: a subclass sets `model` (its rubric model) and implements `plan` and
-    `judge`; `@register` sets `kind` from the model's `kind` literal."""
+    `judge`; `@register` sets `kind` from the model's `kind` literal. A kind whose verdict
+    needs the reference implements `expect` and calls `expectation` in its judge."""
 
     kind: ClassVar[str]
     model: ClassVar[type[CheckBase]]
+    # answer fields of the rubric model that a check bundle must not carry
+    secret_fields: ClassVar[frozenset[str]] = frozenset()
 
     def plan(self, check: Any, ctx: PlanContext) -> Any:
         raise NotImplementedError
 
-    def judge(self, check: Any, planned: Any, probe: Callable[[str], ProbeResult]) -> Verdict:
+    def judge(
+        self, check: Any, planned: Any, probe: Callable[[str], ProbeResult], expected: Expected | None = None
+    ) -> Verdict:
+        raise NotImplementedError
+
+    def expect(self, check: Any, planned: Any) -> Any:
+        """What the judge needs from the reference for this plan (plain data: arrays, numbers,
+        strings, lists, dicts, None). Host only; None for a kind that needs nothing."""
+        return None
+
+    def expectation(self, check: Any, planned: Any, expected: Expected | None) -> Any:
+        """The judge's view of `expect`: read back from a bundle, else computed here."""
+        return expected() if expected is not None else self.expect(check, planned)
+
+    def self_check(self, check: Any) -> str:
+        """How this check runs in a self-check: a `SelfCheck` mode. By default a kind that
+        needs the reference uses the published inputs; one that needs nothing runs in full."""
+        return SelfCheck.PUBLISHED if type(self).expect is not CheckKind.expect else SelfCheck.FULL
+
+    def judge_answered(self, check: Any, planned: Any, probe: Callable[[str], ProbeResult]) -> Verdict:
+        """For `SelfCheck.ANSWERED` checks: whether an answer is given, never whether it is right."""
         raise NotImplementedError
 
 

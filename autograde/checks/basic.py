@@ -12,8 +12,10 @@ from autograde.checks.base import (
     GRADER_ERROR,
     MANUAL,
     CheckKind,
+    Expected,
     PlanContext,
     ProbeResult,
+    SelfCheck,
     Tolerance,
     Verdict,
     load_reference,
@@ -22,6 +24,7 @@ from autograde.checks.base import (
 from autograde.checks.compare import compare, to_numpy
 from autograde.checks.targets import Call, CallOrVariable, plan_result, result_probe
 from autograde.rubric.schema import DOTTED, REFERENCE, CheckBase
+from autograde.status import CheckStatus
 
 Probe = Callable[[str], ProbeResult]
 
@@ -110,7 +113,9 @@ class Exists(CheckKind):
     def plan(self, check: ExistsCheck, ctx: PlanContext) -> str:
         return ctx.probe("lookup", check.target)
 
-    def judge(self, check: ExistsCheck, planned: str, probe: Probe) -> Verdict:
+    def judge(
+        self, check: ExistsCheck, planned: str, probe: Probe, expected: Expected | None = None
+    ) -> Verdict:
         result = probe(planned)
         failure = result.failure("")
         if failure:
@@ -135,7 +140,17 @@ class Shape(CheckKind):
     def plan(self, check: ShapeCheck, ctx: PlanContext) -> Call | str:
         return plan_result(ctx, check)
 
-    def judge(self, check: ShapeCheck, planned: Call | str, probe: Probe) -> Verdict:
+    def expect(self, check: ShapeCheck, planned: Call | str) -> list[int] | None:
+        if check.expect is not None or not isinstance(planned, Call) or not check.reference:
+            return None
+        return list(np.shape(run_reference(check.reference, planned.args[0], planned.kwargs[0])))
+
+    def self_check(self, check: ShapeCheck) -> str:
+        return SelfCheck.FULL if check.expect is not None else SelfCheck.PUBLISHED
+
+    def judge(
+        self, check: ShapeCheck, planned: Call | str, probe: Probe, expected: Expected | None = None
+    ) -> Verdict:
         result = probe(result_probe(planned))
         failure = result.failure(check.target)
         if failure:
@@ -149,18 +164,20 @@ class Shape(CheckKind):
         if array is None:
             return Verdict.failed(f"got {got.describe()}, expected an array or tensor")
         if check.expect is not None:
-            expected: list[int | None] = list(check.expect)
+            wanted: list[int | None] = list(check.expect)
         else:
-            assert isinstance(planned, Call) and check.reference
-            expected = list(np.shape(run_reference(check.reference, planned.args[0], planned.kwargs[0])))
+            try:
+                wanted = list(self.expectation(check, planned, expected))
+            except Exception as exc:  # the reference itself failed: a grader fault
+                return Verdict(GRADER_ERROR, f"reference {check.reference} raised {exc!r}")
         shape = list(array.shape)
-        ok = len(shape) == len(expected) and all(
-            e is None or e == s for s, e in zip(shape, expected, strict=False)
+        ok = len(shape) == len(wanted) and all(
+            e is None or e == s for s, e in zip(shape, wanted, strict=False)
         )
         shown = (
             "("
-            + ", ".join("any" if e is None else str(e) for e in expected)
-            + ("," if len(expected) == 1 else "")
+            + ", ".join("any" if e is None else str(e) for e in wanted)
+            + ("," if len(wanted) == 1 else "")
             + ")"
         )
         if ok:
@@ -175,32 +192,40 @@ class Value(CheckKind):
     def plan(self, check: ValueCheck, ctx: PlanContext) -> Call | str:
         return plan_result(ctx, check, check.repeat)
 
-    def judge(self, check: ValueCheck, planned: Call | str, probe: Probe) -> Verdict:
+    def expect(self, check: ValueCheck, planned: Call | str) -> Any:
+        """The reference's value of the variable, or its result for every drawn input."""
         if isinstance(planned, str):
-            result = probe(planned)
-            failure = result.failure("")
-            if failure:
-                return failure
-            expected = (
-                (check.expect if isinstance(check.expect, str) else np.asarray(check.expect))
-                if check.expect is not None
-                else run_reference(check.reference or "", [], {})
-            )
-            outcome = compare(result.results()[0], expected, check.rtol, check.atol, check.dtype)
-            return Verdict.passed(outcome.message) if outcome.passed else Verdict.failed(outcome.message)
-        result = probe(planned.probe_id)
-        failure = result.failure(check.call or "")
+            if check.expect is not None:
+                return check.expect if isinstance(check.expect, str) else np.asarray(check.expect)
+            return run_reference(check.reference or "", [], {})
+        return [
+            run_reference(check.reference or "", args, kwargs)
+            for args, kwargs in zip(planned.args, planned.kwargs, strict=True)
+        ]
+
+    def self_check(self, check: ValueCheck) -> str:
+        # a variable's expected value is the answer itself: it never goes into a bundle
+        return SelfCheck.AFTER_SUBMISSION if check.variable is not None else SelfCheck.PUBLISHED
+
+    def judge(
+        self, check: ValueCheck, planned: Call | str, probe: Probe, expected: Expected | None = None
+    ) -> Verdict:
+        result = probe(result_probe(planned))
+        failure = result.failure("" if isinstance(planned, str) else check.call or "")
         if failure:
             return failure
+        try:
+            wanted = self.expectation(check, planned, expected)
+        except Exception as exc:  # the reference itself failed: a grader fault
+            return Verdict(GRADER_ERROR, f"reference {check.reference} raised {exc!r}")
+        if isinstance(planned, str):
+            outcome = compare(result.results()[0], wanted, check.rtol, check.atol, check.dtype)
+            return Verdict.passed(outcome.message) if outcome.passed else Verdict.failed(outcome.message)
         results = result.results()
-        if len(results) != len(planned.args):
+        if len(results) != len(planned.args) or len(wanted) != len(planned.args):
             return Verdict(GRADER_ERROR, f"{len(results)} results for {len(planned.args)} calls")
         for index, got in enumerate(results):
-            try:
-                expected = run_reference(check.reference or "", planned.args[index], planned.kwargs[index])
-            except Exception as exc:  # the reference itself failed: a grader fault
-                return Verdict(GRADER_ERROR, f"reference {check.reference} raised {exc!r}")
-            outcome = compare(got, expected, check.rtol, check.atol, check.dtype)
+            outcome = compare(got, wanted[index], check.rtol, check.atol, check.dtype)
             if not outcome.passed:
                 where = f"input {index + 1} of {len(results)}: " if len(results) > 1 else ""
                 return Verdict.failed(where + outcome.message)
@@ -219,14 +244,20 @@ class Choice(CheckKind):
     def plan(self, check: ChoiceCheck, ctx: PlanContext) -> str:
         return ctx.probe("lookup", check.variable, value=True)
 
-    def judge(self, check: ChoiceCheck, planned: str, probe: Probe) -> Verdict:
+    secret_fields = frozenset({"correct"})
+
+    def self_check(self, check: ChoiceCheck) -> str:
+        return SelfCheck.ANSWERED
+
+    def _chosen(self, check: ChoiceCheck, probe: Probe, planned: str) -> set[str] | Verdict:
+        """The options chosen, or the verdict on an answer that is not a valid choice."""
         result = probe(planned)
         failure = result.failure("")
         if failure:
             return failure
         got = result.results()[0]
         items = got.items if got.kind == "seq" else [got]
-        if not all(item.kind == "str" and item.text is not None for item in items):
+        if not items or not all(item.kind == "str" and item.text is not None for item in items):
             return Verdict.failed(
                 f"`{check.variable}` must be a letter or a list of letters, got {got.describe()}"
             )
@@ -235,9 +266,26 @@ class Choice(CheckKind):
             unknown = sorted(chosen - {_normalise(o) for o in check.options})
             if unknown:
                 return Verdict.failed(f"{unknown} are not among the options {check.options}")
+        return chosen
+
+    def judge(
+        self, check: ChoiceCheck, planned: str, probe: Probe, expected: Expected | None = None
+    ) -> Verdict:
+        chosen = self._chosen(check, probe, planned)
+        if isinstance(chosen, Verdict):
+            return chosen
         if chosen == {_normalise(c) for c in check.correct}:
             return Verdict.passed("correct answer")
         return Verdict.failed(f"answer {sorted(chosen)} is not correct")
+
+    def judge_answered(self, check: ChoiceCheck, planned: str, probe: Probe) -> Verdict:
+        chosen = self._chosen(check, probe, planned)
+        if isinstance(chosen, Verdict):
+            return chosen
+        return Verdict(
+            CheckStatus.ANSWERED,
+            f"you chose {sorted(chosen)}; whether it is right is graded after submission",
+        )
 
 
 @register
@@ -249,5 +297,10 @@ class Manual(CheckKind):
     def plan(self, check: ManualCheck, ctx: PlanContext) -> None:
         return None
 
-    def judge(self, check: ManualCheck, planned: None, probe: Probe) -> Verdict:
+    def self_check(self, check: ManualCheck) -> str:
+        return SelfCheck.ANSWERED
+
+    def judge(
+        self, check: ManualCheck, planned: None, probe: Probe, expected: Expected | None = None
+    ) -> Verdict:
         return Verdict(MANUAL, f"awaiting manual grading (cell tagged `{check.cell_tag}`)")

@@ -16,6 +16,7 @@ from pydantic import Field, model_validator
 from autograde.checks.base import (
     GRADER_ERROR,
     CheckKind,
+    Expected,
     PlanContext,
     ProbeResult,
     Tolerance,
@@ -118,7 +119,9 @@ class Gradient(CheckKind):
             points,
         )
 
-    def judge(self, check: GradientCheck, planned: GradientPlan, probe: Probe) -> Verdict:
+    def judge(
+        self, check: GradientCheck, planned: GradientPlan, probe: Probe, expected: Expected | None = None
+    ) -> Verdict:
         for probe_id, what in ((planned.fd_id, check.of), (planned.grad_id, check.grad)):
             failure = probe(probe_id).failure(what)
             if failure:
@@ -185,14 +188,29 @@ class Backward(CheckKind):
                 )
         return BackwardPlan(backward_id, gradcheck_id, names, inputs, grad_outputs, wrt)
 
-    def judge(self, check: BackwardCheck, planned: BackwardPlan, probe: Probe) -> Verdict:
+    def expect(self, check: BackwardCheck, planned: BackwardPlan) -> list[list[np.ndarray | None]]:
+        """The reference's gradients (torch.autograd) for every drawn input."""
+        return [
+            _reference_grads(check.reference, row, grad_output)
+            for row, grad_output in zip(planned.inputs, planned.grad_outputs, strict=True)
+        ]
+
+    def judge(
+        self, check: BackwardCheck, planned: BackwardPlan, probe: Probe, expected: Expected | None = None
+    ) -> Verdict:
         result = probe(planned.backward_id)
         failure = result.failure(check.function)
         if failure:
             return failure
         records = result.record.get("results", [])
+        try:
+            wanted = self.expectation(check, planned, expected)
+        except Exception as exc:
+            return Verdict(GRADER_ERROR, f"reference {check.reference} failed: {exc!r}")
         for index, record in enumerate(records):
-            verdict = self._judge_one(check, planned, index, record, result.arrays)
+            if index >= len(wanted):
+                return Verdict(GRADER_ERROR, f"{len(records)} results for {len(wanted)} inputs")
+            verdict = self._judge_one(check, planned, index, record, result.arrays, wanted[index])
             if verdict is not None:
                 return verdict
         if planned.gradcheck_id is not None and records:
@@ -210,6 +228,7 @@ class Backward(CheckKind):
         index: int,
         record: dict[str, Any],
         arrays: dict[str, np.ndarray],
+        expected: list[np.ndarray | None],
     ) -> Verdict | None:
         where = f"input {index + 1}: " if len(planned.inputs) > 1 else ""
         if "raw" not in record:
@@ -222,10 +241,6 @@ class Backward(CheckKind):
                 where + f"backward returned {len(raw)} values; forward takes "
                 f"{len(planned.names)} inputs ({', '.join(planned.names)})"
             )
-        try:
-            expected = _reference_grads(check.reference, planned.inputs[index], planned.grad_outputs[index])
-        except Exception as exc:
-            return Verdict(GRADER_ERROR, f"reference {check.reference} failed: {exc!r}")
         for name, got, exp in zip(planned.names, raw, expected, strict=True):
             if name in check.grad_none:
                 if got.kind != "none":

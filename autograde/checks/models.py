@@ -14,7 +14,16 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from autograde.checks.base import CheckKind, HiddenSet, PlanContext, ProbeResult, Verdict, register
+from autograde.checks.base import (
+    CheckKind,
+    Expected,
+    HiddenSet,
+    PlanContext,
+    ProbeResult,
+    SelfCheck,
+    Verdict,
+    register,
+)
 from autograde.rubric.schema import DOTTED, CheckBase
 
 Probe = Callable[[str], ProbeResult]
@@ -31,6 +40,13 @@ class ModelOutputs(CheckBase):
 
     def subject(self) -> str:
         return self.model
+
+
+class _OnHiddenData(CheckKind):
+    """The labels of a hidden set stay with the instructor: judged after submission only."""
+
+    def self_check(self, check: ModelOutputs) -> str:
+        return SelfCheck.AFTER_SUBMISSION
 
 
 class AccuracyCheck(ModelOutputs):
@@ -118,13 +134,15 @@ def max_softmax(logits: np.ndarray) -> np.ndarray:
 
 
 @register
-class Accuracy(CheckKind):
+class Accuracy(_OnHiddenData):
     model = AccuracyCheck
 
     def plan(self, check: AccuracyCheck, ctx: PlanContext) -> OutputsPlan:
         return plan_outputs(ctx, check, check.data)
 
-    def judge(self, check: AccuracyCheck, planned: OutputsPlan, probe: Probe) -> Verdict:
+    def judge(
+        self, check: AccuracyCheck, planned: OutputsPlan, probe: Probe, expected: Expected | None = None
+    ) -> Verdict:
         logits = fetch_logits(planned, probe, check.model)
         if isinstance(logits, Verdict):
             return logits
@@ -142,13 +160,15 @@ class ConfidencePlan:
 
 
 @register
-class Confidence(CheckKind):
+class Confidence(_OnHiddenData):
     model = ConfidenceCheck
 
     def plan(self, check: ConfidenceCheck, ctx: PlanContext) -> ConfidencePlan:
         return ConfidencePlan(plan_outputs(ctx, check, check.known), plan_outputs(ctx, check, check.unknown))
 
-    def judge(self, check: ConfidenceCheck, planned: ConfidencePlan, probe: Probe) -> Verdict:
+    def judge(
+        self, check: ConfidenceCheck, planned: ConfidencePlan, probe: Probe, expected: Expected | None = None
+    ) -> Verdict:
         known = fetch_logits(planned.known, probe, check.model)
         if isinstance(known, Verdict):
             return known
@@ -164,7 +184,7 @@ class Confidence(CheckKind):
 
 
 @register
-class Error(CheckKind):
+class Error(_OnHiddenData):
     """Mean squared (or absolute) error of a model's outputs against a hidden set's targets."""
 
     model = ErrorCheck
@@ -172,7 +192,9 @@ class Error(CheckKind):
     def plan(self, check: ErrorCheck, ctx: PlanContext) -> OutputsPlan:
         return plan_outputs(ctx, check, check.data)
 
-    def judge(self, check: ErrorCheck, planned: OutputsPlan, probe: Probe) -> Verdict:
+    def judge(
+        self, check: ErrorCheck, planned: OutputsPlan, probe: Probe, expected: Expected | None = None
+    ) -> Verdict:
         outputs = fetch_outputs(planned, probe, check.model)
         if isinstance(outputs, Verdict):
             return outputs

@@ -17,8 +17,10 @@ from pydantic import Field, model_validator
 from autograde.checks.base import (
     GRADER_ERROR,
     CheckKind,
+    Expected,
     PlanContext,
     ProbeResult,
+    SelfCheck,
     Tolerance,
     Verdict,
     load_reference,
@@ -101,7 +103,15 @@ class Module(CheckKind):
         planned.input = host_input
         return planned
 
-    def judge(self, check: ModuleCheck, planned: TargetPlan, probe: Probe) -> Verdict:
+    def expect(self, check: ModuleCheck, planned: TargetPlan) -> dict[str, Any] | None:
+        return reference_module_facts(check, planned) if check.reference else None
+
+    def self_check(self, check: ModuleCheck) -> str:
+        return SelfCheck.PUBLISHED if check.reference else SelfCheck.FULL
+
+    def judge(
+        self, check: ModuleCheck, planned: TargetPlan, probe: Probe, expected_facts: Expected | None = None
+    ) -> Verdict:
         result = probe(planned.probe_id)
         failure = result.failure(check.target)
         if failure:
@@ -110,7 +120,7 @@ class Module(CheckKind):
         expected: dict[str, Any] = {}
         if check.reference:
             try:
-                expected = reference_module_facts(check, planned)
+                expected = dict(self.expectation(check, planned, expected_facts))
             except Exception as exc:  # the reference itself failed: a grader fault
                 return Verdict(GRADER_ERROR, f"reference {check.reference} raised {exc!r}")
         if check.layers is not None:
@@ -167,7 +177,10 @@ class PlotCheck(CallOrVariable, Tolerance):
     reference: str | None = Field(None, pattern=REFERENCE)
 
 
-def expected_series(value: Any, artists: str) -> list[tuple[np.ndarray | None, np.ndarray]]:
+Series = tuple[np.ndarray | None, np.ndarray]  # one line (x or None, y) or scatter (None, (n, 2))
+
+
+def expected_series(value: Any, artists: str) -> list[Series]:
     """A reference's plot data as (x or None, y) pairs per line, or (None, (n, 2)) per scatter."""
     out: list[tuple[np.ndarray | None, np.ndarray]] = []
     for item in list(value):
@@ -190,7 +203,18 @@ class Plot(CheckKind):
     def plan(self, check: PlotCheck, ctx: PlanContext) -> TargetPlan:
         return plan_target(ctx, "figure", check, axes=check.axes)
 
-    def judge(self, check: PlotCheck, planned: TargetPlan, probe: Probe) -> Verdict:
+    def expect(self, check: PlotCheck, planned: TargetPlan) -> list[Series] | None:
+        if not check.reference:
+            return None
+        made = load_reference(check.reference)(*planned.args, **planned.kwargs)
+        return expected_series(made, check.artists)
+
+    def self_check(self, check: PlotCheck) -> str:
+        return SelfCheck.PUBLISHED if check.reference else SelfCheck.FULL
+
+    def judge(
+        self, check: PlotCheck, planned: TargetPlan, probe: Probe, expected: Expected | None = None
+    ) -> Verdict:
         result = probe(planned.probe_id)
         failure = result.failure(check.target)
         if failure:
@@ -210,9 +234,7 @@ class Plot(CheckKind):
             return Verdict.failed("the plot needs a label on both axes (set_xlabel / set_ylabel)")
         if check.reference:
             try:
-                wanted = expected_series(
-                    load_reference(check.reference)(*planned.args, **planned.kwargs), check.artists
-                )
+                wanted = list(self.expectation(check, planned, expected))
             except Exception as exc:  # the reference itself failed: a grader fault
                 return Verdict(GRADER_ERROR, f"reference {check.reference} raised {exc!r}")
             if len(plotted) != len(wanted):
@@ -251,7 +273,12 @@ class Property(CheckKind):
     def plan(self, check: PropertyCheck, ctx: PlanContext) -> Call | str:
         return plan_result(ctx, check, check.repeat)
 
-    def judge(self, check: PropertyCheck, planned: Call | str, probe: Probe) -> Verdict:
+    def self_check(self, check: PropertyCheck) -> str:
+        return SelfCheck.AFTER_SUBMISSION  # its judge is code of the reference library
+
+    def judge(
+        self, check: PropertyCheck, planned: Call | str, probe: Probe, expected: Expected | None = None
+    ) -> Verdict:
         result = probe(result_probe(planned))
         failure = result.failure(check.target)
         if failure:
