@@ -17,6 +17,7 @@ class CheckResult:
     weight: float
     visible: str  # public | hidden
     earned: float = 0.0  # fraction of the weight, 0..1
+    published: str | None = None  # its status at a check bundle's published inputs (public checks)
 
 
 @dataclass

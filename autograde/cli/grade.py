@@ -1,8 +1,7 @@
-"""`autograde grade` (a batch of uploads) and `autograde check` (a student's self-check),
-with the sandbox and parameter options they share.
+"""`autograde grade` (a batch of uploads), with the sandbox and parameter options it shares
+with `autograde check`.
 
-Exit codes: grade 0 done, 130 interrupted; check 0 all public checks pass, 1 otherwise;
-both 2 on usage, rubric or assignment errors.
+Exit codes: 0 done, 130 interrupted, 2 on usage, rubric or assignment errors.
 """
 
 from __future__ import annotations
@@ -169,44 +168,3 @@ def grade(
     out.print(summary_table(reports, task_ids, f"{loaded.rubric.title} ({len(reports)} uploads)"))
     gradebook, page, students = (escape(str(out_dir / n)) for n in ("grades.csv", "class.html", "students"))
     say(f"gradebook: {gradebook}\nclass report: {page}\nreports:   {students}/<student>/", out)
-
-
-@click.command()
-@click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@assignment_option
-@sandbox_options
-@rubrics_option
-@param_option
-@seed_option
-def check(
-    notebook: Path,
-    assignment: str,
-    rubrics: Path | None,
-    params: tuple[str, ...],
-    seed: int | None,
-    **sandbox: Any,
-) -> None:
-    """Self-check one notebook against the public checks (exit 0 when all pass)."""
-    from rich.console import Console
-
-    from autograde.backends import get_backend
-    from autograde.pipeline.grade import grade_submission
-    from autograde.reporters.console import print_check
-    from autograde.status import CheckStatus, SubmissionStatus
-
-    loaded = load(assignment, rubrics)
-    hidden = sum(
-        1 for task in loaded.rubric.tasks for c in task.checks if (c.visible or task.visible) == "hidden"
-    )
-    opts = _options(sandbox, overrides=_params(params), grading_seed=seed, public_only=True)
-    with usage_errors():
-        get_backend(opts.backend, opts.backend_options()).preflight()
-    out = Console(highlight=False, soft_wrap=True)  # print_check writes messages only, never a table
-    with out.status("running your notebook..."):
-        report = grade_submission(notebook, loaded, opts)
-    print_check(out, report, hidden)
-    counted = [c for t in report.tasks for c in t.checks if not CheckStatus.parse(c.status).needs_person]
-    passed = SubmissionStatus.parse(report.status) is SubmissionStatus.GRADED and all(
-        CheckStatus.parse(c.status) is CheckStatus.PASS for c in counted
-    )
-    sys.exit(0 if passed else 1)

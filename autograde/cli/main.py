@@ -15,7 +15,9 @@ from typing import Any
 
 import click
 
-from autograde.cli.grade import check, grade
+from autograde.cli.bundle import bundle
+from autograde.cli.check import check
+from autograde.cli.grade import grade
 from autograde.cli.library import list_cmd, rubric
 from autograde.cli.manual import manual
 from autograde.cli.sandbox import sandbox
@@ -36,5 +38,5 @@ def _terminate(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-for command in (grade, check, list_cmd, rubric, sandbox, manual):
+for command in (grade, check, bundle, list_cmd, rubric, sandbox, manual):
     main.add_command(command)

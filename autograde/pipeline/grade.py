@@ -16,25 +16,29 @@ import shutil
 import stat
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import nbformat
 
-from autograde.backends import Job, get_backend
+from autograde.backends import Job, RunOutcome, get_backend
 from autograde.backends.base import Backend, BackendOptions, SandboxLimits
 from autograde.errors import AutogradeError, SubmissionError
 from autograde.pipeline.ingest import Submission, parameterize, read_notebook, student_id
 from autograde.pipeline.judge import judge
-from autograde.pipeline.plan import Plan, build_plan, is_hidden
+from autograde.pipeline.plan import build_plan, is_hidden
 from autograde.pipeline.wire import save_arrays, write_json_atomic
 from autograde.results import CheckResult, GradeReport, TaskResult
 from autograde.rubric import Assignment
 from autograde.rubric.datasets import prepare_data_dir
 from autograde.rubric.loader import default_library
+from autograde.rubric.schema import Limits
 from autograde.runner import protocol
 from autograde.status import CheckStatus, SubmissionStatus
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -92,42 +96,70 @@ def _grade(sub: Submission, assignment: Assignment, opts: GradeOptions) -> Grade
     rubric = assignment.rubric
     seed = opts.grading_seed if opts.grading_seed is not None else secrets.randbits(63)
     plan = build_plan(assignment, seed, opts.public_only, rubric.limits.probe_timeout)
-    backend = get_backend(opts.backend, opts.backend_options())
     data_dir = prepare_data_dir(assignment.id, rubric.data_dir) if rubric.data_dir else None
-    sandbox_limits = SandboxLimits.from_rubric(rubric.limits, **opts.limits)
-    with backend.job_folder() as root:
-        job = Job(root, data_dir, sandbox_limits, opts.gpu, host_secrets(assignment))
-        job.make_dirs()
-        parameters = stage(sub, assignment, plan, job, backend, opts)
-        outcome = backend.run(job)
-        if opts.keep_job is not None:
-            keep_job_folder(job.root, opts.keep_job / sub.student)
-        report = judge(sub, assignment, plan, job, outcome, opts.backend)
+    staged = Staged(rubric.parameters, rubric.limits, plan.probes, plan.store.arrays, data_dir)
+    report, parameters = run_staged(
+        sub,
+        staged,
+        opts,
+        host_secrets(assignment),
+        lambda job, outcome: judge(sub, assignment, plan, job, outcome, opts.backend),
+    )
     report.grading_seed = seed
     report.parameters = parameters
     return report
 
 
-def stage(
-    sub: Submission, assignment: Assignment, plan: Plan, job: Job, backend: Backend, opts: GradeOptions
-) -> dict[str, Any]:
+@dataclass
+class Staged:
+    """What one run of a notebook needs besides the notebook: its parameters and limits, the
+    probes with their inputs, the public data folder (from a rubric or a check bundle)."""
+
+    parameters: dict[str, Any]
+    limits: Limits
+    probes: list[dict[str, Any]]
+    arrays: dict[str, Any]  # the probes' inputs (inputs.npz)
+    data_dir: Path | None = None
+
+
+def run_staged(
+    sub: Submission,
+    staged: Staged,
+    opts: GradeOptions,
+    hidden: tuple[Path, ...],
+    then: Callable[[Job, RunOutcome], T],
+) -> tuple[T, dict[str, Any]]:
+    """Run the notebook and its probes in a fresh job folder of the backend; `then` reads the
+    results before the folder goes. Returns what `then` returned and the parameters given."""
+    backend = get_backend(opts.backend, opts.backend_options())
+    sandbox_limits = SandboxLimits.from_rubric(staged.limits, **opts.limits)
+    with backend.job_folder() as root:
+        job = Job(root, staged.data_dir, sandbox_limits, opts.gpu, hidden)
+        job.make_dirs()
+        parameters = stage(sub, staged, job, backend, opts)
+        outcome = backend.run(job)
+        if opts.keep_job is not None:
+            keep_job_folder(job.root, opts.keep_job / sub.student)
+        return then(job, outcome), parameters
+
+
+def stage(sub: Submission, staged: Staged, job: Job, backend: Backend, opts: GradeOptions) -> dict[str, Any]:
     """Write the job's in/ folder: the parameterized notebook, the plan, the inputs.
     Returns the parameters the notebook was given."""
-    rubric = assignment.rubric
-    parameters = {**rubric.parameters, **opts.overrides}
+    parameters = {**staged.parameters, **opts.overrides}
     if job.data_dir is not None:
         parameters["data_dir"] = backend.sandbox_data_dir(job)
     if opts.gpu is not None or "device" not in parameters:
         parameters["device"] = opts.device
     nbformat.write(parameterize(sub, parameters), job.in_dir / protocol.NOTEBOOK)
-    save_arrays(job.in_dir / protocol.INPUTS, plan.store.arrays)
-    limits = {**rubric.limits.model_dump(), **dataclasses.asdict(job.limits)}
+    save_arrays(job.in_dir / protocol.INPUTS, staged.arrays)
+    limits = {**staged.limits.model_dump(), **dataclasses.asdict(job.limits)}
     write_json_atomic(
         job.in_dir / protocol.PLAN,
         {
             "version": protocol.PLAN_VERSION,
             "limits": limits,
-            "probes": plan.probes,
+            "probes": staged.probes,
             "device": opts.device,
             "seed": parameters.get("seed"),
         },

@@ -14,7 +14,7 @@ from autograde.checks.base import ProbeResult, Verdict, kind_for
 from autograde.checks.basic import ManualCheck
 from autograde.errors import WireError
 from autograde.pipeline.ingest import Submission, tagged_source
-from autograde.pipeline.plan import Plan
+from autograde.pipeline.plan import Plan, PlannedCheck
 from autograde.pipeline.scoring import score_task
 from autograde.pipeline.wire import read_arrays, read_json
 from autograde.results import CheckResult, GradeReport, ManualAnswer, TaskResult
@@ -150,6 +150,29 @@ def run_verdict(
     return status, reason, notes
 
 
+def judge_state(item: PlannedCheck, state: Any, probe: ProbeReader) -> Verdict:
+    """One kind's verdict on one plan of a check; a failing kind is a grader error."""
+    try:
+        return kind_for(item.check.kind).judge(item.check, state, probe)
+    except Exception as exc:  # a bug in a check kind or reference: never the student's fault
+        return Verdict(CheckStatus.GRADER_ERROR, f"the check itself failed: {exc!r}")
+
+
+def judge_planned(item: PlannedCheck, probe: ProbeReader) -> tuple[Verdict, Verdict | None]:
+    """The check's verdict, and its verdict at the published inputs where it was planned there
+    too. It passes only where it passes at both: an answer that works only at the inputs a
+    check bundle publishes earns nothing."""
+    verdict = judge_state(item, item.state, probe)
+    if item.published is None:
+        return verdict, None
+    at_published = judge_state(item, item.published, probe)
+    if at_published.status != CheckStatus.PASS:
+        return at_published, at_published
+    if verdict.status != CheckStatus.PASS:
+        verdict.message += " (it passes at the self-check's published inputs, not at fresh ones)"
+    return verdict, at_published
+
+
 def judge(
     sub: Submission, assignment: Assignment, plan: Plan, job: Job, outcome: RunOutcome, backend: str
 ) -> GradeReport:
@@ -174,10 +197,7 @@ def judge(
     for item in plan.checks:
         task = rubric.tasks[item.task_index]
         check = item.check
-        try:
-            verdict = kind_for(check.kind).judge(check, item.state, probe)
-        except Exception as exc:  # a bug in a check kind or reference: never the student's fault
-            verdict = Verdict(CheckStatus.GRADER_ERROR, f"the check itself failed: {exc!r}")
+        verdict, at_published = judge_planned(item, probe)
         message = verdict.message
         if verdict.status not in (CheckStatus.PASS, CheckStatus.MANUAL):
             message += cell_hint(check.tag, cells)
@@ -190,6 +210,7 @@ def judge(
                 check.weight,
                 check.visible or task.visible,
                 verdict.fraction,
+                None if at_published is None else at_published.status,
             )
         )
         if isinstance(check, ManualCheck):

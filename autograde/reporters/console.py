@@ -31,7 +31,7 @@ def summary_table(reports: list[GradeReport], task_ids: list[str], title: str) -
     return table
 
 
-def print_check(console: Console, report: GradeReport, hidden_count: int) -> None:
+def print_check(console: Console, report: GradeReport, hidden_count: int, summary: bool = True) -> None:
     console.print(f"[bold]{escape(report.assignment)}[/bold]: {escape(report.file)}")
     for note in report.notes:
         console.print(f"  [yellow]note:[/yellow] {escape(note)}")
@@ -46,6 +46,8 @@ def print_check(console: Console, report: GradeReport, hidden_count: int) -> Non
                 f"  [{style}]{escape(check.status.upper()):8}[/{style}] {escape(check.name)}: "
                 f"{escape(check.message)}"
             )
+    if not summary:
+        return
     public = [c for t in report.tasks for c in t.checks]
     passed = sum(c.status == CheckStatus.PASS for c in public)
     console.print(
@@ -116,3 +118,14 @@ def _line(report: GradeReport) -> str:
         f"{escape(report.student)}: {report.score:g}/{report.max_score:g} "
         f"[{style}]{escape(report.status)}[/{style}] ({report.seconds:.1f}s)"
     )
+
+
+def print_self_check(console: Console, report: GradeReport, later: list[str]) -> None:
+    """A self-check with a bundle: every check's verdict, then what waits for the submission."""
+    from autograde.selfcheck.judge import counted
+
+    print_check(console, report, 0, summary=False)
+    passed, judged = counted(report)
+    console.print(f"\nchecks passed: {passed}/{judged}")
+    for line in later:
+        console.print(f"  [dim]{escape(line)}[/dim]")

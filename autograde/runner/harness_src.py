@@ -418,19 +418,12 @@ def _seed_all(seed):
         torch.manual_seed(value)  # every device, CUDA included
 
 
-def run(probe_id, plan_path, inputs_path, record_path, arrays_path):
-    """Run one probe of the plan against the kernel's user namespace; never raises."""
-    from IPython import get_ipython
-
-    namespace = get_ipython().user_ns
-    writer = _Writer(record_path, arrays_path)
-    inputs = _Inputs(inputs_path)
+def _execute(probe_id, load_spec, namespace, inputs, writer):
+    """One probe against `namespace`: the record, its arrays in `writer`; never raises."""
     record = {"id": probe_id, "status": OK}
     try:
-        with open(plan_path, encoding="utf-8") as handle:
-            plan = json.load(handle)
-        spec = next(p for p in plan["probes"] if p["id"] == probe_id)
-        _seed_all(plan.get("seed"))
+        spec, seed = load_spec()
+        _seed_all(seed)
         record.update(_OPS[spec["op"]](spec, namespace, inputs, writer))
     except _ProbeFailure as failure:
         record.update(status=failure.status, message=failure.message)
@@ -443,6 +436,46 @@ def run(probe_id, plan_path, inputs_path, record_path, arrays_path):
             status=ERROR, message=(lines[-1].strip() if lines else type(exc).__name__)[:2000] + where
         )
         writer.arrays.clear()
+    return record
+
+
+def run(probe_id, plan_path, inputs_path, record_path, arrays_path):
+    """Run one probe of the plan against the kernel's user namespace; never raises."""
+    from IPython import get_ipython
+
+    def load_spec():
+        with open(plan_path, encoding="utf-8") as handle:
+            plan = json.load(handle)
+        return next(p for p in plan["probes"] if p["id"] == probe_id), plan.get("seed")
+
+    writer = _Writer(record_path, arrays_path)
+    inputs = _Inputs(inputs_path)
+    try:
+        record = _execute(probe_id, load_spec, get_ipython().user_ns, inputs, writer)
     finally:
         inputs.close()
     writer.finish(record)
+
+
+class _Memory(_Writer):
+    """A writer that keeps the record and arrays in memory (a self-check in the live kernel)."""
+
+    def __init__(self):
+        super().__init__(None, None)
+        self.record = None
+
+    def finish(self, record):
+        self.record = record
+
+
+def run_in_memory(spec, seed, namespace, inputs_file):
+    """One probe against `namespace` with inputs from an open .npz file object: (record,
+    arrays), nothing written anywhere."""
+    writer = _Memory()
+    inputs = _Inputs(inputs_file)
+    try:
+        record = _execute(spec["id"], lambda: (spec, seed), namespace, inputs, writer)
+    finally:
+        inputs.close()
+    writer.finish(record)
+    return writer.record, dict(writer.arrays)

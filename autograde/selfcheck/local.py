@@ -1,0 +1,94 @@
+"""`autograde check NOTEBOOK --bundle FILE`: the notebook runs fresh, as the grader runs it
+(the local backend, the bundle's parameters and limits, its public data), then the bundle's
+probes; the bundle's checks judge what they return."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from autograde.errors import SubmissionError
+from autograde.pipeline.grade import GradeOptions, Staged, run_staged
+from autograde.pipeline.ingest import Submission, read_notebook, tagged_source
+from autograde.pipeline.judge import ProbeReader, cell_hint, read_cells, read_summary, run_verdict, versions
+from autograde.pipeline.wire import read_arrays
+from autograde.results import GradeReport
+from autograde.rubric.schema import Limits
+from autograde.selfcheck.bundle import INPUTS, Bundle, BundleError
+from autograde.selfcheck.judge import judge_bundle
+
+
+class SelfCheckError(BundleError):
+    """The notebook cannot be self-checked as it is (exit 2, with what to do)."""
+
+
+def read_for_check(path: Path, bundle: Bundle) -> Submission:
+    """The notebook, read as the grader reads it; one whose cells carry none of the template's
+    tags cannot be matched with the checks."""
+    try:
+        sub = read_notebook(path)
+    except SubmissionError as exc:
+        raise SelfCheckError(f"{exc}: the grader could not grade this file either") from None
+    tags = set(bundle.manifest.tags)
+    found = {tag for cell in sub.nb.cells for tag in cell.metadata.get("tags", [])}
+    if tags and not tags & found:
+        template = bundle.manifest.template or "the template"
+        raise SelfCheckError(
+            f"{path}: none of its cells carries a tag of the template ({', '.join(sorted(tags)[:4])}, ...): "
+            f"the checks find your answers by those tags. Work in {template} as handed out, or copy "
+            "each cell's tags (Jupyter: View > Cell Toolbar > Tags; Colab: not supported, so upload "
+            "the template and work in it)"
+        )
+    return sub
+
+
+def check_notebook(
+    path: Path,
+    bundle: Bundle,
+    opts: GradeOptions | None = None,
+    data: Path | None = None,
+    tasks: list[str] | None = None,
+) -> GradeReport:
+    """Run `path` fresh with the bundle's probes and judge them with its checks."""
+    opts = opts or GradeOptions()
+    manifest = bundle.manifest
+    sub = read_for_check(path, bundle)
+    sub.student = "self-check"
+    with tempfile.TemporaryDirectory(prefix="autograde-check-") as scratch:
+        data_dir = data
+        if data_dir is None and manifest.data:
+            data_dir = bundle.extract_data(Path(scratch) / "data")
+        inputs = Path(scratch) / INPUTS
+        inputs.write_bytes(bundle.inputs)
+        staged = Staged(
+            dict(manifest.parameters),
+            Limits(**manifest.limits),
+            manifest.probes,
+            read_arrays(inputs),
+            data_dir,
+        )
+
+        def judged(job: Any, outcome: Any) -> GradeReport:
+            cells = read_cells(job.out_dir)
+            status, reason, notes = run_verdict(job, outcome, read_summary(job.out_dir))
+            report = judge_bundle(
+                bundle,
+                ProbeReader(job.out_dir, reason),
+                lambda tag: tagged_source(sub.nb, tag),
+                tasks,
+                lambda tag: cell_hint(tag, cells),
+            )
+            report.status = status
+            report.cells = cells
+            report.notes = [*sub.notes, *notes]
+            return report
+
+        report, parameters = run_staged(sub, staged, opts, (), judged)
+    if data is None and manifest.data_note and not manifest.data:
+        report.notes.append(manifest.data_note)
+    report.file = path.name
+    report.backend = opts.backend
+    report.parameters = parameters
+    report.versions = versions()
+    return report
