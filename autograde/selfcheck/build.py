@@ -11,7 +11,6 @@ and the grading seed stay here.
 from __future__ import annotations
 
 import hashlib
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -177,7 +176,8 @@ def build_bundle(assignment: Assignment, out_dir: Path) -> Published:
     members = {INPUTS: npz_bytes(plan.store.arrays), ARRAYS: npz_bytes(enc.arrays)}
     write_bundle(bundle, manifest, members, data_dir)
     handed_out = out_dir / f"{assignment.id}.ipynb"
-    shutil.copyfile(template_path, handed_out)
+    template.metadata["autograde"] = {"assignment": assignment.id}  # `autograde check` matches it
+    nbformat.write(template, handed_out)
     return Published(bundle, handed_out, counts["checks"], counts["after"], counts["hidden"])
 
 

@@ -30,8 +30,22 @@ def read_for_check(path: Path, bundle: Bundle) -> Submission:
         sub = read_notebook(path)
     except SubmissionError as exc:
         raise SelfCheckError(f"{exc}: the grader could not grade this file either") from None
-    tags = set(bundle.manifest.tags)
+    manifest = bundle.manifest
+    stamped = sub.nb.metadata.get("autograde", {})
+    made_for = stamped.get("assignment") if isinstance(stamped, dict) else None
+    if isinstance(made_for, str) and made_for != manifest.assignment:
+        raise SelfCheckError(
+            f"{path}: this notebook is the template of {made_for}, but {bundle.path.name} checks "
+            f"{manifest.assignment}: use the bundle of {made_for} ({made_for}.check)"
+        )
+    tags = set(manifest.tags)
     found = {tag for cell in sub.nb.cells for tag in cell.metadata.get("tags", [])}
+    if tags and found & tags and len(found & tags) * 2 < len(tags):
+        raise SelfCheckError(
+            f"{path}: only {len(found & tags)} of the {len(tags)} answer tags of {manifest.assignment} "
+            f"are in this notebook (missing: {', '.join(sorted(tags - found)[:6])}): is it another "
+            f"assignment's notebook? Use the bundle of that assignment, or work in {manifest.template}"
+        )
     if tags and not tags & found:
         template = bundle.manifest.template or "the template"
         raise SelfCheckError(
