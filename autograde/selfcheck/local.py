@@ -29,7 +29,10 @@ def read_for_check(path: Path, bundle: Bundle) -> Submission:
     try:
         sub = read_notebook(path)
     except SubmissionError as exc:
-        raise SelfCheckError(f"{exc}: the grader could not grade this file either") from None
+        raise SelfCheckError(
+            f"{path.parent / str(exc)}: the grader could not grade this file either; save it again from "
+            "Jupyter or Colab (File > Download .ipynb), or start again from the template"
+        ) from None
     manifest = bundle.manifest
     stamped = sub.nb.metadata.get("autograde", {})
     made_for = stamped.get("assignment") if isinstance(stamped, dict) else None
