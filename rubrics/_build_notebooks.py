@@ -19,6 +19,7 @@ from pathlib import Path
 from types import ModuleType
 
 import nbformat
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -39,12 +40,26 @@ def load_cells(folder: Path) -> ModuleType:
     return module
 
 
+def public_tasks(rubric: Path) -> list[tuple[str, set[str]]]:
+    """(task id, the tags of its public checks) for every task a self-check can check."""
+    data = yaml.safe_load(rubric.read_text(encoding="utf-8"))
+    found = []
+    for task in data["tasks"]:
+        if task.get("visible", "public") == "hidden":
+            continue
+        tags = {c["tag"] for c in task["checks"] if c.get("tag") and c.get("visible", "public") != "hidden"}
+        if tags:
+            found.append((task["id"], tags))
+    return found
+
+
 def library() -> dict[Path, str]:
     """Every generated notebook of the rubric library: path -> file text."""
     files: dict[Path, str] = {}
     for cells_file in sorted(RUBRICS.glob("*/cells.py")):
         module = load_cells(cells_file.parent)
-        for name, nb in assignment_notebooks(module.CELLS, module.TEMPLATE, module.MUTANTS).items():
+        tasks = public_tasks(cells_file.parent / "rubric.yaml")
+        for name, nb in assignment_notebooks(module.CELLS, module.TEMPLATE, module.MUTANTS, tasks).items():
             files[cells_file.parent / name] = text(nb)
     files.update(examples())
     return files

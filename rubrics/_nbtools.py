@@ -64,14 +64,46 @@ def check_mutants(base: Sequence[Cell], mutants: Mapping[str, Mapping[str, str]]
                 raise ValueError(f"mutant {name}: cell {tag!r} is unchanged")
 
 
+SELF_CHECK = """
+# Optional self-check of this task: the public checks, run on what this notebook defines.
+# It needs `pip install autograde-notebooks` and the assignment's .check file beside the notebook.
+try:
+    from autograde import student
+except ImportError:
+    print("to check this task here: pip install autograde-notebooks")
+else:
+    student.check({task!r})
+"""
+
+
+def with_self_checks(cells: Sequence[Cell], tasks: Sequence[tuple[str, set[str]]]) -> list[Cell]:
+    """The cells with a self-check cell after the last code cell of each task (by its tags)."""
+    last: dict[int, str] = {}
+    for task_id, tags in tasks:
+        found = [i for i, (_, _, tag) in enumerate(cells) if tag in tags]
+        if found:
+            last[max(found)] = task_id
+    out: list[Cell] = []
+    for index, cell in enumerate(cells):
+        out.append(cell)
+        if index in last:
+            out.append(("code", SELF_CHECK.format(task=last[index]), None))
+    return out
+
+
 def assignment_notebooks(
-    cells: Sequence[Cell], template: Mapping[str, str], mutants: Mapping[str, Mapping[str, str]]
+    cells: Sequence[Cell],
+    template: Mapping[str, str],
+    mutants: Mapping[str, Mapping[str, str]],
+    tasks: Sequence[tuple[str, set[str]]] = (),
 ) -> dict[str, nbformat.NotebookNode]:
-    """Every notebook of one assignment folder, by path relative to the folder."""
+    """Every notebook of one assignment folder, by path relative to the folder. `tasks`
+    (public task id, its answer-cell tags) puts a self-check cell after each task in the
+    template."""
     check_mutants(cells, mutants)
     notebooks = {
         "solution.ipynb": build(cells),
-        "template.ipynb": build(replace(cells, template)),
+        "template.ipynb": build(with_self_checks(replace(cells, template), tasks)),
     }
     for name, overrides in mutants.items():
         notebooks[f"mutants/{name}.ipynb"] = build(replace(cells, overrides))
