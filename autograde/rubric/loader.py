@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from autograde.errors import AssignmentNotFound, RubricError
+from autograde.library import default_library
 from autograde.rubric.schema import Rubric
 
 RUBRIC_FILE = "rubric.yaml"
@@ -34,14 +34,6 @@ class Assignment:
 
     def path(self, relative: str) -> Path:
         return self.folder / relative
-
-
-def default_library() -> Path:
-    """$AUTOGRADE_RUBRICS, else the `rubrics/` folder of this checkout."""
-    env = os.environ.get("AUTOGRADE_RUBRICS")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2] / "rubrics"
 
 
 def _yaml_path(data: Any, loc: tuple[Any, ...], missing: bool = False) -> str:
@@ -109,7 +101,9 @@ def load_rubric_file(path: Path) -> Assignment:
 
 
 def ensure_reference_importable(library: Path) -> None:
-    """The reference package sits beside the rubric library (host only, never in a sandbox)."""
+    """The reference package sits beside the rubric folder `library`, in the course library's
+    root: that root goes first on sys.path (host only, never in a sandbox). The one way
+    `reference` becomes importable: it is never installed."""
     root = str(library.resolve().parent)
     if (library.resolve().parent / "reference").is_dir() and root not in sys.path:
         sys.path.insert(0, root)
