@@ -105,3 +105,15 @@ def test_reference_comes_from_the_library_it_was_loaded_from(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "copied library"
+
+
+def test_host_secrets_without_a_default_library(tmp_path, monkeypatch):
+    """An installed autograde given --library only: the run hides that library and its reference."""
+    from autograde.pipeline.grade import host_secrets
+    from autograde.rubric import load_assignment
+
+    lib = make_library(tmp_path / "lib", "alpha")
+    monkeypatch.setattr(library, "checkout_rubrics", lambda: None)
+    hidden = host_secrets(load_assignment("alpha", lib / "rubrics"))
+    assert {lib / "rubrics" / "alpha", lib / "rubrics", lib / "reference"} <= set(hidden)
+    assert ROOT / "rubrics" not in hidden
