@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import sys
 from dataclasses import dataclass
@@ -102,11 +103,18 @@ def load_rubric_file(path: Path) -> Assignment:
 
 def ensure_reference_importable(library: Path) -> None:
     """The reference package sits beside the rubric folder `library`, in the course library's
-    root: that root goes first on sys.path (host only, never in a sandbox). The one way
-    `reference` becomes importable: it is never installed."""
-    root = str(library.resolve().parent)
-    if (library.resolve().parent / "reference").is_dir() and root not in sys.path:
-        sys.path.insert(0, root)
+    root: that root goes first on sys.path (host only, never in a sandbox). A rubric folder
+    without a reference/ beside it (a copy of some rubrics, `--rubrics DIR`) uses the default
+    library's. The one way `reference` becomes importable: it is never installed."""
+    candidates = [library]
+    with contextlib.suppress(RubricError):
+        candidates.append(default_library())
+    for rubrics in candidates:
+        root = rubrics.resolve().parent
+        if (root / "reference").is_dir():
+            if str(root) not in sys.path:
+                sys.path.insert(0, str(root))
+            return
 
 
 def discover(library: Path | None = None) -> list[Path]:

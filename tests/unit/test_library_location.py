@@ -117,3 +117,22 @@ def test_host_secrets_without_a_default_library(tmp_path, monkeypatch):
     hidden = host_secrets(load_assignment("alpha", lib / "rubrics"))
     assert {lib / "rubrics" / "alpha", lib / "rubrics", lib / "reference"} <= set(hidden)
     assert ROOT / "rubrics" not in hidden
+
+
+def test_a_rubric_folder_alone_uses_the_default_librarys_reference(tmp_path):
+    """`--rubrics DIR` with no reference/ beside DIR (a copy of some rubrics) is judged with
+    the default library's reference, as when `reference` was installed."""
+    lib = make_library(tmp_path / "lib", "alpha")
+    (lib / "reference").rmdir()
+    probe = (
+        "from pathlib import Path\n"
+        "from autograde.rubric import load_assignment\n"
+        f"load_assignment('alpha', Path({str(lib / 'rubrics')!r}))\n"
+        "import reference\n"
+        "print(Path(reference.__file__).parent)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(ROOT / "reference")
