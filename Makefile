@@ -11,7 +11,7 @@ DEMO_OUT ?= results/demo
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[grader,dev]'
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -9,15 +9,18 @@ never a list of strings of their own.
 
 from __future__ import annotations
 
-from enum import StrEnum
-from typing import Self
+from typing import TypeVar
+
+from autograde.runner.compat import StrEnum
+
+_V = TypeVar("_V", bound="_Vocabulary")
 
 
 class _Vocabulary(StrEnum):
     """A status read back from a report by its stored value."""
 
     @classmethod
-    def known(cls, value: str) -> Self | None:
+    def known(cls: type[_V], value: str) -> _V | None:
         """The status of this name, or None for a name the vocabulary does not have (a
         reporter then shows the raw text, escaped, in a neutral style)."""
         try:

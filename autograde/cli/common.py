@@ -8,14 +8,16 @@ the grading stack. Each command imports what it needs when it runs.
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from autograde.errors import AutogradeError
+from autograde.library import LIBRARY_ENV, RUBRICS_ENV, library_rubrics
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -25,12 +27,35 @@ if TYPE_CHECKING:
 assignment_option = click.option(
     "--assignment", "-a", required=True, help="assignment id or path to a rubric.yaml"
 )
-rubrics_option = click.option(
+library_option = click.option(
+    "--library",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help=f"course library: a folder holding rubrics/ and reference/ (default: ${LIBRARY_ENV}, "
+    f"${RUBRICS_ENV}, else this checkout)",
+)
+_rubrics_folder_option = click.option(
     "--rubrics",
     type=click.Path(path_type=Path, file_okay=False),
     default=None,
-    help="rubric library folder (default: ./rubrics)",
+    help="the rubric folder alone (the reference/ beside it is used)",
 )
+
+
+def rubrics_option(command: Callable[..., None]) -> Callable[..., None]:
+    """`--library DIR` and `--rubrics DIR`; the command gets one `rubrics` argument, the rubric
+    folder they name (None: the default library, found when the rubrics are loaded)."""
+
+    @functools.wraps(command)
+    def run(*args: Any, library: Path | None, rubrics: Path | None, **kwargs: Any) -> None:
+        if library is not None:
+            if rubrics is not None:
+                raise click.UsageError("give --library or --rubrics, not both")
+            with usage_errors():
+                rubrics = library_rubrics(library)
+        command(*args, rubrics=rubrics, **kwargs)
+
+    return library_option(_rubrics_folder_option(run))
 
 
 def console(stderr: bool = False) -> Console:

@@ -12,7 +12,16 @@ from pathlib import Path
 
 import click
 
-from autograde.cli.common import console, escape, load, rubrics_option, say, usage_errors, warn
+from autograde.cli.common import (
+    console,
+    escape,
+    library_option,
+    load,
+    rubrics_option,
+    say,
+    usage_errors,
+    warn,
+)
 
 
 @click.command(name="list")
@@ -57,14 +66,18 @@ def rubric() -> None:
 
 @rubric.command()
 @click.argument("rubrics_dir", required=False, type=click.Path(path_type=Path))
-def validate(rubrics_dir: Path | None) -> None:
+@library_option
+def validate(rubrics_dir: Path | None, library: Path | None) -> None:
     """Check every rubric.yaml against the schema (and that its notebooks exist)."""
     from autograde.errors import AutogradeError
-    from autograde.rubric import default_library, discover, load_rubric_file
+    from autograde.library import default_library, library_rubrics
+    from autograde.rubric import discover, load_rubric_file
 
-    library = rubrics_dir or default_library()
     failures = 0
     with usage_errors():
+        if rubrics_dir is not None and library is not None:
+            raise click.UsageError("give RUBRICS_DIR or --library, not both")
+        library = rubrics_dir or (library_rubrics(library) if library is not None else default_library())
         paths = [library] if library.is_file() else discover(library)
     if not paths:
         warn(f"[red]error:[/red] no */rubric.yaml under {escape(str(library))}")

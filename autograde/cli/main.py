@@ -24,7 +24,7 @@ from autograde.cli.sandbox import sandbox
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="autograde")
+@click.version_option(package_name="autograde-notebooks")
 def main() -> None:
     """Grade Jupyter notebooks against YAML rubrics, in a sandbox."""
     from autograde.runner.confine import shield_grader

@@ -8,6 +8,7 @@ ingest (read, repair, validate) -> plan (inputs drawn from the secret seed, prob
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib.util
 import os
@@ -25,7 +26,8 @@ import nbformat
 
 from autograde.backends import Job, RunOutcome, get_backend
 from autograde.backends.base import Backend, BackendOptions, SandboxLimits
-from autograde.errors import AutogradeError, SubmissionError
+from autograde.errors import AutogradeError, RubricError, SubmissionError
+from autograde.library import default_library
 from autograde.pipeline.ingest import Submission, parameterize, read_notebook, student_id
 from autograde.pipeline.judge import judge
 from autograde.pipeline.plan import build_plan, is_hidden
@@ -33,7 +35,6 @@ from autograde.pipeline.wire import save_arrays, write_json_atomic
 from autograde.results import CheckResult, GradeReport, TaskResult
 from autograde.rubric import Assignment
 from autograde.rubric.datasets import prepare_data_dir
-from autograde.rubric.loader import default_library
 from autograde.rubric.schema import Limits
 from autograde.runner import protocol
 from autograde.status import CheckStatus, SubmissionStatus
@@ -205,7 +206,10 @@ def host_secrets(assignment: Assignment) -> tuple[Path, ...]:
     """Folders a run on the host's own file system must not see: the assignment's folder,
     the rubric library it was loaded from and the default one, the reference package beside
     each (where a library is a checkout) and an installed one, the grader's home."""
-    libraries = dict.fromkeys(path.resolve() for path in (assignment.folder.parent, default_library()))
+    defaults = []
+    with contextlib.suppress(RubricError):  # no default library: only the one it was loaded from
+        defaults.append(default_library())
+    libraries = dict.fromkeys(path.resolve() for path in (assignment.folder.parent, *defaults))
     found = [assignment.folder.resolve(), *libraries, *(lib.parent / "reference" for lib in libraries)]
     spec = importlib.util.find_spec("reference")  # an installed copy, beside the venv's packages
     if spec is not None and spec.submodule_search_locations:

@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from papermill.parameterize import parameterize_notebook
-
 from autograde.errors import NotANotebook, SubmissionTooLarge
+from autograde.pipeline.inject import inject_parameters
 from autograde.pipeline.repair import kind, rebuild, show
 
 MAX_NOTEBOOK_BYTES = 20 * 2**20
@@ -126,13 +125,18 @@ def _normalise(nb: Any) -> None:
 
 
 def parameterize(sub: Submission, parameters: dict[str, Any]) -> Any:
-    """Inject the grading parameters with papermill, after the cell tagged `parameters`."""
+    """Inject the grading parameters after the cell tagged `parameters`: with papermill where
+    it is installed (the grader), else with the same cell built here (a student's install)."""
     nb = sub.nb
     if not any("parameters" in cell.metadata.get("tags", []) for cell in nb.cells):
         sub.notes.append(
             "no cell is tagged `parameters`; the grading parameters were injected at the top of the notebook"
         )
     nb.metadata.setdefault("papermill", {})
+    try:
+        from papermill.parameterize import parameterize_notebook
+    except ImportError:
+        return inject_parameters(nb, parameters)
     logging.getLogger("papermill").setLevel(logging.ERROR)
     return parameterize_notebook(nb, parameters, kernel_name="python3", language="python")
 

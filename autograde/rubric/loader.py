@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +13,7 @@ import yaml
 from pydantic import ValidationError
 
 from autograde.errors import AssignmentNotFound, RubricError
+from autograde.library import default_library
 from autograde.rubric.schema import Rubric
 
 RUBRIC_FILE = "rubric.yaml"
@@ -34,14 +35,6 @@ class Assignment:
 
     def path(self, relative: str) -> Path:
         return self.folder / relative
-
-
-def default_library() -> Path:
-    """$AUTOGRADE_RUBRICS, else the `rubrics/` folder of this checkout."""
-    env = os.environ.get("AUTOGRADE_RUBRICS")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2] / "rubrics"
 
 
 def _yaml_path(data: Any, loc: tuple[Any, ...], missing: bool = False) -> str:
@@ -109,10 +102,19 @@ def load_rubric_file(path: Path) -> Assignment:
 
 
 def ensure_reference_importable(library: Path) -> None:
-    """The reference package sits beside the rubric library (host only, never in a sandbox)."""
-    root = str(library.resolve().parent)
-    if (library.resolve().parent / "reference").is_dir() and root not in sys.path:
-        sys.path.insert(0, root)
+    """The reference package sits beside the rubric folder `library`, in the course library's
+    root: that root goes first on sys.path (host only, never in a sandbox). A rubric folder
+    without a reference/ beside it (a copy of some rubrics, `--rubrics DIR`) uses the default
+    library's. The one way `reference` becomes importable: it is never installed."""
+    candidates = [library]
+    with contextlib.suppress(RubricError):
+        candidates.append(default_library())
+    for rubrics in candidates:
+        root = rubrics.resolve().parent
+        if (root / "reference").is_dir():
+            if str(root) not in sys.path:
+                sys.path.insert(0, str(root))
+            return
 
 
 def discover(library: Path | None = None) -> list[Path]:

@@ -33,10 +33,14 @@ PID_INIT_ENV = "AUTOGRADE_PID_INIT"
 
 
 def load_libc(name: str) -> Callable[..., int] | None:
+    """A function of Linux's C library (None elsewhere: macOS has a `mount` of another
+    signature and no prctl, Windows no libc to open)."""
+    if not sys.platform.startswith("linux"):
+        return None
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         function: Callable[..., int] = getattr(libc, name)
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):
         return None
     return function
 

@@ -18,8 +18,9 @@ Sandbox -> host, in ``out/`` (size-capped, read back without unpickling):
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
+
+from autograde.runner.compat import StrEnum
 
 PLAN_VERSION = 2
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import autograde
 from autograde.backends.base import GRACE_SECONDS, RUNNER_ARGS, Backend, Ended, Job, Sandbox, register_backend
-from autograde.backends.local import isolation
+from autograde.backends.local import facilities, isolation
 from autograde.backends.local.cgroups import CgroupResult, create_job_cgroup, job_cgroup_name
 from autograde.backends.local.logcap import LOG_LIMIT, LogCapture
 from autograde.backends.local.orphans import grader_environment, kill_marked, reap_local_orphans
@@ -162,18 +162,28 @@ class LocalSandbox(Sandbox):
         self.stopped = False
         self.tail = ""
         self.oom_kills = self.refused = 0
-        self.rlimits = effective_rlimits(rlimits_for(job.limits, job.gpu, GRACE_SECONDS))
-        fs = isolation.fs_plan(
-            job.root, (job.work_dir, job.home_dir), job.hidden, needed_paths(job), job.limits.tmp_bytes
-        )
+        have = facilities.available()  # what is missing is left out, with a note
+        self.unavailable = have.missing(isolate_network=not job.limits.network)
+        wanted = rlimits_for(job.limits, job.gpu, GRACE_SECONDS)
+        self.rlimits = effective_rlimits(wanted) if have.rlimits else {}
+        fs = None
+        if have.namespaces:
+            fs = isolation.fs_plan(
+                job.root, (job.work_dir, job.home_dir), job.hidden, needed_paths(job), job.limits.tmp_bytes
+            )
         self.env = minimal_env(job, self.marker)
-        if fs.pid_init:
+        if fs is not None and fs.pid_init:
             self.env[PID_INIT_ENV] = "1"  # the runner forks the init of its PID namespace
-        self.cgroups = create_job_cgroup(job_cgroup_name(self.marker), job.limits.memory, job.limits.pids)
+        if have.cgroups:
+            self.cgroups = create_job_cgroup(job_cgroup_name(self.marker), job.limits.memory, job.limits.pids)
+        else:
+            why = f"cgroups are not available here ({have.why})"
+            self.cgroups = CgroupResult(None, why, why)
         self.group = self.cgroups.cgroup
         procs_files = self.group.procs_files if self.group is not None else []
         try:
-            self.setup = isolation.ChildSetup(self.rlimits, procs_files, not job.limits.network, fs)
+            isolate_network = not job.limits.network and have.namespaces
+            self.setup = isolation.ChildSetup(self.rlimits, procs_files, isolate_network, fs)
         except BaseException:
             if self.group is not None:
                 self.group.remove()
@@ -195,7 +205,7 @@ class LocalSandbox(Sandbox):
                     stdout=write_fd,
                     stderr=write_fd,
                     start_new_session=True,
-                    preexec_fn=self.setup,
+                    preexec_fn=self.setup if os.name == "posix" else None,  # Windows: no fork
                 )
             finally:
                 os.close(write_fd)
@@ -217,7 +227,10 @@ class LocalSandbox(Sandbox):
         """The runner's session and its cgroup."""
         if self.process is not None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.process.pid, signal.SIGKILL)
+                if hasattr(os, "killpg"):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                else:  # Windows: no process groups
+                    self.process.kill()
         if self.group is not None:
             self.group.kill_all()
 
@@ -228,7 +241,7 @@ class LocalSandbox(Sandbox):
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=2.0)
         self._stop()
-        notes = isolation_notes(self.job, self.rlimits, self.cgroups, self.child)
+        notes = [*self.unavailable, *isolation_notes(self.job, self.rlimits, self.cgroups, self.child)]
         if self.capture.dropped > 0:
             notes.append(
                 f"the run printed {self.capture.total / 2**20:.1f} MiB to its console; its log keeps "

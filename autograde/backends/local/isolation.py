@@ -14,19 +14,20 @@
   notebook runs can undo that or write into the Python environment for the next submission.
 
 Each part degrades on its own and says so in a short note. What the child does between fork
-and exec (`ChildSetup`) is prepared in the parent: the child imports nothing.
+and exec (`ChildSetup`) is prepared in the parent: the child imports nothing. The POSIX- and
+Linux-only modules (`resource`, `fcntl`) are imported there too, only when a part needs them,
+so that this module imports on any platform (see `facilities`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
-import fcntl
 import os
-import resource
 import select
 import socket
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,9 +53,13 @@ from autograde.runner.confine import (
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
-_KEPT_FLAGS = (
-    (os.ST_NOSUID, MS_NOSUID), (os.ST_NODEV, MS_NODEV), (os.ST_NOEXEC, MS_NOEXEC),
-    (os.ST_NOATIME, MS_NOATIME), (os.ST_NODIRATIME, MS_NODIRATIME), (os.ST_RELATIME, MS_RELATIME),
+# statvfs flags a read-only remount keeps (Linux's; 0 where the platform has no such flag)
+_KEPT_FLAGS = tuple(
+    (getattr(os, st, 0), ms)
+    for st, ms in (
+        ("ST_NOSUID", MS_NOSUID), ("ST_NODEV", MS_NODEV), ("ST_NOEXEC", MS_NOEXEC),
+        ("ST_NOATIME", MS_NOATIME), ("ST_NODIRATIME", MS_NODIRATIME), ("ST_RELATIME", MS_RELATIME),
+    )
 )
 CLONE_NEWPID = 0x20000000
 SIOCGIFFLAGS = 0x8913
@@ -134,12 +139,25 @@ class ChildSetup:
         isolate_network: bool,
         fs: FsPlan | None = None,
     ) -> None:
-        self.rlimits = [(name, getattr(resource, name), soft, hard) for name, (soft, hard) in rlimits.items()]
+        self.rlimits: list[tuple[str, int, int, int]] = []
+        self._setrlimit: Callable[[int, tuple[int, int]], None] | None = None
+        if rlimits:
+            import resource
+
+            self._setrlimit = resource.setrlimit
+            self.rlimits = [(name, getattr(resource, name), *limit) for name, limit in rlimits.items()]
+        self._ioctl: Callable[[int, int, bytes], bytes] | None = None
+        if isolate_network:
+            with contextlib.suppress(ImportError):
+                import fcntl
+
+                self._ioctl = fcntl.ioctl
         self.procs_files = procs_files
         self.isolate_network = isolate_network
         self.fs = fs
-        self.uid_map = f"{os.getuid()} {os.getuid()} 1".encode()
-        self.gid_map = f"{os.getgid()} {os.getgid()} 1".encode()
+        uid, gid = (os.getuid(), os.getgid()) if hasattr(os, "getuid") else (0, 0)  # Windows: none
+        self.uid_map = f"{uid} {uid} 1".encode()
+        self.gid_map = f"{gid} {gid} 1".encode()
         self._read_fd, self._write_fd = os.pipe()  # both close-on-exec
 
     def __call__(self) -> None:
@@ -155,11 +173,13 @@ class ChildSetup:
                 self._put(path, pid)
             except OSError as exc:
                 self._report("cgroup", exc.strerror or "failed")
-        for name, number, soft, hard in self.rlimits:
-            try:
-                resource.setrlimit(number, (soft, hard))
-            except (OSError, ValueError):
-                self._report("rlimit", name)
+        setrlimit = self._setrlimit
+        if setrlimit is not None:
+            for name, number, soft, hard in self.rlimits:
+                try:
+                    setrlimit(number, (soft, hard))
+                except (OSError, ValueError):
+                    self._report("rlimit", name)
         flags = (CLONE_NEWNET if self.isolate_network else 0) | (CLONE_NEWNS if self.fs else 0)
         if not flags:
             return
@@ -171,7 +191,7 @@ class ChildSetup:
                 self._report("filesystem", why)
             return
         if self.isolate_network:
-            why = _loopback_up()
+            why = _loopback_up(self._ioctl)
             if why:
                 self._report("loopback", why)
         if self.fs:
@@ -318,14 +338,16 @@ class ChildSetup:
             self._read_fd = -1
 
 
-def _loopback_up() -> str:
+def _loopback_up(ioctl: Callable[[int, int, bytes], bytes] | None) -> str:
     """A new network namespace has `lo` down; up, so 127.0.0.1 works as everywhere else.
-    Why it could not be ("" when it is up)."""
+    Why it could not be ("" when it is up). `ioctl`: fcntl's, imported by the parent."""
+    if ioctl is None:
+        return "no ioctl(2) here"
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
             request = struct.pack(_IFREQ, b"lo", 0)
-            flags = struct.unpack(_IFREQ, fcntl.ioctl(sock.fileno(), SIOCGIFFLAGS, request))[1]
-            fcntl.ioctl(sock.fileno(), SIOCSIFFLAGS, struct.pack(_IFREQ, b"lo", flags | IFF_UP))
+            flags = struct.unpack(_IFREQ, ioctl(sock.fileno(), SIOCGIFFLAGS, request))[1]
+            ioctl(sock.fileno(), SIOCSIFFLAGS, struct.pack(_IFREQ, b"lo", flags | IFF_UP))
     except OSError as exc:
         return exc.strerror or repr(exc)
     return ""

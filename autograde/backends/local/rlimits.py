@@ -4,7 +4,6 @@ size, open files, no core dumps; never above what this process has itself."""
 from __future__ import annotations
 
 import math
-import resource
 from collections.abc import Callable
 
 from autograde.backends.base import MAX_FILE_BYTES, NOFILE, SandboxLimits
@@ -54,9 +53,15 @@ def rlimits_for(limits: SandboxLimits, gpu: str | None, grace: float) -> dict[st
 
 def effective_rlimits(
     wanted: dict[str, tuple[int, int]],
-    current: Callable[[int], tuple[int, int]] = resource.getrlimit,
+    current: Callable[[int], tuple[int, int]] | None = None,
 ) -> dict[str, tuple[int, int]]:
-    """Never above the limits this process already has (raising them needs root)."""
+    """Never above the limits this process already has (raising them needs root); none
+    where there are no rlimits (Windows: no `resource` module)."""
+    try:
+        import resource
+    except ImportError:
+        return {}
+    current = current or resource.getrlimit
     result = {}
     for name, (soft, hard) in wanted.items():
         number = getattr(resource, name, None)
