@@ -130,7 +130,7 @@ def test_another_format_version_says_to_upgrade(ex02_bundle, tmp_path):
         files[fmt.MANIFEST] = json.dumps(manifest).encode()
         files[fmt.DIGEST] = fmt.sha256(files[fmt.MANIFEST]).encode()
 
-    with pytest.raises(BundleError, match=r"format version 2, .* reads version 1: upgrade autograde-notebooks"):
+    with pytest.raises(BundleError, match=r"version 2, .* reads version 1: upgrade autograde-notebooks"):
         read_bundle(_rewrite(ex02_bundle, tmp_path / "v.check", future))
 
 
