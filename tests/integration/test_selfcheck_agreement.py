@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 from autograde.checks.base import SelfCheck
-from autograde.pipeline.grade import GradeOptions, grade_submission
+from autograde.results import GradeReport
 from autograde.rubric import Assignment, discover, load_rubric_file
 from autograde.rubric.datasets import prepare_data_dir
-from autograde.rubric.selftest import cases
+from autograde.rubric.selftest import Case, cases
 from autograde.selfcheck.build import build_bundle
 from autograde.selfcheck.bundle import Bundle, read_bundle
 from autograde.selfcheck.local import check_notebook
@@ -47,20 +47,22 @@ def _judged(bundle: Bundle) -> dict[tuple[str, int], str]:
     return {(task.id, entry.index): entry.mode for task in bundle.manifest.tasks for entry in task.checks}
 
 
-def _agreement(assignment: Assignment, notebook: str, bundle: Bundle, scratch: Path) -> Agreement:
+def _agreement(
+    assignment: Assignment, notebook: str, bundle: Bundle, scratch: Path, grade: GradeReport
+) -> Agreement:
     found = Agreement(assignment.id, notebook)
     path = assignment.path(notebook)
     rubric = assignment.rubric
-    grade = grade_submission(path, assignment, GradeOptions(grading_seed=11))
     grader = {}
     for t_index, task in enumerate(grade.tasks):
         for c_index, result in enumerate(task.checks):
             grader[(rubric.tasks[t_index].id, c_index)] = result.published
     modes = _judged(bundle)
     order = list(modes)
-    cli = check_notebook(path, bundle)
-    cli_rows = [(t.id, c.status) for t in cli.tasks for c in t.checks]
     data_dir = prepare_data_dir(assignment.id, rubric.data_dir) if rubric.data_dir else None
+    # a data folder too large for the bundle is the one the student passes with --data
+    cli = check_notebook(path, bundle, data=None if bundle.manifest.data else data_dir)
+    cli_rows = [(t.id, c.status) for t in cli.tasks for c in t.checks]
     live_rows, _ = run_live(path, bundle, scratch / notebook.replace("/", "_"), data_dir)
     if len(cli_rows) != len(order) or len(live_rows) != len(order):
         found.problems.append(
@@ -81,7 +83,9 @@ def _agreement(assignment: Assignment, notebook: str, bundle: Bundle, scratch: P
 
 
 @pytest.fixture(scope="module")
-def agreements(tmp_path_factory: pytest.TempPathFactory) -> list[Agreement]:
+def agreements(
+    tmp_path_factory: pytest.TempPathFactory, library_grades: dict[tuple[str, str], Case]
+) -> list[Agreement]:
     out = tmp_path_factory.mktemp("bundles")
     chosen = [a for name, a in sorted(ASSIGNMENTS.items()) if not ONLY or name in ONLY]
     todo = []
@@ -90,7 +94,10 @@ def agreements(tmp_path_factory: pytest.TempPathFactory) -> list[Agreement]:
         todo += [(assignment, case.notebook, bundle) for case in cases(assignment)]
     scratch = tmp_path_factory.mktemp("live")
     with ThreadPoolExecutor(max_workers=JOBS) as pool:
-        futures = [pool.submit(_agreement, a, nb, b, scratch / a.id) for a, nb, b in todo]
+        futures = [
+            pool.submit(_agreement, a, nb, b, scratch / a.id, library_grades[(a.id, nb)].report)
+            for a, nb, b in todo
+        ]
         return [f.result() for f in futures]
 
 
