@@ -221,15 +221,20 @@ def kind_for(name: str) -> CheckKind:
 _REFERENCE_CACHE: dict[str, Any] = {}
 
 
+def import_spec(spec: str) -> Any:
+    """The object `module.path:attr.path` names (ImportError or AttributeError if none)."""
+    module_name, _, attr = spec.partition(":")
+    value: Any = importlib.import_module(module_name)
+    for part in attr.split("."):
+        value = getattr(value, part)
+    return value
+
+
 def load_reference(spec: str) -> Any:
     """Import `module.path:attr.path` from the reference library (host only)."""
     if spec not in _REFERENCE_CACHE:
-        module_name, _, attr = spec.partition(":")
         try:
-            value: Any = importlib.import_module(module_name)
-            for part in attr.split("."):
-                value = getattr(value, part)
+            _REFERENCE_CACHE[spec] = import_spec(spec)
         except (ImportError, AttributeError) as exc:
             raise RubricError(f"reference {spec!r} cannot be loaded: {exc}") from exc
-        _REFERENCE_CACHE[spec] = value
     return _REFERENCE_CACHE[spec]

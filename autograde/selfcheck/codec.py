@@ -10,7 +10,6 @@ of a hidden set above all, is refused.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 from typing import Any
 
 import numpy as np
@@ -72,17 +71,15 @@ def _is_tensor(value: Any) -> bool:
 
 def _dataclass(spec: str) -> type[Any]:
     """A dataclass of a check kind's module (the only classes a bundle may name)."""
-    from autograde.checks.base import REGISTRY, kind_for
+    from autograde.checks.base import REGISTRY, import_spec, kind_for
 
     kind_for("exists")  # the built-in kinds are registered
-    module_name, _, qualname = spec.partition(":")
+    module_name = spec.partition(":")[0]
     allowed = {type(kind).__module__ for kind in REGISTRY.values()}
     if not (module_name in allowed or module_name.startswith("autograde.checks.")):
         raise CodecError(f"bundle data names {spec!r}, which is not a check kind's class")
     try:
-        value: Any = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            value = getattr(value, part)
+        value = import_spec(spec)
     except (ImportError, AttributeError) as exc:
         raise CodecError(f"bundle data names {spec!r}, which this autograde does not have") from exc
     if not (isinstance(value, type) and dataclasses.is_dataclass(value)):
