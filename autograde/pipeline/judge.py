@@ -158,14 +158,15 @@ def judge_state(item: PlannedCheck, state: Any, probe: ProbeReader) -> Verdict:
 def judge_planned(item: PlannedCheck, probe: ProbeReader) -> tuple[Verdict, Verdict | None]:
     """The check's verdict, and its verdict at the published inputs where it was planned there
     too. It passes only where it passes at both: an answer that works only at the inputs a
-    check bundle publishes earns nothing."""
+    check bundle publishes earns nothing. Where both fail, the fresh inputs' verdict is shown
+    (their probes ran first: a crash there is what the student must see)."""
     verdict = judge_state(item, item.state, probe)
     if item.published is None:
         return verdict, None
     at_published = judge_state(item, item.published, probe)
-    if at_published.status != CheckStatus.PASS:
+    if verdict.status == CheckStatus.PASS:
         return at_published, at_published
-    if verdict.status != CheckStatus.PASS:
+    if at_published.status == CheckStatus.PASS:
         verdict.message += " (it passes at the self-check's published inputs, not at fresh ones)"
     return verdict, at_published
 
