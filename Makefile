@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh machine:
 #   make demo   grade the bundled example uploads with the local backend
-#   make test   lint, type-check and run the whole test suite
+#   make test   lint, type-check and run the whole test suite (tests/run_suites.sh: the
+#               library tests beside the others)
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -19,7 +20,7 @@ demo: $(STAMP)
 		--assignment ex02_gradient_descent --out $(DEMO_OUT)
 
 test: lint
-	$(PY) -m pytest
+	PY=$(PY) tests/run_suites.sh
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check autograde reference tests bench rubrics

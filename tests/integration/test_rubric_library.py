@@ -13,7 +13,7 @@ import pytest
 from autograde.rubric import discover, load_rubric_file
 from autograde.rubric.selftest import Case, cases
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.library]
 
 ASSIGNMENTS = {path.parent.name: load_rubric_file(path) for path in discover()}
 CASES = [(name, case) for name, assignment in ASSIGNMENTS.items() for case in cases(assignment)]

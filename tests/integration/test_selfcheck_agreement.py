@@ -26,7 +26,7 @@ from autograde.selfcheck.bundle import Bundle, read_bundle
 from autograde.selfcheck.local import check_notebook
 from tests.selfcheck_tools import run_live
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.library]
 
 ASSIGNMENTS = {path.parent.name: load_rubric_file(path) for path in discover()}
 ONLY = [a for a in os.environ.get("AUTOGRADE_AGREEMENT", "").split(",") if a]
