@@ -124,3 +124,21 @@ def test_an_unusable_cells_record_costs_only_the_cell_hints(tmp_path: Path, cell
 def test_an_unusable_run_summary_is_no_fatal_and_no_note(tmp_path: Path, summary):
     report = grade(tmp_path, fake.Script(respond=responder(), summary=summary))
     assert report.status == SubmissionStatus.GRADED and report.score == 3.0
+
+
+def test_versions_are_read_without_importing_torch():
+    """A report names torch's version; reading it must not cost a torch import (seconds)."""
+    import json
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, json\n"
+        "from autograde.pipeline.judge import versions\n"
+        "found = versions()\n"
+        "print(json.dumps([sorted(found), 'torch' in sys.modules]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    names, imported = json.loads(done.stdout)
+    assert {"autograde", "python", "numpy", "torch"} <= set(names)
+    assert imported is False
