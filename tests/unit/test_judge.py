@@ -138,7 +138,8 @@ def test_versions_are_read_without_importing_torch():
         "found = versions()\n"
         "print(json.dumps([sorted(found), 'torch' in sys.modules]))\n"
     )
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    command = [sys.executable, "-c", probe]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
     names, imported = json.loads(done.stdout)
     assert {"autograde", "python", "numpy", "torch"} <= set(names)
     assert imported is False
