@@ -10,7 +10,6 @@ and the grading seed stay here.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,7 @@ from autograde.selfcheck.bundle import (
     INPUTS,
     SUFFIX,
     BundleError,
+    answer_digest,
     npz_bytes,
     write_bundle,
 )
@@ -72,10 +72,6 @@ def template_tags(nb: Any) -> list[str]:
     return sorted(tags - {"parameters", "injected-parameters"})
 
 
-def _digest(text: str | None) -> str | None:
-    return None if text is None else hashlib.sha256(text.strip().encode()).hexdigest()
-
-
 def _entry(
     assignment: Assignment,
     t_index: int,
@@ -111,7 +107,8 @@ def _entry(
     except Exception as exc:  # the reference failed at the published inputs
         raise BundleError(f"{where}: the reference failed at the published inputs: {exc!r}") from exc
     if check.kind == "manual":
-        entry["template_digest"] = _digest(tagged_source(template, getattr(check, "cell_tag", "")))
+        source = tagged_source(template, getattr(check, "cell_tag", ""))
+        entry["template_digest"] = None if source is None else answer_digest(source)
     return entry
 
 

@@ -110,6 +110,11 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def answer_digest(text: str) -> str:
+    """A free-text cell's digest (`BundleCheck.template_digest`): blank lines around it ignored."""
+    return sha256(text.strip().encode())
+
+
 def write_bundle(
     path: Path, manifest: dict[str, Any], members: dict[str, bytes], data_dir: Path | None
 ) -> None:

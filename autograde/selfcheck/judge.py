@@ -4,7 +4,6 @@ reference reads the expected values the bundle carries."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 from autograde.checks.base import CheckKind, ProbeResult, SelfCheck, Verdict, kind_for
 from autograde.errors import RubricError
 from autograde.results import CheckResult, GradeReport, TaskResult
-from autograde.selfcheck.bundle import Bundle, BundleCheck, BundleError
+from autograde.selfcheck.bundle import Bundle, BundleCheck, BundleError, answer_digest
 from autograde.selfcheck.codec import CodecError, decode
 from autograde.status import CheckStatus, SubmissionStatus
 
@@ -54,10 +53,6 @@ def bundled_checks(bundle: Bundle) -> list[BundledCheck]:
     return found
 
 
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.strip().encode()).hexdigest()
-
-
 def _answered(item: BundledCheck, probe: Probe, answers: Answers | None) -> Verdict:
     entry = item.entry
     if entry.kind != "manual":
@@ -72,7 +67,7 @@ def _answered(item: BundledCheck, probe: Probe, answers: Answers | None) -> Verd
     source = answers(tag)
     if source is None:
         return Verdict.failed(f"no cell is tagged `{tag}`: your answer belongs in that cell")
-    if not source.strip() or _digest(source) == entry.template_digest:
+    if not source.strip() or answer_digest(source) == entry.template_digest:
         return Verdict.failed(f"the cell tagged `{tag}` still holds the template's text: write your answer")
     return Verdict(CheckStatus.ANSWERED, "answered; a person grades it after submission")
 
@@ -104,7 +99,7 @@ def judge_bundle(
     if wanted is not None:
         for task_id in wanted:
             manifest.task(task_id)  # an unknown task id: a BundleError naming the known ones
-    items = [i for i in bundled_checks(bundle)]
+    items = bundled_checks(bundle)
     report = GradeReport(
         student="self-check",
         file="",

@@ -12,10 +12,9 @@ from autograde.errors import SubmissionError
 from autograde.pipeline.grade import GradeOptions, Staged, run_staged
 from autograde.pipeline.ingest import Submission, read_notebook, tagged_source
 from autograde.pipeline.judge import ProbeReader, cell_hint, read_cells, read_summary, run_verdict, versions
-from autograde.pipeline.wire import read_arrays
 from autograde.results import GradeReport
 from autograde.rubric.schema import Limits
-from autograde.selfcheck.bundle import INPUTS, Bundle, BundleError
+from autograde.selfcheck.bundle import Bundle, BundleError, read_npz
 from autograde.selfcheck.judge import judge_bundle
 
 
@@ -76,13 +75,11 @@ def check_notebook(
         data_dir = data
         if data_dir is None and manifest.data:
             data_dir = bundle.extract_data(Path(scratch) / "data")
-        inputs = Path(scratch) / INPUTS
-        inputs.write_bytes(bundle.inputs)
         staged = Staged(
             dict(manifest.parameters),
             Limits(**manifest.limits),
             manifest.probes,
-            read_arrays(inputs),
+            read_npz(bundle.inputs),
             data_dir,
         )
 
