@@ -195,3 +195,22 @@ def test_student_run_keeps_generator_states_and_writes_nothing(published, tmp_pa
     assert result.passed and "checks passed 6/6" in result.summary()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ex02_gradient_descent.check"]
     assert json.loads(json.dumps(result.rows))  # plain data
+
+
+def test_free_text_and_choice_answers_say_only_whether_they_are_answered(tmp_path):
+    """The exam: a written answer is 'answered' (or still the template's text), a chosen
+    option is 'answered' whatever it is; neither says whether it is right."""
+    from autograde.selfcheck.build import build_bundle
+    from autograde.selfcheck.local import check_notebook
+
+    exam = load_assignment("exam")
+    bundle = read_bundle(build_bundle(exam, tmp_path).bundle)
+    by_kind: dict[str, dict[str, set[str]]] = {}
+    for notebook in ("solution.ipynb", "template.ipynb"):
+        report = check_notebook(exam.path(notebook), bundle)
+        for check in (c for t in report.tasks for c in t.checks if c.kind in ("manual", "choice")):
+            by_kind.setdefault(notebook, {}).setdefault(check.kind, set()).add(check.status)
+            assert "correct" not in check.message
+    assert by_kind["solution.ipynb"] == {"manual": {"answered"}, "choice": {"answered"}}
+    assert by_kind["template.ipynb"]["manual"] == {"fail"}
+    assert "answered" not in by_kind["template.ipynb"]["choice"]
