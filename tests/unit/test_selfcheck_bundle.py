@@ -146,3 +146,21 @@ def test_choice_answers_and_variable_values_stay_out_of_the_exam_bundle(tmp_path
     for entry in entries:
         if entry.kind == "value" and entry.mode == "after-submission":
             assert entry.model is None and entry.expected is None and entry.state is None
+
+
+def test_a_data_member_that_escapes_its_folder_is_refused(ex02_bundle, tmp_path):
+    """A bundle re-signed by hand with a data member `data/../escaped`: nothing is written
+    outside the folder the data goes to."""
+
+    def escaping(files):
+        files["data/../escaped.txt"] = b"x"
+        manifest = json.loads(files[fmt.MANIFEST])
+        manifest["members"]["data/../escaped.txt"] = fmt.sha256(b"x")
+        manifest["data"] = True
+        files[fmt.MANIFEST] = json.dumps(manifest).encode()
+        files[fmt.DIGEST] = fmt.sha256(files[fmt.MANIFEST]).encode()
+
+    bundle = read_bundle(_rewrite(ex02_bundle, tmp_path / "e.check", escaping))
+    with pytest.raises(BundleError, match=r"data member '\.\./escaped\.txt' escapes its folder"):
+        bundle.extract_data(tmp_path / "data")
+    assert not (tmp_path / "escaped.txt").exists()
