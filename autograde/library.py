@@ -22,8 +22,11 @@ NO_LIBRARY = (
 
 
 def library_rubrics(root: Path, named_by: str = "--library ") -> Path:
-    """The rubrics/ folder of the course library `root`; `named_by` says where `root` came from."""
+    """The rubrics/ folder of the course library `root`, or `root` itself when it directly
+    holds assignment folders; `named_by` says where `root` came from."""
     rubrics = root / RUBRICS_DIR
+    if not rubrics.is_dir() and any(root.glob("*/rubric.yaml")):
+        return root  # a folder of assignment folders (what `autograde import` writes into)
     if not rubrics.is_dir():
         raise RubricError(f"{named_by}{root}: not a course library (it holds no {RUBRICS_DIR}/ folder)")
     return rubrics

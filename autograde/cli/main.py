@@ -1,7 +1,7 @@
 """The `autograde` command: a thin layer over the Python API.
 
 This module is the click group and the list of command groups; each command lives in the
-module of its group (grade, library, sandbox, manual) and imports what it needs when it runs,
+module of its group (grade, library, authoring, sandbox, manual) and imports what it needs when it runs,
 so that `autograde --help` loads click and nothing of the grading stack.
 
 Exit codes: 0 success; 1 a check failed (self-check) or a rubric test failed;
@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from autograde.cli.authoring import assign, import_group
 from autograde.cli.bundle import bundle
 from autograde.cli.check import check
 from autograde.cli.grade import grade
@@ -38,5 +39,5 @@ def _terminate(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-for command in (grade, check, bundle, list_cmd, rubric, sandbox, manual):
+for command in (grade, check, bundle, list_cmd, rubric, assign, import_group, sandbox, manual):
     main.add_command(command)
