@@ -9,6 +9,7 @@ are left out; so is a file over the size cap, with a note.
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.metadata
 import sys
 from pathlib import Path
@@ -65,6 +66,12 @@ def imported_modules(code: str) -> list[str]:
     return found
 
 
+@functools.cache
+def _installed() -> frozenset[str]:
+    """Top-level import names of the distributions installed here (read once: it is slow)."""
+    return frozenset(importlib.metadata.packages_distributions())
+
+
 def provided(module: str, files: dict[str, bytes]) -> bool:
     """Whether a module comes with the assignment (a .py file or a package beside the notebook),
     with Python, or with a distribution installed here."""
@@ -72,4 +79,4 @@ def provided(module: str, files: dict[str, bytes]) -> bool:
         return True
     if module in sys.stdlib_module_names:
         return True
-    return module in importlib.metadata.packages_distributions()
+    return module in _installed()
