@@ -130,7 +130,7 @@ def test_bad_inputs_name_file_and_cell(
 def test_not_a_notebook(tmp_path: Path) -> None:
     path = tmp_path / "notes.ipynb"
     path.write_text("this is not json")
-    with pytest.raises(NbgraderError, match="notes.ipynb: not a Jupyter notebook"):
+    with pytest.raises(NbgraderError, match=r"notes\.ipynb: not a Jupyter notebook"):
         import_nbgrader(path, "hw")
     with pytest.raises(NbgraderError, match="not a file"):
         import_nbgrader(tmp_path, "hw")
