@@ -202,7 +202,8 @@ def _cell(index: int, cell: Any, name: str) -> MasterCell:
     if meta is not None:
         if not isinstance(meta, dict):
             raise MasterError(f"{place.at()}: metadata.autograde must be a mapping of settings")
-        _merge(settings, dict(meta), place, None, "metadata.autograde")
+        plain = json.loads(json.dumps(meta))  # plain dicts and lists, as YAML writes them
+        _merge(settings, plain, place, None, "metadata.autograde")
     source = cell.source
     if cell.cell_type == "code":
         block = _block(source, place)

@@ -7,10 +7,11 @@ folder (`_autograde_local_<folder>_<digest>.solution_code:loss`), so every user 
 (`load_reference`, the data-set cache, the self-check bundle) imports it as it imports
 `reference.exNN`: on the host only (the folder is one of the run's host secrets).
 
-The package's name holds a digest of the folder's path and of its Python files: two
-assignments with the same file name never share a module, and loading a rubric again after
-its module changed (a new `assign`) imports the new code. An attribute the file lacks is an
-AttributeError that names the file.
+The package's name holds the folder's name and a digest of its Python files: two
+assignments with the same file name share a module only where they share its code too, the
+name is the same on every machine (a student bundle that quotes a spec does not depend on
+where the library lies), and loading a rubric again after its module changed (a new
+`assign`) imports the new code. An attribute the file lacks is an AttributeError naming the file.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def _finder() -> _Finder:
 def package_for(folder: Path) -> str:
     """The package that stands for `folder` as its Python files are now (registered)."""
     folder = folder.resolve()
-    digest = hashlib.sha256(str(folder).encode() + b"\0")
+    digest = hashlib.sha256(folder.name.encode() + b"\0")
     for path in sorted(folder.rglob("*.py")):
         digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
     label = re.sub(r"[^A-Za-z0-9_]", "_", folder.name)[:40]
