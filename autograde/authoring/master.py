@@ -167,6 +167,27 @@ def _support_files(source: Path, master: Master) -> dict[str, bytes]:
     return files
 
 
+_LOCAL_SPEC = re.compile(r"^(?P<module>[A-Za-z0-9_/]+)\.py:[A-Za-z_][A-Za-z0-9_.]*$")
+
+
+def _local_modules(rubric: dict[str, Any], source: Path) -> dict[str, bytes]:
+    """The instructor's own modules the rubric names (`my_data.py:make`), from beside the master."""
+    specs = [rubric.get("data_dir") or {}, *(rubric.get("hidden_data") or {}).values()]
+    found = [s.get("generator") for s in specs if isinstance(s, dict)]
+    found += [c.get(k) for t in rubric["tasks"] for c in t["checks"] for k in ("reference", "judge")]
+    files: dict[str, bytes] = {}
+    for spec in found:
+        match = _LOCAL_SPEC.match(spec) if isinstance(spec, str) else None
+        if match is None or f"{match.group('module')}.py" == MODULE_FILE:
+            continue
+        name = f"{match.group('module')}.py"
+        path = source.parent / name
+        if not path.is_file():
+            raise MasterError(f"{source.name}: {spec!r} names {name}, which is not beside the master")
+        files[name] = path.read_bytes()
+    return files
+
+
 def _code(master: Master, assignment: str) -> SolutionCode:
     cells = [
         (
@@ -216,7 +237,7 @@ def assign_master(source: Path, assignment: str) -> Draft:
             for c in solution_cells
         ]
         notebooks[f"mutants/{name}.ipynb"] = _notebook(master, cells)
-    files = _support_files(source, master)
+    files = _support_files(source, master) | _local_modules(rubric, source)
     files[MODULE_FILE] = code.text.encode()
     return Draft(
         assignment, rubric, _template(master, rubric), solution, source.name,

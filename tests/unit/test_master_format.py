@@ -259,3 +259,19 @@ def test_assigning_twice_gives_the_same_bytes_and_the_rubric_loads(tmp_path: Pat
     write_draft(assign_master(master, "tiny"), tmp_path / "own")
     assert (tmp_path / "own" / "master.ipynb").read_bytes() == written[0][Path("master.ipynb")]
     assert (tmp_path / "own" / "rubric.yaml").read_bytes() == written[0][Path("rubric.yaml")]
+
+
+def test_the_instructors_own_modules_come_along_but_are_not_shipped(tmp_path: Path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "my_data.py").write_text(
+        "def write(folder):\n    (folder / 'x.txt').write_text('1')\n"
+    )
+    config = v4.new_raw_cell(CONFIG + "\ndata_dir: {generator: my_data.py:write}")
+    master = _master(tmp_path / "src", config, v4.new_code_cell(SQUARE))
+    write_draft(assign_master(master, "tiny"), tmp_path / "out")
+    assert (tmp_path / "out" / "my_data.py").read_bytes() == (tmp_path / "src" / "my_data.py").read_bytes()
+    (tmp_path / "src" / "my_data.py").unlink()
+    with pytest.raises(
+        MasterError, match=r"'my_data.py:write' names my_data.py, which is not beside the master"
+    ):
+        assign_master(master, "tiny")
