@@ -36,7 +36,11 @@ _CHECK_KEYS = ("reference", "judge")
 
 
 class _LocalLoader(importlib.machinery.SourceFileLoader):
-    """A module of an assignment folder: an attribute it lacks names the file in the error."""
+    """A module of an assignment folder: an attribute it lacks names the file in the error,
+    and no `__pycache__` is written into the folder (what `assign` wrote stays all there is)."""
+
+    def set_data(self, path: str, data: Any, *, _mode: int = 0o666) -> None:
+        return None
 
     def exec_module(self, module: ModuleType) -> None:
         super().exec_module(module)

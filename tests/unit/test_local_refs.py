@@ -46,6 +46,7 @@ def test_two_assignments_with_the_same_file_name_do_not_share_a_module(tmp_path:
     two = _assignment(tmp_path / "two", "def f(x):\n    return x * 10\n")
     assert load_reference(_reference(one))(2) == 3
     assert load_reference(_reference(two))(2) == 20
+    assert not (tmp_path / "one" / "__pycache__").exists()  # the folder keeps only its own files
 
 
 def test_loading_again_after_the_file_changed_sees_the_change(tmp_path: Path):
