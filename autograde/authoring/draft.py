@@ -95,17 +95,27 @@ def _contents(draft: Draft) -> dict[str, bytes]:
     return out
 
 
+def _only_ours(out: Path, contents: dict[str, bytes]) -> bool:
+    """Whether every file in `out` is one the draft writes, with the same bytes (a master
+    notebook alone in the folder it is assigned into, say): writing loses nothing."""
+    return all(
+        contents.get(path.relative_to(out).as_posix()) == path.read_bytes()
+        for path in out.rglob("*")
+        if not path.is_dir()
+    )
+
+
 def write_draft(draft: Draft, out: Path) -> list[Path]:
     """Write the assignment folder `out` (created; a folder an earlier conversion wrote is
     replaced whole) and check that it loads. Returns the files written."""
+    contents = _contents(draft)
     if out.exists():
         if not out.is_dir():
             raise DraftError(f"{out}: exists and is not a folder")
-        if any(out.iterdir()) and not (out / MADE_BY).is_file():
+        if not (out / MADE_BY).is_file() and not _only_ours(out, contents):
             raise DraftError(
                 f"{out}: the folder holds files that autograde did not write; choose an empty or new folder"
             )
-    contents = _contents(draft)
     staging = out.with_name(f".{out.name}.writing")
     shutil.rmtree(staging, ignore_errors=True)
     written: list[Path] = []

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from autograde.errors import AssignmentNotFound, RubricError
 from autograde.library import default_library
+from autograde.rubric.local_refs import resolve_local_specs
 from autograde.rubric.schema import Rubric
 
 RUBRIC_FILE = "rubric.yaml"
@@ -94,6 +95,7 @@ def load_rubric_file(path: Path) -> Assignment:
         raise RubricError(
             f"{path}: schema: version {data.get('schema')!r} is not supported (this autograde reads schema 1)"
         )
+    data = resolve_local_specs(data, path)  # `solution_code.py:loss`: a module of this folder
     try:
         rubric = Rubric.model_validate(data)
     except ValidationError as exc:
