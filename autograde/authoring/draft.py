@@ -57,12 +57,24 @@ def notebook_text(nb: Any) -> str:
     return text + "\n"
 
 
+class _Dumper(yaml.SafeDumper):
+    """Multi-line strings (test code, expected output) as `|` blocks, readable in the file."""
+
+
+def _string(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    literal = "\n" in value and not any(line != line.rstrip() for line in value.splitlines())
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if literal else None)
+
+
+_Dumper.add_representer(str, _string)
+
+
 def rubric_text(draft: Draft) -> str:
     header = (
         f"# Made by autograde from {draft.source}.\n"
         "# Edit the source and convert it again rather than this file.\n"
     )
-    body = yaml.safe_dump(draft.rubric, sort_keys=False, allow_unicode=True, width=100)
+    body = yaml.dump(draft.rubric, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
     return header + body
 
 

@@ -50,3 +50,16 @@ def test_an_invalid_rubric_writes_nothing(tmp_path: Path) -> None:
     with pytest.raises(RubricError, match=r"tiny/rubric\.yaml"):
         write_draft(_draft(points="many"), tmp_path / "tiny")
     assert not any(tmp_path.iterdir())
+
+
+def test_multi_line_strings_are_written_as_literal_blocks() -> None:
+    import yaml
+
+    from autograde.authoring.draft import rubric_text
+
+    draft = _draft()
+    values = ["assert f(1) == 1\nassert f(2) == 2\n", "2\n'None'", "one line", "trailing \nspace", ""]
+    draft.rubric["tasks"][0]["title"] = values
+    text = rubric_text(draft)
+    assert "  - |\n    assert f(1) == 1\n    assert f(2) == 2\n" in text
+    assert yaml.safe_load(text)["tasks"][0]["title"] == values

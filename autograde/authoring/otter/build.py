@@ -16,6 +16,11 @@ from autograde.authoring.otter.config import NOT_USED, AssignmentConfig, SeedCon
 from autograde.authoring.otter.points import case_points, question_points
 
 
+def number(value: float) -> float | int:
+    """A whole number as an int (`points: 16`, not `16.0`)."""
+    return int(value) if float(value).is_integer() else value
+
+
 def _case_check(question: Question, index: int, points: float) -> dict[str, Any]:
     case = question.cases[index]
     check: dict[str, Any] = {
@@ -29,7 +34,7 @@ def _case_check(question: Question, index: int, points: float) -> dict[str, Any]
         value = getattr(case, key)
         if value:
             check[key] = value
-    check["weight"] = points
+    check["weight"] = number(points)
     if case.hidden:
         check["visible"] = "hidden"
     check["tag"] = question.tag
@@ -47,11 +52,11 @@ def task_of(question: Question, notes: list[str]) -> dict[str, Any]:
         points = question_points(config.points, [], True, where)
         if config.points is None:
             notes.append(f"{question.name}: manual question without points: 0 points (otter's rule)")
-        task["points"] = points
+        task["points"] = number(points)
         task["checks"] = [{"kind": "manual", "cell_tag": question.tag}]
         return task
     points = question_points(config.points, given, False, where)
-    task["points"] = points
+    task["points"] = number(points)
     if not question.cases:
         notes.append(
             f"{question.name}: no tests; otter gives it {points:g} point(s), which cannot be graded "

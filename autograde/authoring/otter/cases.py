@@ -203,4 +203,5 @@ def check_code(case: Case, place: Place) -> str:
         f"{VALUE}.item() if isinstance({VALUE}, "
         f'getattr(__import__("sys").modules.get("numpy"), "generic", ())) else {VALUE}'
     )
-    return "\n".join([*lines[: last.lineno - 1], f"{VALUE} = (\n{expression}\n)", shown])
+    value = f"{VALUE} = {expression}" if "\n" not in expression else f"{VALUE} = (\n{expression}\n)"
+    return "\n".join([*lines[: last.lineno - 1], value, shown])
