@@ -170,3 +170,14 @@ def test_not_an_otter_notebook(tmp_path: Path) -> None:
     bad.write_text("{not json")
     with pytest.raises(OtterError, match=r"bad\.ipynb: not a notebook"):
         import_otter(bad, "a")
+
+
+def test_a_seed_variable_assigned_in_a_cell_becomes_a_parameter(tmp_path: Path) -> None:
+    config = ("raw", "# ASSIGNMENT CONFIG\nseed:\n    variable: rng_seed\n    autograder_value: 7")
+    draft = import_otter(_master(tmp_path, config, ("code", "rng_seed = 0"), *_question()), "a")
+    assert draft.rubric["parameters"] == {"rng_seed": 7}
+    for nb in (draft.template, draft.solution):
+        assert nb.cells[0].source == "rng_seed = 0" and nb.cells[0].metadata["tags"] == ["parameters"]
+    absent = import_otter(_master(tmp_path, config, *_question()), "a")
+    assert "parameters" not in absent.rubric
+    assert any("'rng_seed' is assigned in no cell" in note for note in absent.notes)
