@@ -58,12 +58,12 @@ def notebook_text(nb: Any) -> str:
 
 
 class _Dumper(yaml.SafeDumper):
-    """Multi-line strings (test code, expected output) as `|` blocks, readable in the file."""
+    """Multi-line strings (test code, descriptions) as literal `|` blocks, as a person writes them."""
 
 
-def _string(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    literal = "\n" in value and not any(line != line.rstrip() for line in value.splitlines())
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if literal else None)
+def _string(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    literal = "\n" in text and not any(line != line.rstrip() for line in text.splitlines())
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|" if literal else None)
 
 
 _Dumper.add_representer(str, _string)

@@ -121,7 +121,9 @@ class TestCode(CheckKind):
     __test__ = False
 
     def plan(self, check: TestCodeCheck, ctx: PlanContext) -> dict[str, Any]:
-        probe = ctx.probe("script", check.display_name(), code=check.code)
+        # the target names the test in the runner's messages (a crash): never a hidden test's code
+        target = (check.name or "hidden test code") if ctx.secret else check.display_name()
+        probe = ctx.probe("script", target, code=check.code)
         return {"probe": probe, "hidden": ctx.secret}
 
     def self_check(self, check: Any) -> str:

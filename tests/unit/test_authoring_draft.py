@@ -52,14 +52,13 @@ def test_an_invalid_rubric_writes_nothing(tmp_path: Path) -> None:
     assert not any(tmp_path.iterdir())
 
 
-def test_multi_line_strings_are_written_as_literal_blocks() -> None:
+def test_multi_line_strings_are_literal_blocks_and_read_back_the_same(tmp_path: Path) -> None:
     import yaml
 
-    from autograde.authoring.draft import rubric_text
-
     draft = _draft()
-    values = ["assert f(1) == 1\nassert f(2) == 2\n", "2\n'None'", "one line", "trailing \nspace", ""]
-    draft.rubric["tasks"][0]["title"] = values
-    text = rubric_text(draft)
-    assert "  - |\n    assert f(1) == 1\n    assert f(2) == 2\n" in text
-    assert yaml.safe_load(text)["tasks"][0]["title"] == values
+    code = "assert f() == 1\nassert f() != 2\n"
+    draft.rubric["tasks"][0]["checks"].append({"kind": "test_code", "code": code, "weight": 1})
+    write_draft(draft, tmp_path / "tiny")
+    text = (tmp_path / "tiny" / "rubric.yaml").read_text()
+    assert "code: |\n      assert f() == 1\n      assert f() != 2\n" in text
+    assert yaml.safe_load(text)["tasks"][0]["checks"][1]["code"] == code

@@ -208,4 +208,6 @@ def test_test_code_probes_run_after_every_other_probe(tmp_path: Path) -> None:
     states = [item.state for item in plan.checks if item.check.kind == "test_code"]
     assert [s["hidden"] for s in states] == [False, True]
     assert plan.probes[-1]["code"] == "assert True"
+    assert plan.probes[-1]["target"] == "hidden test code"  # a crash message never quotes it
+    assert plan.probes[-2]["target"] == "test code f = None"
     assert np.isscalar(plan.probes[-1]["timeout"])
