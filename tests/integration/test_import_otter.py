@@ -125,7 +125,7 @@ def _text(data: bytes) -> str:
 
 
 def _lines(text: str) -> set[str]:
-    return {line.removeprefix("_otter_value = ").strip() for line in text.splitlines()}
+    return {line.strip().removeprefix("_otter_value = ") for line in text.splitlines()}
 
 
 def test_no_hidden_case_reaches_a_student(library: Path, tmp_path: Path) -> None:
