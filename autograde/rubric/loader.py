@@ -100,7 +100,12 @@ def load_rubric_file(path: Path) -> Assignment:
         rubric = Rubric.model_validate(data)
     except ValidationError as exc:
         raise RubricError(_format_error(path, data, exc)) from None
-    return Assignment(rubric, path.parent, hashlib.sha256(raw).hexdigest()[:16])
+    assignment = Assignment(rubric, path.parent, hashlib.sha256(raw).hexdigest()[:16])
+    if rubric.files:
+        from autograde.rubric.support import support_files  # it imports this module
+
+        support_files(assignment)  # each exists inside the folder and is no secret of it
+    return assignment
 
 
 def ensure_reference_importable(library: Path) -> None:

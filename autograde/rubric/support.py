@@ -7,7 +7,6 @@ and host-side reference modules are refused.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +15,6 @@ from autograde.errors import RubricError
 if TYPE_CHECKING:
     from autograde.rubric.loader import Assignment
 
-_LOCAL_MODULE = re.compile(r"^([A-Za-z0-9_./-]+\.py):")
 
 
 def _strings(value: Any) -> list[str]:
@@ -30,14 +28,14 @@ def _strings(value: Any) -> list[str]:
 
 
 def _secret_files(assignment: Assignment) -> set[Path]:
-    """Files of the assignment folder that never leave the instructor's machine."""
+    """Files of the assignment folder that never leave the instructor's machine: the rubric,
+    every notebook but the template (solution, mutants, a master), what made the folder.
+    (A host-side module a reference spec names is refused when the rubric loads.)"""
     rubric = assignment.rubric
-    names = ["rubric.yaml", rubric.solution, *(m.notebook for m in rubric.mutants)]
-    for text in _strings(rubric.model_dump(mode="json")):
-        match = _LOCAL_MODULE.match(text)
-        if match:  # `reference: solution_code.py:loss`, a host-side module of the folder
-            names.append(match.group(1))
-    return {(assignment.folder / name).resolve() for name in names}
+    folder = assignment.folder
+    names = ["rubric.yaml", "made-by.txt", rubric.solution, *(m.notebook for m in rubric.mutants)]
+    notebooks = {p.resolve() for p in folder.rglob("*.ipynb")} - {(folder / rubric.template).resolve()}
+    return {(folder / name).resolve() for name in names} | notebooks
 
 
 def support_files(assignment: Assignment) -> dict[str, Path]:
@@ -68,7 +66,7 @@ def support_files(assignment: Assignment) -> dict[str, Path]:
             if resolved in secret:
                 raise problem(
                     f"{member.relative_to(assignment.folder)} is a file of the instructor (rubric, solution, "
-                    "mutant or reference module); `files` are handed to students"
+                    "mutant or master notebook); `files` are handed to students"
                 )
             found[member.relative_to(assignment.folder).as_posix()] = member
     return found

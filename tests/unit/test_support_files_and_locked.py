@@ -70,7 +70,7 @@ def test_support_files_lists_files_and_folders_in_order(tmp_path: Path) -> None:
     assert found["data/sub/a.csv"].read_text() == "a"
 
 
-@pytest.mark.parametrize("case", ["missing", "link out", "solution", "reference module"])
+@pytest.mark.parametrize("case", ["missing", "link out", "solution", "master", "reference module"])
 def test_support_files_refuse_what_must_not_travel(tmp_path: Path, case: str) -> None:
     outside = tmp_path / "outside.txt"
     outside.write_text("secret")
@@ -82,16 +82,30 @@ def test_support_files_refuse_what_must_not_travel(tmp_path: Path, case: str) ->
         folder = folder_with(tmp_path, files=["solution.ipynb"])
         (folder / "solution.ipynb").write_text("{}")
         why = "is a file of the instructor"
+    elif case == "master":
+        folder = folder_with(tmp_path, files=["notebooks/"])
+        (folder / "notebooks").mkdir()
+        (folder / "notebooks" / "master.ipynb").write_text("{}")
+        why = "notebooks/master.ipynb is a file of the instructor"
     elif case == "reference module":
         folder = folder_with(tmp_path, files=["make.py"], hidden_data={"h": {"generator": "make.py:make"}})
         (folder / "make.py").write_text("def make(): ...")
-        why = "make.py is a file of the instructor"
+        why = "'make.py' would give students make.py, the host-side reference code"
     else:
         why = "no such file or folder"
     with pytest.raises(RubricError) as info:
         support_files(load(folder))
     assert str(folder / "rubric.yaml") in str(info.value) and "files.0" in str(info.value)
     assert why in str(info.value)
+
+
+def test_loading_a_rubric_checks_its_files_before_any_grading(tmp_path: Path) -> None:
+    """A bad entry is one clear error when the assignment loads, not a grader error per upload."""
+    folder = folder_with(tmp_path, files=["absent.txt"])
+    with pytest.raises(RubricError, match=r"files\.0.*no such file or folder"):
+        load(folder)
+    (folder / "absent.txt").write_text("now here")
+    assert load(folder).rubric.files == ["absent.txt"]
 
 
 def test_support_files_are_staged_into_the_jobs_in_folder(tmp_path: Path) -> None:
