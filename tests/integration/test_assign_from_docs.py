@@ -47,7 +47,9 @@ BCE = '''# autograde:
 #     - {kind: exists, target: bce, type: callable}
 #     - kind: value
 #       call: bce
-#       args: [{draw: uniform, low: 0.05, high: 0.95, shape: [8]}, {draw: integers, low: 0, high: 2, shape: [8]}]
+#       args:
+#         - {draw: uniform, low: 0.05, high: 0.95, shape: [8]}
+#         - {draw: integers, low: 0, high: 2, shape: [8]}
 #       repeat: 4
 #       weight: 2
 def bce(p, t):
@@ -72,11 +74,11 @@ def predict(X, w, b):
     ### END SOLUTION
 '''
 
-PREDICT_MUTANT = '''# autograde:
+PREDICT_MUTANT = """# autograde:
 #   mutant: no_sigmoid
 def predict(X, w, b):
     return ((X @ w + b) >= 0.5).astype(int)
-'''
+"""
 
 PREDICT_TESTS = """# autograde:
 #   task: predict
@@ -87,6 +89,9 @@ assert out.shape == (2,)
 assert list(out) == [1, 1], "sigmoid(0) = 0.5 belongs to class 1"
 ### END HIDDEN TESTS
 """
+
+
+ONLY = "solution-only"
 
 
 def master() -> object:
@@ -101,7 +106,7 @@ def master() -> object:
             v4.new_code_cell(PREDICT),
             v4.new_code_cell(PREDICT_MUTANT),
             v4.new_code_cell(PREDICT_TESTS),
-            v4.new_code_cell("print(predict(np.eye(3), np.ones(3), -0.5))", metadata={"tags": ["solution-only"]}),
+            v4.new_code_cell("print(predict(np.eye(3), np.ones(3), -0.5))", metadata={"tags": [ONLY]}),
         ]
     )
 
@@ -120,7 +125,8 @@ def test_a_master_written_from_the_docs_is_assigned_graded_and_bundled(tmp_path:
 
     template = nbformat.read(library / "logistic" / "template.ipynb", as_version=4)
     code = "\n".join(c.source for c in template.cells if c.cell_type == "code")
-    assert "def sigmoid(z):" in code and '"""1 / (1 + exp(-z)), elementwise."""' in code  # signature, docstring
+    # the signature and docstring stay, the solution goes
+    assert "def sigmoid(z):" in code and '"""1 / (1 + exp(-z)), elementwise."""' in code
     assert "np.exp(-z)" not in code and "np.log" not in code and "return (sigmoid(" not in code
     assert "eps = ..." in code
     assert "sigmoid(0) = 0.5" not in code and "# autograde" not in code  # hidden test, settings blocks
