@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
+import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,3 +21,15 @@ def authoring(relative: str) -> Path:
     if not path.exists():
         pytest.skip(f"authoring corpus not found: {path} (set AUTOGRADE_AUTHORING)")
     return path
+
+
+def nbgrader_notebook(*cells: tuple[str, str, dict[str, Any] | None]) -> Any:
+    """A notebook of (kind, source, metadata.nbgrader or None) cells: code or markdown."""
+    nb = nbformat.v4.new_notebook()
+    for kind, source, meta in cells:
+        make = nbformat.v4.new_code_cell if kind == "code" else nbformat.v4.new_markdown_cell
+        cell = make(source)
+        if meta is not None:
+            cell.metadata["nbgrader"] = meta
+        nb.cells.append(cell)
+    return nb

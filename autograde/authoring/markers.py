@@ -21,7 +21,7 @@ from __future__ import annotations
 import ast
 import re
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from autograde.errors import AutogradeError
@@ -234,30 +234,38 @@ class SplitTests:
     hidden_regions: int = 0
 
 
+def split_blocks(
+    source: str, begin: re.Pattern[str], end: re.Pattern[str], what: str, at: Callable[[int], str]
+) -> tuple[list[str], list[str], int]:
+    """Lines outside the `begin` ... `end` blocks of `source`, all lines but the markers, and
+    how many blocks; `at(line)` says where a line is for an error (a block unclosed, nested or
+    ended without a beginning). `what` names the block: "HIDDEN TESTS", "MARK SCHEME"."""
+    outside: list[str] = []
+    kept: list[str] = []
+    opened: int | None = None
+    blocks = 0
+    for number, line in enumerate(source.splitlines(), start=1):
+        if begin.search(line):
+            if opened is not None:
+                raise MarkerError(f"{at(number)}: BEGIN {what} inside the one opened at line {opened}")
+            opened = number
+            blocks += 1
+            continue
+        if end.search(line):
+            if opened is None:
+                raise MarkerError(f"{at(number)}: END {what} without a BEGIN {what}")
+            opened = None
+            continue
+        kept.append(line)
+        if opened is None:
+            outside.append(line)
+    if opened is not None:
+        raise MarkerError(f"{at(opened)}: BEGIN {what} is never closed by an END {what}")
+    return outside, kept, blocks
+
+
 def split_hidden_tests(source: str, place: Place) -> SplitTests:
     """nbgrader's `### BEGIN HIDDEN TESTS` regions: dropped from the public version; the full
     version keeps their code without the marker lines."""
-    public: list[str] = []
-    full: list[str] = []
-    opened: int | None = None
-    regions = 0
-    for number, line in enumerate(source.splitlines(), start=1):
-        if _BEGIN_HIDDEN.match(line):
-            if opened is not None:
-                raise MarkerError(
-                    f"{place.at(number)}: BEGIN HIDDEN TESTS inside the one opened at line {opened}"
-                )
-            opened = number
-            regions += 1
-            continue
-        if _END_HIDDEN.match(line):
-            if opened is None:
-                raise MarkerError(f"{place.at(number)}: END HIDDEN TESTS without a BEGIN HIDDEN TESTS")
-            opened = None
-            continue
-        full.append(line)
-        if opened is None:
-            public.append(line)
-    if opened is not None:
-        raise MarkerError(f"{place.at(opened)}: BEGIN HIDDEN TESTS is never closed by an END HIDDEN TESTS")
+    public, full, regions = split_blocks(source, _BEGIN_HIDDEN, _END_HIDDEN, "HIDDEN TESTS", place.at)
     return SplitTests("\n".join(public), "\n".join(full), regions)

@@ -27,6 +27,7 @@ from autograde.authoring.markers import (
     Place,
     SplitTests,
     clear_solutions,
+    split_blocks,
     split_hidden_tests,
 )
 from autograde.authoring.nbgrader_cells import SCHEMA_VERSION, NbgraderCell, where
@@ -59,25 +60,9 @@ def _source(cell: Any) -> str:
 
 def strip_mark_scheme(source: str, place: str) -> str:
     """A task cell without its `=== BEGIN MARK SCHEME ===` ... `=== END MARK SCHEME ===` blocks."""
-    kept: list[str] = []
-    opened: int | None = None
-    for number, line in enumerate(source.splitlines(), start=1):
-        if _BEGIN_SCHEME.search(line):
-            if opened is not None:
-                raise MarkerError(
-                    f"{place}, line {number}: a MARK SCHEME block inside the one opened at line {opened}"
-                )
-            opened = number
-            continue
-        if _END_SCHEME.search(line):
-            if opened is None:
-                raise MarkerError(f"{place}, line {number}: END MARK SCHEME without a BEGIN MARK SCHEME")
-            opened = None
-            continue
-        if opened is None:
-            kept.append(line)
-    if opened is not None:
-        raise MarkerError(f"{place}, line {opened}: BEGIN MARK SCHEME is never closed by an END MARK SCHEME")
+    kept, _, _ = split_blocks(
+        source, _BEGIN_SCHEME, _END_SCHEME, "MARK SCHEME", lambda n: f"{place}, line {n}"
+    )
     return "\n".join(kept)
 
 

@@ -10,20 +10,9 @@ import pytest
 
 from autograde.authoring.nbgrader import import_nbgrader
 from autograde.authoring.nbgrader_cells import NbgraderError, read_notebook, read_roles
-from tests.authoring_data import authoring
+from tests.authoring_data import authoring, nbgrader_notebook
 
 APPS = "nbgrader/tests/apps/files"
-
-
-def _nb(*cells: tuple[str, str, dict[str, Any] | None]) -> Any:
-    nb = nbformat.v4.new_notebook()
-    for kind, source, meta in cells:
-        make = nbformat.v4.new_code_cell if kind == "code" else nbformat.v4.new_markdown_cell
-        cell = make(source)
-        if meta is not None:
-            cell.metadata["nbgrader"] = meta
-        nb.cells.append(cell)
-    return nb
 
 
 def _write(tmp_path: Path, nb: Any, name: str = "hw.ipynb") -> Path:
@@ -122,7 +111,7 @@ def test_bad_inputs_name_file_and_cell(
     tmp_path: Path, cells: list[tuple[str, str, dict[str, Any] | None]], message: str
 ) -> None:
     with pytest.raises(Exception) as raised:
-        import_nbgrader(_write(tmp_path, _nb(*cells)), "hw")
+        import_nbgrader(_write(tmp_path, nbgrader_notebook(*cells)), "hw")
     assert message in str(raised.value)
     assert isinstance(raised.value, NbgraderError) or type(raised.value).__name__ == "MarkerError"
 
@@ -137,7 +126,7 @@ def test_not_a_notebook(tmp_path: Path) -> None:
 
 
 def test_grade_ids_become_unique_task_ids_and_tags(tmp_path: Path) -> None:
-    nb = _nb(
+    nb = nbgrader_notebook(
         (
             "code",
             "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION",

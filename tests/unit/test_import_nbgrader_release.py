@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 from autograde.authoring.nbgrader import import_nbgrader
-from tests.authoring_data import authoring
+from tests.authoring_data import authoring, nbgrader_notebook
 
 DOCS = "nbgrader/docs-example-course"
 ML_STUB = (
@@ -83,17 +83,6 @@ def test_ml_tutorial_with_its_custom_stub_and_a_warning_for_the_cell_that_does_n
     assert [c["target"] for c in tasks[3]["checks"]] == ["model"]
 
 
-def _nb(*cells: tuple[str, str, dict[str, Any] | None]) -> Any:
-    nb = nbformat.v4.new_notebook()
-    for kind, source, meta in cells:
-        make = nbformat.v4.new_code_cell if kind == "code" else nbformat.v4.new_markdown_cell
-        cell = make(source)
-        if meta is not None:
-            cell.metadata["nbgrader"] = meta
-        nb.cells.append(cell)
-    return nb
-
-
 def _import(tmp_path: Path, nb: Any, **options: Any) -> Any:
     path = tmp_path / "hw.ipynb"
     nbformat.write(nb, path)
@@ -105,7 +94,7 @@ ANSWER = {"solution": True, "grade": False, "grade_id": "f", "locked": False, "s
 
 def test_hidden_tests_leave_the_template_and_become_an_all_or_nothing_hidden_check(tmp_path: Path) -> None:
     test = "assert f(1) == 1\n### BEGIN HIDDEN TESTS\nassert f(2) == 4\n### END HIDDEN TESTS\nprint('ok')"
-    nb = _nb(
+    nb = nbgrader_notebook(
         ("code", "def f(x):\n    ### BEGIN SOLUTION\n    return x * x\n    ### END SOLUTION", ANSWER),
         ("code", test, {"grade": True, "solution": False, "grade_id": "t", "points": 2, "schema_version": 3}),
     )
@@ -135,7 +124,7 @@ def test_whole_cell_answers_mark_schemes_outputs_and_custom_stubs(tmp_path: Path
     code.metadata["nbgrader"] = {**ANSWER, "grade": True, "grade_id": "code", "points": 2}
     code.outputs = [nbformat.v4.new_output("stream", text="42\n")]
     code.execution_count = 3
-    nb = _nb(
+    nb = nbgrader_notebook(
         ("markdown", "The answer is 42.", {**ANSWER, "grade": True, "grade_id": "text", "points": 1}),
         (
             "markdown",

@@ -22,6 +22,21 @@ def task_id(name: str) -> str:
     return ident if ident and not ident[0].isdigit() else f"q_{ident}"
 
 
+def claim_name(name: str | None, names: dict[str, int], where: str, cell: int) -> str:
+    """The task id of a question named `name` at `cell`, recorded in `names`; an OtterError
+    naming `where` for a question without a name or a name (or its task id) used twice."""
+    from autograde.authoring.otter.config import OtterError
+
+    if not name:
+        raise OtterError(f"{where}: a question without a name (its config needs `name:`)")
+    tag = task_id(name)
+    for other, at in names.items():
+        if other == name or task_id(other) == tag:
+            raise OtterError(f"{where}: question name {name!r} is used twice (cell {at})")
+    names[name] = cell
+    return tag
+
+
 def source_of(cell: Any) -> str:
     source = cell.get("source", "")
     return "".join(source) if isinstance(source, list) else str(source)

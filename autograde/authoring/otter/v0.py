@@ -15,8 +15,8 @@ import nbformat
 
 from autograde.authoring.markers import Place
 from autograde.authoring.otter.cases import Parsed, Question, read_test_cell
-from autograde.authoring.otter.cells import MD_PROMPT, code_versions, copy_cell, source_of, task_id
-from autograde.authoring.otter.config import AssignmentConfig, OtterError, QuestionConfig, load_yaml, parse
+from autograde.authoring.otter.cells import MD_PROMPT, claim_name, code_versions, copy_cell, source_of
+from autograde.authoring.otter.config import AssignmentConfig, QuestionConfig, load_yaml, parse
 from autograde.authoring.otter.v1 import _title
 
 _FENCED = re.compile(
@@ -75,14 +75,8 @@ def parse_v0(nb: Any, master: Path) -> Parsed:
                 parsed.solution.append(copy_cell(cell, rest))
             continue
         config = parse(QuestionConfig, data, place, line)
-        if not config.name:
-            raise OtterError(f"{place.at(line)}: a question without a name (its config needs `name:`)")
-        tag = task_id(config.name)
-        for other, at in names.items():
-            if other == config.name or task_id(other) == tag:
-                raise OtterError(f"{place.at(line)}: question name {config.name!r} is used twice (cell {at})")
-        names[config.name] = place.cell
-        question = Question(config.name, config, place, title=_title(rest), tag=tag)
+        tag = claim_name(config.name, names, place.at(line), place.cell)
+        question = Question(config.name or tag, config, place, title=_title(rest), tag=tag)
         parsed.template.append(copy_cell(cell, rest))
         parsed.solution.append(copy_cell(cell, rest))
         number = _question(cells, number, question, master, parsed)

@@ -21,11 +21,11 @@ from autograde.authoring.markers import Place
 from autograde.authoring.otter.cases import Parsed, Question, read_test_cell
 from autograde.authoring.otter.cells import (
     MD_PROMPT,
+    claim_name,
     code_versions,
     copy_cell,
     has_tag,
     source_of,
-    task_id,
 )
 from autograde.authoring.otter.config import (
     AssignmentConfig,
@@ -150,14 +150,8 @@ def _delimit(
                 f"cell {current.cell} (questions cannot nest)"
             )
         config = parse(QuestionConfig, load_yaml(mark.yaml, place, mark.yaml_line), place, mark.yaml_line)
-        if not config.name:
-            raise OtterError(f"{place.at()}: a question without a name (its config needs `name:`)")
-        tag = task_id(config.name)
-        for other, cell in names.items():
-            if other == config.name or task_id(other) == tag:
-                raise OtterError(f"{place.at()}: question name {config.name!r} is used twice (cell {cell})")
-        names[config.name] = place.cell
-        return _Open(Question(config.name, config, place, tag=tag), place.cell)
+        tag = claim_name(config.name, names, place.at(), place.cell)
+        return _Open(Question(config.name or tag, config, place, tag=tag), place.cell)
     if current is None:
         raise OtterError(f"{place.at()}: {mark.kind} outside a question")
     block = mark.kind.split()[1]
