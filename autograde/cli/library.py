@@ -162,7 +162,7 @@ def test_cmd(assignments: tuple[str, ...], backend: str, rubrics: Path | None, s
 )
 @click.option(
     "--save", "save_ids", multiple=True, metavar="ID",
-    help="grade these mutants and keep them as declared mutants of the (one) assignment",
+    help="grade these mutants (repeat it, or ID,ID) and keep them as declared mutants of the one assignment",
 )  # fmt: skip
 @click.option(
     "--max", "most", type=click.IntRange(min=1), default=None,
@@ -189,6 +189,7 @@ def mutate_cmd(
     from autograde.mutation import report, run, save
 
     with usage_errors():
+        save_ids = tuple(part for given in save_ids for part in given.split(",") if part)
         if save_ids and len(assignments) != 1:
             raise click.UsageError("--save takes the mutant ids of one assignment")
         loaded = [load(name, rubrics) for name in assignments]

@@ -98,8 +98,8 @@ def _literal(source: str) -> str:
 
 def _cells_entry(name: str, mutant: Mutant) -> str:
     literal = _literal(mutant.source)
-    head = f"MUTANTS[{name!r}] = {{  # saved by `autograde rubric mutate --save`"
-    return f"\n{head}\n    {mutant.cell!r}: {literal},\n}}\n"
+    head = f"MUTANTS[{json.dumps(name)}] = {{  # saved by `autograde rubric mutate --save`"
+    return f"\n{head}\n    {json.dumps(mutant.cell)}: {literal},\n}}\n"
 
 
 def _built_notebook(folder: Path, name: str) -> str:
