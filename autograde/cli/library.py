@@ -219,6 +219,6 @@ def mutate_cmd(
             with usage_errors():
                 for name in save.save(assignment, chosen):
                     say(f"saved {escape(name)}", out)
-    report.print_tables(runs)
+    report.print_tables(runs, out)
     if json_path is not None:
         report.write_json(runs, json_path)

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from autograde.mutation.operators import OPERATORS
 from autograde.mutation.run import AssignmentRun, Mutant
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def _counts(mutants: list[Mutant]) -> dict[str, Any]:
@@ -63,13 +66,10 @@ def _score(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.0f}%"
 
 
-def print_tables(runs: list[AssignmentRun]) -> None:
+def print_tables(runs: list[AssignmentRun], out: Console) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from autograde.cli.common import console
-
-    out = console()
     table = Table(title="mutation score (killed / generated)")
     for column in ("assignment", "task", "generated", "killed", "survived", "score", "wall time"):
         left = column in ("assignment", "task")

@@ -137,3 +137,10 @@ def test_saved_mutants_are_appended_to_the_rubric_text_keeping_its_comments():
         'mutants:\n  - notebook: mutants/m.ipynb\n    description: "generated (arithmetic operator swapped), '
         'cell q1 line 2: return a - b"\n    loses: {"q 2": 2}\n'
     )
+
+
+def test_a_saved_cell_reads_back_from_cells_py_as_the_same_source():
+    from autograde.mutation.save import _literal
+
+    for source in ['x = "a\\nb"  # a backslash', 'doc = """quoted"""', "ends with \\", "plain = 1"]:
+        assert eval(_literal(source)).strip("\n") == source
