@@ -28,6 +28,7 @@ class TaskResult:
     max_points: float
     visible: str
     checks: list[CheckResult] = field(default_factory=list)
+    all_or_nothing: bool = False  # the rubric's: full points only when every weighted check passes
 
 
 @dataclass

@@ -8,6 +8,8 @@ Each assignment folder holds a `cells.py` with `CELLS`, `TEMPLATE` and `MUTANTS`
 notebook of the folder is generated from it, so a fix in one place reaches the solution,
 the template and the mutants alike. Cell tags: `parameters` marks the cell papermill
 injects after; every task's code cell carries the tag its rubric names (field `tag:`).
+An assignment written as one master notebook (ex02: `master.ipynb`, no `cells.py`) is made
+by `autograde assign` instead; the example uploads take its cells from the master.
 """
 
 from __future__ import annotations
@@ -24,6 +26,10 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _nbtools import Cell, assignment_notebooks, build, replace, text
+
+from autograde.authoring.master_format import parse_master
+from autograde.authoring.master_rubric import answer_tag
+from autograde.authoring.selfcheck_cells import public_tasks as rubric_public_tasks
 
 ROOT = Path(__file__).resolve().parent.parent
 RUBRICS = ROOT / "rubrics"
@@ -42,15 +48,7 @@ def load_cells(folder: Path) -> ModuleType:
 
 def public_tasks(rubric: Path) -> list[tuple[str, set[str]]]:
     """(task id, the tags of its public checks) for every task a self-check can check."""
-    data = yaml.safe_load(rubric.read_text(encoding="utf-8"))
-    found = []
-    for task in data["tasks"]:
-        if task.get("visible", "public") == "hidden":
-            continue
-        tags = {c["tag"] for c in task["checks"] if c.get("tag") and c.get("visible", "public") != "hidden"}
-        if tags:
-            found.append((task["id"], tags))
-    return found
+    return rubric_public_tasks(yaml.safe_load(rubric.read_text(encoding="utf-8")))
 
 
 def library() -> dict[Path, str]:
@@ -68,15 +66,28 @@ def library() -> dict[Path, str]:
 # ====================================================================== example uploads (ex02)
 
 
+def master_cells(master: Path) -> tuple[list[Cell], dict[str, str]]:
+    """A master notebook's solution cells as `(kind, source, tag)`, and the template's
+    sources of the tagged cells that differ (what `TEMPLATE` of a cells.py holds)."""
+    cells: list[Cell] = []
+    template: dict[str, str] = {}
+    for cell in parse_master(master).cells:
+        tag = answer_tag(cell) or (cell.tags[0] if cell.tags else None)
+        if cell.in_solution:
+            cells.append(("md" if cell.kind == "markdown" else "code", cell.solution, tag))
+        if tag and cell.in_template and cell.student != cell.solution:
+            template[tag] = cell.student
+    return cells, template
+
+
 def examples() -> dict[Path, str]:
-    ex02 = load_cells(RUBRICS / "ex02_gradient_descent")
-    cells: list[Cell] = ex02.CELLS
+    cells, template = master_cells(RUBRICS / "ex02_gradient_descent" / "master.ipynb")
     uploads = EXAMPLES / "ex02_gradient_descent"
     files = {
         uploads / "alice.ipynb": text(build(replace(cells, ALICE))),
         uploads / "bob.ipynb": text(build(replace(cells, BOB))),
         uploads / "carol.ipynb": text(build(replace(cells, CAROL))),
-        uploads / "dave.ipynb": text(build(replace(cells, ex02.TEMPLATE))),
+        uploads / "dave.ipynb": text(build(replace(cells, template))),
         uploads / "frank.ipynb": text(build(cells, metadata=False)),
     }
     truncated = nbformat.writes(build(cells))[:200]

@@ -14,6 +14,8 @@ from typing import Any
 import nbformat
 from nbformat import v4
 
+from autograde.authoring.selfcheck_cells import self_check_places, self_check_source
+
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 LANGUAGE_INFO = {"name": "python"}
 
@@ -64,30 +66,14 @@ def check_mutants(base: Sequence[Cell], mutants: Mapping[str, Mapping[str, str]]
                 raise ValueError(f"mutant {name}: cell {tag!r} is unchanged")
 
 
-SELF_CHECK = """
-# Optional self-check of this task: the public checks, run on what this notebook defines.
-# It needs `pip install autograde-notebooks` and the assignment's .check file beside the notebook.
-try:
-    from autograde import student
-except ImportError:
-    print("to check this task here: pip install autograde-notebooks")
-else:
-    student.check({task!r})
-"""
-
-
 def with_self_checks(cells: Sequence[Cell], tasks: Sequence[tuple[str, set[str]]]) -> list[Cell]:
     """The cells with a self-check cell after the last code cell of each task (by its tags)."""
-    last: dict[int, str] = {}
-    for task_id, tags in tasks:
-        found = [i for i, (_, _, tag) in enumerate(cells) if tag in tags]
-        if found:
-            last[max(found)] = task_id
+    last = self_check_places([[tag] if tag else [] for _, _, tag in cells], tasks)
     out: list[Cell] = []
     for index, cell in enumerate(cells):
         out.append(cell)
         if index in last:
-            out.append(("code", SELF_CHECK.format(task=last[index]), None))
+            out.append(("code", self_check_source(last[index]), None))
     return out
 
 

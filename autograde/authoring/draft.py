@@ -57,12 +57,24 @@ def notebook_text(nb: Any) -> str:
     return text + "\n"
 
 
+class _Dumper(yaml.SafeDumper):
+    """Multi-line strings (test code, descriptions) as literal `|` blocks, as a person writes them."""
+
+
+def _string(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    literal = "\n" in text and not any(line != line.rstrip() for line in text.splitlines())
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|" if literal else None)
+
+
+_Dumper.add_representer(str, _string)
+
+
 def rubric_text(draft: Draft) -> str:
     header = (
         f"# Made by autograde from {draft.source}.\n"
         "# Edit the source and convert it again rather than this file.\n"
     )
-    body = yaml.safe_dump(draft.rubric, sort_keys=False, allow_unicode=True, width=100)
+    body = yaml.dump(draft.rubric, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
     return header + body
 
 
@@ -83,17 +95,27 @@ def _contents(draft: Draft) -> dict[str, bytes]:
     return out
 
 
+def _only_ours(out: Path, contents: dict[str, bytes]) -> bool:
+    """Whether every file in `out` is one the draft writes, with the same bytes (a master
+    notebook alone in the folder it is assigned into, say): writing loses nothing."""
+    return all(
+        contents.get(path.relative_to(out).as_posix()) == path.read_bytes()
+        for path in out.rglob("*")
+        if not path.is_dir()
+    )
+
+
 def write_draft(draft: Draft, out: Path) -> list[Path]:
     """Write the assignment folder `out` (created; a folder an earlier conversion wrote is
     replaced whole) and check that it loads. Returns the files written."""
+    contents = _contents(draft)
     if out.exists():
         if not out.is_dir():
             raise DraftError(f"{out}: exists and is not a folder")
-        if any(out.iterdir()) and not (out / MADE_BY).is_file():
+        if not (out / MADE_BY).is_file() and not _only_ours(out, contents):
             raise DraftError(
                 f"{out}: the folder holds files that autograde did not write; choose an empty or new folder"
             )
-    contents = _contents(draft)
     staging = out.with_name(f".{out.name}.writing")
     shutil.rmtree(staging, ignore_errors=True)
     written: list[Path] = []

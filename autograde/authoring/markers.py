@@ -6,6 +6,8 @@ Solution markers (in code cells; `#` and `###` both work, any indentation):
     ''' # BEGIN PROMPT ... ''' # END PROMPT    otter: what the student gets instead
     x = 2  # SOLUTION                          otter: one line; the student gets `x = ...`
     plt.plot(x)  # SOLUTION NO PROMPT          otter: one line, removed for the student
+    (a PROMPT block may follow a line marker as it follows an END SOLUTION line; otter also
+    closes one with `'''; # END PROMPT`)
 Hidden tests (in test code): `### BEGIN HIDDEN TESTS` / `### END HIDDEN TESTS` (nbgrader).
 
 `clear_solutions` gives both versions of a cell: the student's (each region replaced by the
@@ -27,7 +29,7 @@ from autograde.errors import AutogradeError
 _BEGIN = re.compile(r"^\s*#+\s*BEGIN SOLUTION(?P<no_prompt>\s+NO PROMPT)?\s*$")
 _END = re.compile(r"^\s*#+\s*END SOLUTION\s*$")
 _BEGIN_PROMPT = re.compile(r"^\s*(?P<quote>\"\"\"|''')\s*#\s*BEGIN PROMPT\s*$")
-_END_PROMPT = re.compile(r"^\s*(?P<quote>\"\"\"|''')\s*#\s*END PROMPT\s*$")
+_END_PROMPT = re.compile(r"^\s*(?P<quote>\"\"\"|''')\s*;?\s*#\s*END PROMPT\s*$")  # otter: `"""; # END PROMPT`
 _LINE = re.compile(r"^(?P<code>.*?\S)\s*#\s*SOLUTION(?P<no_prompt>\s+NO PROMPT)?\s*$")
 _ASSIGNMENT = re.compile(r"^(?P<lhs>\s*[A-Za-z_][\w.\[\], ]*?\s*(?:[-+*/%@&|^]|//|\*\*)?=)(?!=)\s*\S")
 _BEGIN_HIDDEN = re.compile(r"^\s*#+\s*BEGIN HIDDEN TESTS\s*$")
@@ -165,9 +167,14 @@ def clear_solutions(
         if marked is not None:
             cleared.solution_lines += 1
             shown, kept = marked
+            solution.append(kept)
+            follows = _prompt(lines, number + 1, place)
+            if follows is not None:  # otter: a PROMPT block may follow a line marker too
+                number = follows[0]
+                student.extend(follows[1])
+                continue
             if shown is not None:
                 student.append(shown)
-            solution.append(kept)
         else:
             student.append(line)
             solution.append(line)
@@ -197,18 +204,25 @@ def _region(lines: list[str], begin: int, place: Place) -> tuple[int, list[str],
         number += 1
     else:
         raise MarkerError(f"{place.at(begin + 1)}: BEGIN SOLUTION is never closed by an END SOLUTION")
+    prompt = _prompt(lines, number + 1, place)
+    if prompt is not None:
+        return prompt[0], region, prompt[1]
+    return number + 1, region, None
+
+
+def _prompt(lines: list[str], number: int, place: Place) -> tuple[int, list[str]] | None:
+    """The PROMPT block opened at `number`, if one is: (index after its END, its lines)."""
+    if number >= len(lines) or not _BEGIN_PROMPT.match(lines[number]):
+        return None
+    opened = number
+    prompt: list[str] = []
     number += 1
-    if number < len(lines) and _BEGIN_PROMPT.match(lines[number]):
-        opened = number
-        prompt: list[str] = []
+    while number < len(lines) and not _END_PROMPT.match(lines[number]):
+        prompt.append(lines[number])
         number += 1
-        while number < len(lines) and not _END_PROMPT.match(lines[number]):
-            prompt.append(lines[number])
-            number += 1
-        if number == len(lines):
-            raise MarkerError(f"{place.at(opened + 1)}: BEGIN PROMPT is never closed by an END PROMPT")
-        return number + 1, region, prompt
-    return number, region, None
+    if number == len(lines):
+        raise MarkerError(f"{place.at(opened + 1)}: BEGIN PROMPT is never closed by an END PROMPT")
+    return number + 1, prompt
 
 
 @dataclass

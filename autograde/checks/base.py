@@ -76,6 +76,7 @@ class PlanContext:
     probes: list[dict[str, Any]]
     hidden: Callable[[str], HiddenSet]
     probe_timeout: float
+    secret: bool = False  # a hidden check: its feedback must not quote what the rubric keeps back
     _dedupe: dict[str, str] = field(default_factory=dict)
 
     def probe(self, op: str, target: str, **spec: Any) -> str:

@@ -84,17 +84,39 @@ def _notebooks(sources: tuple[Path, ...]) -> list[Path]:
 @click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @_out_option
 @_id_option
-def import_nbgrader_cmd(sources: tuple[Path, ...], out_dir: Path, assignment_id: str | None) -> None:
+@click.option(
+    "--code-stub",
+    default=None,
+    metavar="TEXT",
+    help="what replaces a code solution region (nbgrader's ClearSolutions.code_stub; `\\n` "
+    "separates lines); default: `# YOUR CODE HERE` / `raise NotImplementedError()`",
+)
+@click.option(
+    "--text-stub",
+    default=None,
+    metavar="TEXT",
+    help="what replaces a markdown answer (ClearSolutions.text_stub); default: `YOUR ANSWER HERE`",
+)
+def import_nbgrader_cmd(
+    sources: tuple[Path, ...],
+    out_dir: Path,
+    assignment_id: str | None,
+    code_stub: str | None,
+    text_stub: str | None,
+) -> None:
     """nbgrader source notebooks (or their assignment folder): one assignment per notebook."""
     from autograde.authoring.nbgrader import import_nbgrader
 
     notebooks = _notebooks(sources)
     if assignment_id and len(notebooks) > 1:
         raise click.UsageError("--id names one assignment; these sources hold several notebooks")
+    stub = code_stub.replace("\\n", "\n") if code_stub is not None else None
+    text = text_stub.replace("\\n", "\n") if text_stub is not None else None
     for notebook in notebooks:
         out = out_dir if len(notebooks) == 1 else out_dir / default_id(notebook)
         with usage_errors():
-            draft = import_nbgrader(notebook, assignment_id or default_id(out))
+            ident = assignment_id or default_id(out)
+            draft = import_nbgrader(notebook, ident, code_stub=stub, text_stub=text)
         _write(draft, out)
 
 

@@ -30,4 +30,5 @@ def bundle(assignments: tuple[str, ...], out_dir: Path, rubrics: Path | None) ->
             f"{escape(loaded.id)}: {escape(str(made.bundle))} ({size / 1024:.0f} KiB; {made.checks} checks, "
             f"{made.after_submission} after submission, {made.hidden} hidden not included) and "
             f"{escape(str(made.template))}"
+            + (f" with {len(made.files)} support files beside it" if made.files else "")
         )

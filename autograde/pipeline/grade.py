@@ -30,12 +30,14 @@ from autograde.errors import AutogradeError, RubricError, SubmissionError
 from autograde.library import default_library
 from autograde.pipeline.ingest import Submission, parameterize, read_notebook, student_id
 from autograde.pipeline.judge import judge
+from autograde.pipeline.locked import restore_locked
 from autograde.pipeline.plan import build_plan, is_hidden
 from autograde.pipeline.wire import save_arrays, write_json_atomic
 from autograde.results import CheckResult, GradeReport, TaskResult
 from autograde.rubric import Assignment
 from autograde.rubric.datasets import prepare_data_dir
 from autograde.rubric.schema import Limits
+from autograde.rubric.support import support_files
 from autograde.runner import protocol
 from autograde.status import CheckStatus, SubmissionStatus
 
@@ -95,10 +97,12 @@ def grade_submission(
 
 def _grade(sub: Submission, assignment: Assignment, opts: GradeOptions) -> GradeReport:
     rubric = assignment.rubric
+    files = support_files(assignment)
+    restore_locked(sub, assignment)
     seed = opts.grading_seed if opts.grading_seed is not None else secrets.randbits(63)
     plan = build_plan(assignment, seed, opts.public_only, rubric.limits.probe_timeout)
     data_dir = prepare_data_dir(assignment.id, rubric.data_dir) if rubric.data_dir else None
-    staged = Staged(rubric.parameters, rubric.limits, plan.probes, plan.store.arrays, data_dir)
+    staged = Staged(rubric.parameters, rubric.limits, plan.probes, plan.store.arrays, data_dir, files)
     report, parameters = run_staged(
         sub,
         staged,
@@ -114,13 +118,15 @@ def _grade(sub: Submission, assignment: Assignment, opts: GradeOptions) -> Grade
 @dataclass
 class Staged:
     """What one run of a notebook needs besides the notebook: its parameters and limits, the
-    probes with their inputs, the public data folder (from a rubric or a check bundle)."""
+    probes with their inputs, the public data folder and the support files (from a rubric or a
+    check bundle)."""
 
     parameters: dict[str, Any]
     limits: Limits
     probes: list[dict[str, Any]]
     arrays: dict[str, Any]  # the probes' inputs (inputs.npz)
     data_dir: Path | None = None
+    files: dict[str, Path] = field(default_factory=dict)  # relative name beside the notebook -> file
 
 
 def run_staged(
@@ -145,8 +151,9 @@ def run_staged(
 
 
 def stage(sub: Submission, staged: Staged, job: Job, backend: Backend, opts: GradeOptions) -> dict[str, Any]:
-    """Write the job's in/ folder: the parameterized notebook, the plan, the inputs.
-    Returns the parameters the notebook was given."""
+    """Write the job's in/ folder: the parameterized notebook, the plan, the inputs, the support
+    files (in/files/, copied into the working folder by the runner). Returns the parameters
+    the notebook was given."""
     parameters = {**staged.parameters, **opts.overrides}
     if job.data_dir is not None:
         parameters["data_dir"] = backend.sandbox_data_dir(job)
@@ -154,6 +161,10 @@ def stage(sub: Submission, staged: Staged, job: Job, backend: Backend, opts: Gra
         parameters["device"] = opts.device
     nbformat.write(parameterize(sub, parameters), job.in_dir / protocol.NOTEBOOK)
     save_arrays(job.in_dir / protocol.INPUTS, staged.arrays)
+    for name, source in staged.files.items():
+        target = job.in_dir / protocol.FILES / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
     limits = {**staged.limits.model_dump(), **dataclasses.asdict(job.limits)}
     write_json_atomic(
         job.in_dir / protocol.PLAN,
@@ -184,7 +195,9 @@ def empty_report(
         rubric_digest=assignment.digest,
     )
     for task in assignment.rubric.tasks:
-        result = TaskResult(task.id, task.title, 0.0, task.points, task.visible)
+        result = TaskResult(
+            task.id, task.title, 0.0, task.points, task.visible, all_or_nothing=task.all_or_nothing
+        )
         for check in task.checks:
             if opts.public_only and is_hidden(check, task):
                 continue

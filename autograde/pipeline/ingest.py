@@ -64,6 +64,7 @@ def read_notebook(path: Path, max_bytes: int = MAX_NOTEBOOK_BYTES) -> Submission
     note = kernel_note(rebuilt.kernelspec, rebuilt.language)
     if note:
         notes.append(note)
+    tag_grade_ids(nb)
     _normalise(nb)
     return Submission(path, student_id(path), nb, notes=notes)
 
@@ -114,6 +115,21 @@ def kernel_note(spec: Any, language: Any) -> str | None:
     if declared != "python" or not str(spec.get("name", "")).startswith("python"):
         return f"the notebook asks for kernel {show(spec.get('name'))} ({str(declared)[:40]}); {grader}"
     return None
+
+
+def tag_grade_ids(nb: Any) -> None:
+    """An nbgrader cell (`metadata.nbgrader.grade_id`) carries its grade id as a tag too, so that
+    nbgrader-released notebooks match by tag everywhere (answers, manual and locked cells)."""
+    for cell in nb.cells:
+        nbgrader = cell.metadata.get("nbgrader")
+        grade_id = nbgrader.get("grade_id") if isinstance(nbgrader, dict) else None
+        if not isinstance(grade_id, str) or not grade_id.strip() or "," in grade_id:
+            continue
+        tags = cell.metadata.get("tags")
+        if not isinstance(tags, list):
+            tags = cell.metadata["tags"] = []
+        if grade_id not in tags:
+            tags.append(grade_id)
 
 
 def _normalise(nb: Any) -> None:

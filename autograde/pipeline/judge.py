@@ -187,7 +187,10 @@ def judge(
         rubric_digest=assignment.digest,
         versions=versions(),
     )
-    tasks = [TaskResult(t.id, t.title, 0.0, t.points, t.visible) for t in rubric.tasks]
+    tasks = [
+        TaskResult(t.id, t.title, 0.0, t.points, t.visible, all_or_nothing=t.all_or_nothing)
+        for t in rubric.tasks
+    ]
     for item in plan.checks:
         task = rubric.tasks[item.task_index]
         check = item.check

@@ -87,6 +87,7 @@ def build_plan(
             probes=probes,
             hidden=hidden,
             probe_timeout=probe_timeout,
+            secret=is_hidden(check, rubric.tasks[t_index]),
         )
         return kind_for(check.kind).plan(check, ctx)
 
@@ -100,4 +101,5 @@ def build_plan(
             if with_published and publishes(check, task):
                 item.published = plan_at(check, f"t{t_index}c{c_index}pub", at_published, t_index, c_index)
             planned.append(item)
+    probes.sort(key=lambda probe: probe["op"] == "script")  # test code may rebind names: it runs last
     return Plan(probes, store, planned)

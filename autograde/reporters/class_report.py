@@ -77,7 +77,8 @@ def class_stats(reports: list[GradeReport], assignment: Assignment) -> ClassStat
                 points.append(found.points if found else 0.0)
             stats.mean_points = statistics.fmean(points)
             stats.full_marks = sum(p >= spec.points - _EPS for p in points) / len(points)
-            stats.mean_lost = 1.0 - statistics.fmean(min(p / spec.points, 1.0) for p in points)
+            if spec.points > 0:  # a task of 0 points loses nothing
+                stats.mean_lost = 1.0 - statistics.fmean(min(p / spec.points, 1.0) for p in points)
         tasks.append(stats)
     failures = dict.fromkeys(FAILURE_KINDS, 0)
     for report in reports:

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from autograde.errors import AssignmentNotFound, RubricError
 from autograde.library import default_library
+from autograde.rubric.local_refs import resolve_local_specs
 from autograde.rubric.schema import Rubric
 
 RUBRIC_FILE = "rubric.yaml"
@@ -94,11 +95,17 @@ def load_rubric_file(path: Path) -> Assignment:
         raise RubricError(
             f"{path}: schema: version {data.get('schema')!r} is not supported (this autograde reads schema 1)"
         )
+    data = resolve_local_specs(data, path)  # `solution_code.py:loss`: a module of this folder
     try:
         rubric = Rubric.model_validate(data)
     except ValidationError as exc:
         raise RubricError(_format_error(path, data, exc)) from None
-    return Assignment(rubric, path.parent, hashlib.sha256(raw).hexdigest()[:16])
+    assignment = Assignment(rubric, path.parent, hashlib.sha256(raw).hexdigest()[:16])
+    if rubric.files:
+        from autograde.rubric.support import support_files  # it imports this module
+
+        support_files(assignment)  # each exists inside the folder and is no secret of it
+    return assignment
 
 
 def ensure_reference_importable(library: Path) -> None:

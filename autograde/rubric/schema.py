@@ -257,14 +257,15 @@ Check = Annotated[SerializeAsAny[CheckBase], PlainValidator(_validate_check)]
 class Task(Strict):
     id: str = Field(pattern=IDENT)
     title: str | None = None
-    points: float = Field(gt=0)
+    points: float = Field(ge=0, description="0: a self-check exercise that earns nothing")
     visible: Literal["public", "hidden"] = "public"
+    all_or_nothing: bool = Field(False, description="full points only when every weighted check passes")
     checks: list[Check] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _some_weight(self) -> Task:
-        if not any(check.weight > 0 for check in self.checks):
-            raise ValueError("at least one check of a task must carry weight > 0")
+        if self.points > 0 and not any(check.weight > 0 for check in self.checks):
+            raise ValueError("at least one check of a task with points must carry weight > 0")
         return self
 
 
@@ -290,6 +291,18 @@ class Mutant(Strict):
     description: str | None = None
 
 
+def support_path_problem(entry: str) -> str | None:
+    """Why `entry` of a rubric's `files` is not a relative path inside the assignment folder."""
+    if not entry.strip() or entry != entry.strip():
+        return "a relative path, without spaces around it"
+    if "\\" in entry or entry.startswith("/") or re.match(r"^[A-Za-z]:", entry):
+        return "must be a relative path with forward slashes (data/train.csv)"
+    parts = entry.rstrip("/").split("/")
+    if any(part in ("", ".", "..") for part in parts):
+        return "must stay inside the assignment folder (no '..', '.' or empty parts)"
+    return None
+
+
 class Rubric(Strict):
     schema_: Literal[1] = Field(alias="schema")
     assignment: str = Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
@@ -301,9 +314,31 @@ class Rubric(Strict):
     template: str = "template.ipynb"
     solution: str = "solution.ipynb"
     mutants: list[Mutant] = Field(default_factory=list)
+    # support files and folders of the assignment folder, copied beside the notebook (public)
+    files: list[str] = Field(default_factory=list)
+    locked: list[str] = Field(default_factory=list)  # tags of read-only cells, restored before grading
     tasks: list[Task] = Field(min_length=1)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
+
+    @field_validator("files")
+    @classmethod
+    def _relative_files(cls, entries: list[str]) -> list[str]:
+        for index, entry in enumerate(entries):
+            problem = support_path_problem(entry)
+            if problem:
+                raise ValueError(f"files.{index} {entry!r}: {problem}")
+        return entries
+
+    @field_validator("locked")
+    @classmethod
+    def _locked_tags(cls, tags: list[str]) -> list[str]:
+        for index, tag in enumerate(tags):
+            if not tag.strip() or tag != tag.strip():
+                raise ValueError(f"locked.{index} {tag!r}: a cell tag, without spaces around it")
+            if tag in tags[:index]:
+                raise ValueError(f"locked.{index}: tag {tag!r} is listed twice")
+        return tags
 
     @model_validator(mode="after")
     def _consistent(self) -> Rubric:

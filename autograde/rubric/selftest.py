@@ -1,7 +1,9 @@
 """`autograde rubric test`: the rubric library checks itself.
 
 The solution must reach full points, the template must score 0 with no grader error, and
-each mutant must lose exactly the points its rubric entry says, task by task.
+each mutant must lose exactly the points its rubric entry says, task by task. A task of 0
+points (a self-check exercise) says nothing by its points: there the solution must pass
+every check that is not graded by hand instead.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class Case:
     assignment: str
     notebook: str
     expected: dict[str, float]
+    must_pass: tuple[str, ...] = ()  # tasks of 0 points whose every automatic check must pass
     report: GradeReport | None = None
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0  # wall time of the grading
@@ -36,17 +39,21 @@ class Case:
 
 
 def automatic_points(task: Task) -> float:
-    """What a perfect notebook earns before a human grades the manual checks."""
+    """What a perfect notebook earns before a human grades the manual checks (all or
+    nothing: none, when a weighted check is graded by hand)."""
     total = sum(check.weight for check in task.checks)
     auto = sum(check.weight for check in task.checks if not isinstance(check, ManualCheck))
+    if task.all_or_nothing:
+        return task.points if total and auto == total else 0.0
     return task.points * auto / total if total else 0.0
 
 
 def cases(assignment: Assignment) -> list[Case]:
     rubric = assignment.rubric
     full = {task.id: automatic_points(task) for task in rubric.tasks}
+    unscored = tuple(task.id for task in rubric.tasks if task.points == 0)
     found = [
-        Case(assignment.id, rubric.solution, full),
+        Case(assignment.id, rubric.solution, full, must_pass=unscored),
         Case(assignment.id, rubric.template, dict.fromkeys(full, 0.0)),
     ]
     for mutant in rubric.mutants:
@@ -79,6 +86,17 @@ def run_case(
     for error in report.grader_errors:
         case.problems.append(f"grader error: {error[:300]}")
     for task in report.tasks:
+        if task.id in case.must_pass:
+            failed = [
+                f"{c.name}: {c.status}: {c.message[:200]}"
+                for c in task.checks
+                if c.kind != "manual" and c.status != CheckStatus.PASS
+            ]
+            if failed:
+                case.problems.append(
+                    f"task {task.id}: 0 points, so the solution must pass each of its checks instead "
+                    f"({'; '.join(failed[:2])})"
+                )
         want = case.expected[task.id]
         if abs(task.points - want) > TOL:
             failing = [

@@ -59,6 +59,18 @@ def _device_setup(
     )
 
 
+def _copy_support_files(source: Path, work: Path) -> str | None:
+    """The assignment's support files, copied beside the notebook (the working folder is a
+    fresh scratch area in every backend); why not, when they do not fit."""
+    if not source.is_dir():
+        return None
+    try:
+        shutil.copytree(source, work, dirs_exist_ok=True)
+    except (OSError, shutil.Error) as exc:
+        return f"the assignment's support files could not be copied beside the notebook: {exc}"[:1000]
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     confined = confine.become_pid_init()  # first, while this process has no threads
     parser = argparse.ArgumentParser(prog="autograde.runner")
@@ -77,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     limits = plan["limits"]
     nb = nbformat.read(args.in_dir / protocol.NOTEBOOK, as_version=4)
+    copied = _copy_support_files(args.in_dir / protocol.FILES, args.work_dir)
     (args.out_dir / protocol.PROBES).mkdir(parents=True, exist_ok=True)
     deadline = started + float(limits["total_timeout"]) * 0.8
     install = install_harness_code()
@@ -85,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         session.run_code(install, 30)
 
     prelude, fatal = _device_setup(plan, nb, limits, summary["notes"])
+    fatal = copied or fatal
     runtime_dir = tempfile.mkdtemp(prefix="agk-", dir=_socket_base())
     run = NotebookRun(
         nb,

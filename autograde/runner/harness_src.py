@@ -393,6 +393,74 @@ def _lookup(spec, namespace, inputs, writer):
     return record
 
 
+_MAX_OUTPUT = 10_000
+
+
+class _Captured:
+    """What a test prints, kept up to _MAX_OUTPUT characters."""
+
+    def __init__(self):
+        self.parts = []
+        self.size = 0
+        self.cut = False
+
+    def write(self, text):
+        text = str(text)
+        room = _MAX_OUTPUT - self.size
+        if len(text) > room:
+            self.cut = True
+        if room > 0:
+            self.parts.append(text[:room])
+            self.size += min(len(text), room)
+        return len(text)
+
+    def flush(self):
+        return None
+
+    def text(self):
+        return "".join(self.parts) + (f"\n... (cut at {_MAX_OUTPUT} characters)" if self.cut else "")
+
+
+def _script(spec, namespace, inputs, writer):
+    """Instructor test code run like a notebook cell in the notebook's namespace: every
+    statement, then the value of a last expression shown (IPython's pretty form, else repr;
+    None shows nothing). Records what it printed and, when it raised, the exception."""
+    import ast
+    import contextlib
+    import linecache
+
+    source = spec["code"]
+    filename = f"<autograde-test {spec.get('id', '')}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    tree = ast.parse(source, filename)
+    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    captured = _Captured()
+    record = {"output": "", "raised": None, "exception": None, "line": None, "source": None, "in_test": False}
+    try:
+        with contextlib.redirect_stdout(captured):
+            exec(compile(tree, filename, "exec"), namespace)
+            if last is not None:
+                value = eval(compile(ast.Expression(last.value), filename, "eval"), namespace)
+                if value is not None:
+                    captured.write(_pretty(value) + "\n")
+    except Exception as exc:
+        what, frame = _describe(exc)
+        record.update(raised=what, exception=type(exc).__name__)
+        if frame is not None:
+            source_line = (frame.line or "")[:500]
+            record.update(line=frame.lineno, source=source_line, in_test=frame.filename == filename)
+    record["output"] = captured.text()
+    return record
+
+
+def _pretty(value):
+    try:
+        from IPython.lib.pretty import pretty
+    except ImportError:
+        return repr(value)
+    return pretty(value)
+
+
 _OPS = {
     "lookup": _lookup,
     "call": _call,
@@ -400,6 +468,7 @@ _OPS = {
     "outputs": _outputs,
     "module": _module,
     "figure": _figure,
+    "script": _script,
 }
 
 
@@ -418,6 +487,13 @@ def _seed_all(seed):
         torch.manual_seed(value)  # every device, CUDA included
 
 
+def _describe(exc):
+    """An exception's last line (capped) and the innermost frame outside the harness (or None)."""
+    lines = traceback.format_exception_only(type(exc), exc)
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "autograde-harness" not in f.filename]
+    return (lines[-1].strip() if lines else type(exc).__name__)[:2000], frames[-1] if frames else None
+
+
 def _execute(probe_id, load_spec, namespace, inputs, writer):
     """One probe against `namespace`: the record, its arrays in `writer`; never raises."""
     record = {"id": probe_id, "status": OK}
@@ -429,12 +505,9 @@ def _execute(probe_id, load_spec, namespace, inputs, writer):
         record.update(status=failure.status, message=failure.message)
         writer.arrays.clear()
     except BaseException as exc:
-        lines = traceback.format_exception_only(type(exc), exc)
-        frames = [f for f in traceback.extract_tb(exc.__traceback__) if "autograde-harness" not in f.filename]
-        where = f" (line {frames[-1].lineno}: {frames[-1].line})" if frames and frames[-1].line else ""
-        record.update(
-            status=ERROR, message=(lines[-1].strip() if lines else type(exc).__name__)[:2000] + where
-        )
+        what, frame = _describe(exc)
+        where = f" (line {frame.lineno}: {frame.line})" if frame is not None and frame.line else ""
+        record.update(status=ERROR, message=what + where)
         writer.arrays.clear()
     return record
 

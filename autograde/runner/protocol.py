@@ -8,6 +8,8 @@ Host -> sandbox, in the job's ``in/`` folder (read-only inside):
     notebook.ipynb   the parameterized submission
     plan.json        limits, device, seed and the probes to run (``version`` = PLAN_VERSION)
     inputs.npz       the probe inputs drawn on the host (one array per key, loaded lazily)
+    files/...        the assignment's support files, copied into the working folder (work/)
+                     before the kernel starts, so the notebook reads them by relative paths
 
 Sandbox -> host, in ``out/`` (size-capped, read back without unpickling):
     cells.json       the execution record of every cell
@@ -22,13 +24,14 @@ from pathlib import Path
 
 from autograde.runner.compat import StrEnum
 
-PLAN_VERSION = 2
+PLAN_VERSION = 3  # 3: the `script` probe (test code), in/files/ copied into work/
 
 IN_DIR, OUT_DIR, WORK_DIR = "in", "out", "work"
 
 NOTEBOOK = "notebook.ipynb"
 PLAN = "plan.json"
 INPUTS = "inputs.npz"
+FILES = "files"
 
 CELLS = "cells.json"
 RUN_SUMMARY = "run.json"

@@ -5,12 +5,13 @@ The bundle's checks are the rubric's public ones, planned at the published seed.
 that needs the reference carries the reference's `expect` at those inputs; one that judges
 the student's code against itself carries its plan only; answers (a choice's correct
 options, a variable's expected value), hidden checks, hidden tasks' checks, hidden data
-and the grading seed stay here.
+and the grading seed stay here. The rubric's support files (`files`, public by definition)
+travel in the bundle and are written beside the template.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from autograde.pipeline.plan import PlannedCheck, build_plan, is_hidden, publish
 from autograde.rubric import Assignment
 from autograde.rubric.datasets import prepare_data_dir
 from autograde.rubric.schema import CheckBase, Task
+from autograde.rubric.support import support_files
 from autograde.selfcheck.bundle import (
     ARRAYS,
     FORMAT,
@@ -55,6 +57,7 @@ class Published:
     checks: int  # public checks in the bundle
     after_submission: int  # public checks that wait for the submission
     hidden: int  # hidden checks (not in the bundle at all)
+    files: list[Path] = field(default_factory=list)  # support files written beside the template
 
 
 def in_bundle(check: CheckBase, task: Task) -> bool:
@@ -152,6 +155,7 @@ def build_bundle(assignment: Assignment, out_dir: Path) -> Published:
             }
         )
     data_dir, data_note = _public_data(assignment)
+    support = _support(assignment)
     manifest = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
@@ -171,11 +175,36 @@ def build_bundle(assignment: Assignment, out_dir: Path) -> Published:
     out_dir.mkdir(parents=True, exist_ok=True)
     bundle = out_dir / f"{assignment.id}{SUFFIX}"
     members = {INPUTS: npz_bytes(plan.store.arrays), ARRAYS: npz_bytes(enc.arrays)}
-    write_bundle(bundle, manifest, members, data_dir)
+    write_bundle(bundle, manifest, members, data_dir, support)
     handed_out = out_dir / f"{assignment.id}.ipynb"
     template.metadata["autograde"] = {"assignment": assignment.id}  # `autograde check` matches it
     nbformat.write(template, handed_out)
-    return Published(bundle, handed_out, counts["checks"], counts["after"], counts["hidden"])
+    written = []
+    for name, source in support.items():  # beside the template: the notebook reads them there
+        target = out_dir / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(source.read_bytes())
+        written.append(target)
+    return Published(bundle, handed_out, counts["checks"], counts["after"], counts["hidden"], written)
+
+
+def _support(assignment: Assignment) -> dict[str, Path]:
+    """The support files, within the bundle's size limit and clear of the handed-out names."""
+    try:
+        files = support_files(assignment)
+    except AutogradeError as exc:
+        raise BundleError(str(exc)) from exc
+    taken = {f"{assignment.id}{SUFFIX}", f"{assignment.id}.ipynb"}
+    clash = sorted(name for name in files if name in taken)
+    if clash:
+        raise BundleError(f"{assignment.id}: support file {clash[0]} has the name of a file bundle writes")
+    size = sum(path.stat().st_size for path in files.values())
+    if size > MAX_DATA_BYTES:
+        raise BundleError(
+            f"{assignment.id}: the support files (`files`) hold {size / 2**20:.1f} MiB, over the bundle's "
+            f"limit of {MAX_DATA_BYTES / 2**20:.0f} MiB: put large data in `data_dir`"
+        )
+    return files
 
 
 def _public_data(assignment: Assignment) -> tuple[Path | None, str | None]:

@@ -8,6 +8,7 @@ the plan states and expected values, and the small public data a notebook reads.
     inputs.npz      the probes' inputs at the published seed (no pickle)
     arrays.npz      the arrays of the plan states and expected values (no pickle)
     data/...        the public data folder the notebook reads (`data_dir`), when it is small
+    files/...       the assignment's support files (the rubric's `files`), put beside the notebook
 
 A bundle holds no reference code, no solution, no hidden check, no hidden input or label
 and no grading seed: `selfcheck.build` writes only what the public checks need.
@@ -31,6 +32,7 @@ FORMAT = "autograde-check-bundle"
 FORMAT_VERSION = 1
 SUFFIX = ".check"
 MANIFEST, DIGEST, INPUTS, ARRAYS, DATA = "bundle.json", "bundle.sha256", "inputs.npz", "arrays.npz", "data/"
+FILES = "files/"
 MAX_MEMBER_BYTES = 512 * 2**20  # a member larger than this is not a bundle this grader wrote
 
 
@@ -116,13 +118,19 @@ def answer_digest(text: str) -> str:
 
 
 def write_bundle(
-    path: Path, manifest: dict[str, Any], members: dict[str, bytes], data_dir: Path | None
+    path: Path,
+    manifest: dict[str, Any],
+    members: dict[str, bytes],
+    data_dir: Path | None,
+    support: dict[str, Path] | None = None,
 ) -> None:
     """Write the zip: every member, the manifest naming their digests, and its digest."""
     files = dict(members)
     if data_dir is not None:
         for file in sorted(p for p in data_dir.rglob("*") if p.is_file()):
             files[DATA + file.relative_to(data_dir).as_posix()] = file.read_bytes()
+    for name, source in (support or {}).items():
+        files[FILES + name] = source.read_bytes()
     manifest = {**manifest, "members": {name: sha256(body) for name, body in files.items()}}
     Manifest.model_validate(manifest)  # never write what the reader refuses
     text = json.dumps(manifest, indent=1, sort_keys=True).encode()
@@ -155,14 +163,30 @@ class Bundle:
 
     def extract_data(self, dest: Path) -> Path:
         """The public data folder, written under `dest` (safe relative names only)."""
-        for name, body in self.data_files().items():
+        self._extract(self.data_files(), dest, "data")
+        return dest
+
+    def support_files(self) -> dict[str, bytes]:
+        """The assignment's support files, by their path beside the notebook."""
+        return {name[len(FILES) :]: body for name, body in self._files.items() if name.startswith(FILES)}
+
+    def extract_support(self, dest: Path) -> dict[str, Path]:
+        """The support files, written under `dest` (safe relative names only): name -> file."""
+        return self._extract(self.support_files(), dest, "support file")
+
+    def _extract(self, members: dict[str, bytes], dest: Path, what: str) -> dict[str, Path]:
+        """Check every name first, then write: a bad name writes nothing."""
+        for name in members:
             relative = PurePosixPath(name)
-            if relative.is_absolute() or ".." in relative.parts:
-                raise BundleError(f"{self.path}: data member {name!r} escapes its folder")
-            target = dest.joinpath(*relative.parts)
+            if not name or relative.is_absolute() or ".." in relative.parts or "\\" in name:
+                raise BundleError(f"{self.path}: {what} member {name!r} escapes its folder")
+        written = {}
+        for name, body in members.items():
+            target = dest.joinpath(*PurePosixPath(name).parts)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(body)
-        return dest
+            written[name] = target
+        return written
 
 
 _WHAT_TO_DO = "download the bundle of this assignment again from your course page"

