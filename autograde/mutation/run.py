@@ -135,7 +135,10 @@ def grade(
     """Grade the solution (it must earn full points), then every mutant, `jobs` at a time."""
     started = time.monotonic()
     full = _full(assignment)
-    baseline = run_case(assignment, Case(assignment.id, assignment.rubric.solution, full), seed, backend)
+    # a task of 0 points (a self-check exercise) kills a mutant when one of its checks fails
+    unscored = tuple(task.id for task in assignment.rubric.tasks if task.points == 0)
+    solution = Case(assignment.id, assignment.rubric.solution, full, must_pass=unscored)
+    baseline = run_case(assignment, solution, seed, backend)
     if baseline.problems:
         raise AutogradeError(
             f"{assignment.id}: the solution does not earn full points, nothing to mutate against: "
@@ -147,7 +150,7 @@ def grade(
         for mutant in mutants:
             path = Path(tmp) / f"{mutant.id}.ipynb"
             nbformat.write(mutant_notebook(assignment, mutant), path)
-            cases.append(Case(assignment.id, str(path), full))
+            cases.append(Case(assignment.id, str(path), full, must_pass=unscored))
         with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="autograde-mutate") as pool:
             futures = {
                 pool.submit(run_case, assignment, case, seed, backend, {"total_timeout": timeout}): mutant
