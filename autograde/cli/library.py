@@ -1,7 +1,8 @@
-"""`autograde list` (the assignments) and `autograde rubric validate|test` (the rubric library).
+"""`autograde list` (the assignments) and `autograde rubric validate|test|mutate` (the rubric library).
 
 Exit codes: list 0, or 2 on a rubric or README error; rubric validate 0 all valid, 2 otherwise;
-rubric test 0 every notebook scored as expected, 1 otherwise, 2 on usage errors.
+rubric test 0 every notebook scored as expected, 1 otherwise, 2 on usage errors; rubric mutate
+0, or 2 on usage errors.
 """
 
 from __future__ import annotations
