@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["batches", "forward", "gradient", "hidden", "loss", "train"]
+__all__ = ["batches", "forward", "gradient", "hidden", "judge_init", "loss", "train"]
 
 Array = NDArray[np.float64]
 
@@ -115,3 +115,20 @@ def train(
             w1 = w1 - eta * g1
             w2 = w2 - eta * g2
     return w1, w2
+
+
+def judge_init(W: ArrayLike) -> str | None:
+    """Property judge of an initial weight matrix (rows = the layer's inputs with the bias):
+    random, with a standard deviation of about one over the square root of the number of rows
+    (within a factor of 2). None when it is; else what is wrong."""
+    w = np.asarray(W, dtype=np.float64)
+    if w.ndim != 2 or w.size < 2:
+        return f"expected a 2-d weight matrix, got shape {w.shape}"
+    want = 1.0 / np.sqrt(w.shape[0])
+    spread = float(w.std())
+    if not 0.5 * want <= spread <= 2.0 * want:
+        return (
+            f"the initial weights have standard deviation {spread:.3g}; scaled by one over the "
+            f"square root of the layer's {w.shape[0]} inputs it would be about {want:.3g}"
+        )
+    return None

@@ -1,7 +1,8 @@
-"""`autograde list` (the assignments) and `autograde rubric validate|test` (the rubric library).
+"""`autograde list` (the assignments) and `autograde rubric validate|test|mutate` (the rubric library).
 
 Exit codes: list 0, or 2 on a rubric or README error; rubric validate 0 all valid, 2 otherwise;
-rubric test 0 every notebook scored as expected, 1 otherwise, 2 on usage errors.
+rubric test 0 every notebook scored as expected, 1 otherwise, 2 on usage errors; rubric mutate
+0, or 2 on usage errors.
 """
 
 from __future__ import annotations
@@ -150,3 +151,75 @@ def test_cmd(assignments: tuple[str, ...], backend: str, rubrics: Path | None, s
             out,
         )
     sys.exit(1 if failed else 0)
+
+
+@rubric.command(name="mutate")
+@click.argument("assignments", nargs=-1, required=True)
+@click.option("--backend", type=click.Choice(["local", "docker"]), default="local", show_default=True)
+@rubrics_option
+@click.option("--seed", type=int, default=0, show_default=True, help="grading seed for hidden inputs")
+@click.option(
+    "-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="mutants graded at once"
+)
+@click.option(
+    "--save", "save_ids", multiple=True, metavar="ID",
+    help="grade these mutants (repeat it, or ID,ID) and keep them as declared mutants of the one assignment",
+)  # fmt: skip
+@click.option(
+    "--max", "most", type=click.IntRange(min=1), default=None,
+    help="grade at most N mutants per assignment, evenly spread over its cells and operators",
+)  # fmt: skip
+@click.option(
+    "--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="also write the results here"
+)
+def mutate_cmd(
+    assignments: tuple[str, ...],
+    backend: str,
+    rubrics: Path | None,
+    seed: int,
+    jobs: int,
+    save_ids: tuple[str, ...],
+    most: int | None,
+    json_path: Path | None,
+) -> None:
+    """Mutate the solution's answer code, grade every mutant, report those that keep full points.
+
+    A mutant is killed when it loses points; the mutation score is killed / generated. Exit 0,
+    or 2 on a usage error (an unknown mutant id, a solution without full points).
+    """
+    from autograde.mutation import report, run, save
+
+    with usage_errors():
+        save_ids = tuple(part for given in save_ids for part in given.split(",") if part)
+        if save_ids and len(assignments) != 1:
+            raise click.UsageError("--save takes the mutant ids of one assignment")
+        loaded = [load(name, rubrics) for name in assignments]
+    out = console()
+    runs = []
+    for assignment in loaded:
+        with usage_errors():
+            every = run.generate(assignment)
+            chosen = run.select(every, list(save_ids), assignment.id) if save_ids else run.spread(every, most)
+        say(f"{escape(assignment.id)}: {len(every)} mutants, grading {len(chosen)} ({jobs} at a time)", out)
+
+        def done(mutant: run.Mutant) -> None:
+            mark = "[red]survived[/red]" if not mutant.killed else "killed  "
+            note = f" [dim]{escape(mutant.note[:80])}[/dim]" if mutant.note else ""
+            say(
+                f"  {mark} {escape(mutant.id)}: {escape(mutant.changed[:70])} ({mutant.seconds:.1f} s){note}",
+                out,
+            )
+
+        with usage_errors():
+            runs.append(
+                run.grade(
+                    assignment, chosen, seed=seed, backend=backend, jobs=jobs, generated=len(every), done=done
+                )
+            )
+        if save_ids:
+            with usage_errors():
+                for name in save.save(assignment, chosen):
+                    say(f"saved {escape(name)}", out)
+    report.print_tables(runs, out)
+    if json_path is not None:
+        report.write_json(runs, json_path)

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from autograde.checks.basic import ManualCheck
 from autograde.pipeline.grade import GradeOptions, grade_submission
@@ -61,13 +62,23 @@ def cases(assignment: Assignment) -> list[Case]:
     return found
 
 
-def run_case(assignment: Assignment, case: Case, seed: int, backend: str = "local") -> Case:
+def run_case(
+    assignment: Assignment,
+    case: Case,
+    seed: int,
+    backend: str = "local",
+    limits: dict[str, Any] | None = None,
+) -> Case:
+    """Grade the case's notebook (a path relative to the assignment folder, or absolute);
+    `limits` overrides the rubric's sandbox limits."""
     path = assignment.path(case.notebook)
     if not path.is_file():
         case.problems.append(f"{path}: notebook missing")
         return case
     started = time.monotonic()
-    report = grade_submission(path, assignment, GradeOptions(backend=backend, grading_seed=seed))
+    report = grade_submission(
+        path, assignment, GradeOptions(backend=backend, grading_seed=seed, limits=dict(limits or {}))
+    )
     case.seconds = time.monotonic() - started
     case.report = report
     if report.status != SubmissionStatus.GRADED:

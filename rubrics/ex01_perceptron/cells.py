@@ -266,3 +266,16 @@ EX01_CELLS: list[Cell] = [
 CELLS = EX01_CELLS
 TEMPLATE = EX01_TEMPLATE
 MUTANTS = EX01_MUTANTS
+
+MUTANTS["mut_train_compare_1"] = {  # saved by `autograde rubric mutate --save`
+    "train": r"""
+def train_perceptron(X, t, w_init, eta, epochs):
+    Xb = add_bias(X)
+    w = np.array(w_init, dtype=float)  # a copy: the caller's array stays untouched
+    for _ in range(epochs):
+        for x_n, t_n in zip(Xb, t):
+            y_n = 1 if x_n @ w > 0 else 0
+            w = w + eta * (t_n - y_n) * x_n
+    return w
+""",
+}

@@ -173,7 +173,8 @@ EX04_MODEL_MD = r"""
 ## Task 6: train the network on the data (2 points)
 
 Initialise the weights randomly (scaled by one over the square root of the number of
-inputs of a layer), train on the whole table, and define `model(X)`: a function that
+inputs of a layer) and keep them in `W1_init` and `W2_init` (the grader looks at
+them), then train on the whole table, and define `model(X)`: a function that
 returns the trained network's outputs `(N, 3)` for inputs `X` `(N, 4)`. The grader calls
 it on new samples of the same distribution and measures the mean squared error per
 output value; it must be at most 0.05 (predicting the mean of the targets gives about 0.7).
@@ -221,7 +222,7 @@ def train(X, T, W1, W2, eta, epochs, batch_size, seed):
     ...
 """,
     "model": """
-# TODO: initialise W1 and W2, train them on X_data, T_data and define model(X)
+# TODO: initialise W1_init and W2_init, train them on X_data, T_data and define model(X)
 def model(X):
     ...
 """,
@@ -299,3 +300,20 @@ EX04_CELLS: list[Cell] = [
 CELLS = EX04_CELLS
 TEMPLATE = EX04_TEMPLATE
 MUTANTS = EX04_MUTANTS
+
+MUTANTS["mut_model_swap_args_1"] = {  # saved by `autograde rubric mutate --save`
+    "model": r"""
+rng = np.random.default_rng(seed)
+D, O = X_data.shape[1], T_data.shape[1]
+W1_init = rng.normal(1.0 / np.sqrt(D + 1), 0.0, size=(D + 1, hidden_units))
+W2_init = rng.normal(0.0, 1.0 / np.sqrt(hidden_units + 1), size=(hidden_units + 1, O))
+W1_trained, W2_trained = train(X_data, T_data, W1_init, W2_init, eta, epochs, batch_size, seed)
+
+
+def model(X):
+    return forward(X, W1_trained, W2_trained)
+
+
+print("training loss:", loss(model(X_data), T_data))
+""",
+}

@@ -189,7 +189,8 @@ EX05_PREDICT_MD = r"""
 ## Task 8: train a classifier (3 points)
 
 Initialise the weights randomly (scaled by one over the square root of the number of
-inputs of a layer), train on `train.csv`, and define `predict(X)`: the trained network's
+inputs of a layer) and keep them in `W1_init` and `W2_init` (the grader looks at
+them), then train on `train.csv`, and define `predict(X)`: the trained network's
 class probabilities `(N, 3)` for inputs `X` `(N, 4)`. The grader calls it on new samples
 of the same distribution and compares the probabilities with the one-hot targets: the
 mean squared difference per value (the Brier score divided by the number of classes)
@@ -259,7 +260,7 @@ def train(X, T, W1, W2, eta, epochs):
     ...
 """,
     "predict": """
-# TODO: initialise W1 and W2, train them on X_train, T_train and define predict(X)
+# TODO: initialise W1_init and W2_init, train them on X_train, T_train and define predict(X)
 def predict(X):
     ...
 """,
@@ -338,3 +339,39 @@ EX05_CELLS: list[Cell] = [
 CELLS = EX05_CELLS
 TEMPLATE = EX05_TEMPLATE
 MUTANTS = EX05_MUTANTS
+
+MUTANTS["mut_predict_swap_args_1"] = {  # saved by `autograde rubric mutate --save`
+    "predict": r"""
+rng = np.random.default_rng(seed)
+D, O = X_train.shape[1], T_train.shape[1]
+W1_init = rng.normal(1.0 / np.sqrt(D + 1), 0.0, size=(D + 1, hidden_units))
+W2_init = rng.normal(0.0, 1.0 / np.sqrt(hidden_units + 1), size=(hidden_units + 1, O))
+W1_trained, W2_trained = train(X_train, T_train, W1_init, W2_init, eta, epochs)
+
+
+def predict(X):
+    return softmax(network(X, W1_trained, W2_trained))
+
+
+print("train loss:", categorical_cross_entropy(predict(X_train), T_train))
+print("test accuracy:", accuracy(predict(X_test), T_test))
+""",
+}
+
+MUTANTS["mut_predict_arith_4"] = {  # saved by `autograde rubric mutate --save`
+    "predict": r"""
+rng = np.random.default_rng(seed)
+D, O = X_train.shape[1], T_train.shape[1]
+W1_init = rng.normal(0.0, 1.0 / np.sqrt(D + 1), size=(D + 1, hidden_units))
+W2_init = rng.normal(0.0, 1.0 * np.sqrt(hidden_units + 1), size=(hidden_units + 1, O))
+W1_trained, W2_trained = train(X_train, T_train, W1_init, W2_init, eta, epochs)
+
+
+def predict(X):
+    return softmax(network(X, W1_trained, W2_trained))
+
+
+print("train loss:", categorical_cross_entropy(predict(X_train), T_train))
+print("test accuracy:", accuracy(predict(X_test), T_test))
+""",
+}
