@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-import yaml
+
+from tests.ex02_variant import ex02_variant
 
 FULL = {"loss": 2.0, "gradient": 3.0, "descent": 2.0, "regression": 3.0}
 ZERO = {task: 0.0 for task in FULL}
@@ -31,12 +32,7 @@ LIMITS = {"cell_timeout": "4s", "probe_timeout": "4s", "total_timeout": "120s", 
 
 def write_rubric(folder: Path) -> Path:
     """ex02 with short time limits and small resource limits, so an attack costs seconds."""
-    data = yaml.safe_load((EX02 / "rubric.yaml").read_text())
-    data["limits"] = LIMITS
-    data["mutants"] = []
-    path = folder / "rubric.yaml"
-    path.write_text(yaml.safe_dump(data))
-    return path
+    return ex02_variant(folder, LIMITS)
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,11 @@ from typing import Any
 
 import nbformat
 import pytest
-import yaml
 
 from autograde.pipeline.grade import GradeOptions, grade_submission
 from autograde.results import GradeReport
 from autograde.rubric import Assignment, load_rubric_file
+from tests.ex02_variant import ex02_variant
 
 pytestmark = pytest.mark.docker
 
@@ -40,13 +40,8 @@ def printed(keep: Path, student: str) -> str:
 
 
 def variant(tmp_path: Path, name: str, **limits: Any) -> Assignment:
-    data = yaml.safe_load((EX02 / "rubric.yaml").read_text())
-    data["limits"] = {"cell_timeout": "20s", "probe_timeout": "10s", "total_timeout": "120s", **limits}
-    data["mutants"] = []
-    folder = tmp_path / name
-    folder.mkdir()
-    (folder / "rubric.yaml").write_text(yaml.safe_dump(data))
-    return load_rubric_file(folder / "rubric.yaml")
+    limits = {"cell_timeout": "20s", "probe_timeout": "10s", "total_timeout": "120s", **limits}
+    return load_rubric_file(ex02_variant(tmp_path / name, limits))
 
 
 def test_solution_gets_full_marks_in_a_container(docker_client, sandbox_image, make_nb, tmp_path):

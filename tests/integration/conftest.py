@@ -9,9 +9,9 @@ from typing import Any
 
 import nbformat
 import pytest
-import yaml
 
 from autograde.rubric import Assignment, load_assignment, load_rubric_file
+from tests.ex02_variant import ex02_variant
 
 ROOT = Path(__file__).resolve().parents[2]
 EX02 = ROOT / "rubrics" / "ex02_gradient_descent"
@@ -25,12 +25,8 @@ def ex02() -> Assignment:
 @pytest.fixture(scope="session")
 def ex02_fast(tmp_path_factory: pytest.TempPathFactory) -> Assignment:
     """ex02 with short limits, so hanging submissions cost seconds, not minutes."""
-    data = yaml.safe_load((EX02 / "rubric.yaml").read_text())
-    data["limits"] = {"cell_timeout": "4s", "probe_timeout": "4s", "total_timeout": "150s"}
-    data["mutants"] = []
-    folder = tmp_path_factory.mktemp("ex02_fast")
-    (folder / "rubric.yaml").write_text(yaml.safe_dump(data))
-    return load_rubric_file(folder / "rubric.yaml")
+    limits = {"cell_timeout": "4s", "probe_timeout": "4s", "total_timeout": "150s"}
+    return load_rubric_file(ex02_variant(tmp_path_factory.mktemp("ex02_fast"), limits))
 
 
 @pytest.fixture(scope="session")

@@ -128,6 +128,6 @@ def test_rubric_test_reports_a_mutant_that_loses_other_points(tmp_path):
     failing = [line for line in lines if line.startswith("FAIL")]
     assert len(failing) == 1 and "mutants/gradient_sign.ipynb: 5/10" in failing[0]
     assert any("task descent: 0 points, expected 2" in line for line in lines)
-    assert sum(line.startswith("ok") for line in lines) == 4
+    assert sum(line.startswith("ok") for line in lines) == 5
     assert all(line.rstrip().endswith(" s)") for line in lines if line.startswith(("ok", "FAIL")))
     assert "slowest solution: ex02_gradient_descent" in lines[-1]

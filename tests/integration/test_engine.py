@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from autograde.pipeline.grade import GradeOptions, grade_submission
+from tests.ex02_variant import ex02_variant
 
 pytestmark = pytest.mark.integration
 
@@ -127,16 +128,13 @@ def test_gpu_job_on_a_machine_without_gpu_is_a_clear_grader_error(make_nb, ex02_
 
 def test_gpu_job_falls_back_to_cpu_only_when_the_rubric_allows(make_nb, ex02_fast, tmp_path):
     import torch
-    import yaml
 
     from autograde.rubric import load_rubric_file
 
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
-    data = yaml.safe_load((ex02_fast.folder / "rubric.yaml").read_text())
-    data["limits"]["gpu_fallback_cpu"] = True
-    (tmp_path / "rubric.yaml").write_text(yaml.safe_dump(data))
-    rubric = load_rubric_file(tmp_path / "rubric.yaml")
+    limits = {"cell_timeout": "4s", "probe_timeout": "4s", "total_timeout": "150s", "gpu_fallback_cpu": True}
+    rubric = load_rubric_file(ex02_variant(tmp_path, limits))
     report = grade_submission(make_nb("gpu.ipynb"), rubric, GradeOptions(grading_seed=1, gpu="0"))
     assert report.status == "graded" and report.score == report.max_score
     assert any("ran on the CPU" in note for note in report.notes), report.notes

@@ -20,7 +20,6 @@ from typing import Any
 
 import nbformat
 import pytest
-import yaml
 
 from autograde.backends.base import SandboxLimits
 from autograde.backends.local import cgroups
@@ -30,7 +29,8 @@ from autograde.backends.local.logcap import LOG_LIMIT
 from autograde.pipeline.grade import GradeOptions, grade_submission
 from autograde.results import GradeReport
 from autograde.rubric import Assignment, load_rubric_file
-from tests.integration.conftest import EX02, tagged
+from tests.ex02_variant import ex02_variant
+from tests.integration.conftest import tagged
 
 pytestmark = pytest.mark.integration
 
@@ -87,11 +87,8 @@ def grade_kept(path: Path, assignment: Assignment, keep: Path) -> tuple[GradeRep
 
 def ex02_with(folder: Path, **limits: str) -> Assignment:
     """ex02 with short cell and probe timeouts and these limits."""
-    data = yaml.safe_load((EX02 / "rubric.yaml").read_text())
-    data["limits"] = {"cell_timeout": "4s", "probe_timeout": "4s", "total_timeout": "150s", **limits}
-    data["mutants"] = []
-    (folder / "rubric.yaml").write_text(yaml.safe_dump(data))
-    return load_rubric_file(folder / "rubric.yaml")
+    limits = {"cell_timeout": "4s", "probe_timeout": "4s", "total_timeout": "150s", **limits}
+    return load_rubric_file(ex02_variant(folder, limits))
 
 
 @pytest.fixture(scope="module")

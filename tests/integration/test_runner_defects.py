@@ -16,7 +16,6 @@ from typing import Any
 import nbformat
 import numpy as np
 import pytest
-import yaml
 
 from autograde.pipeline.grade import GradeOptions, grade_submission
 from autograde.results import GradeReport
@@ -24,8 +23,7 @@ from autograde.rubric import load_rubric_file
 from autograde.rubric.schema import Limits
 from autograde.runner import protocol
 from autograde.runner.probe_phase import HARNESS_MODULE
-
-from .conftest import EX02
+from tests.ex02_variant import ex02_variant
 
 pytestmark = pytest.mark.integration
 
@@ -79,11 +77,8 @@ KILLS_THE_KERNEL = "import os, signal\ndef loss(w):\n    os.kill(os.getpid(), si
 
 
 def test_a_kernel_killed_by_every_probe_stops_at_the_deadline_and_names_the_crash(make_nb, tmp_path):
-    data = yaml.safe_load((EX02 / "rubric.yaml").read_text())
-    data["limits"] = {"cell_timeout": "20s", "probe_timeout": "5s", "total_timeout": "40s"}
-    data["mutants"] = []
-    (tmp_path / "rubric.yaml").write_text(yaml.safe_dump(data))
-    assignment = load_rubric_file(tmp_path / "rubric.yaml")
+    limits = {"cell_timeout": "20s", "probe_timeout": "5s", "total_timeout": "40s"}
+    assignment = load_rubric_file(ex02_variant(tmp_path, limits))
     # every replay of the notebook costs ten seconds: after the first, no time is left for another
     path = make_nb("killer.ipynb", replace={"loss": KILLS_THE_KERNEL},
                    insert_before={"loss": "import time\ntime.sleep(10)"})

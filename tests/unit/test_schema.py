@@ -88,7 +88,10 @@ def test_ex02_library_rubric_loads() -> None:
     assert isinstance(loss_checks[2], ValueCheck) and loss_checks[2].weight == 3
     assert isinstance(rubric.tasks[1].checks[1], GradientCheck)
     assert {m.notebook for m in rubric.mutants} == {
-        "mutants/loss_cos.ipynb", "mutants/gradient_sign.ipynb", "mutants/fit_line_no_intercept.ipynb"
+        "mutants/loss_cos.ipynb",
+        "mutants/gradient_sign.ipynb",
+        "mutants/descent_in_place.ipynb",
+        "mutants/fit_line_no_intercept.ipynb",
     }
     assert len(assignment.digest) == 16
     int(assignment.digest, 16)
