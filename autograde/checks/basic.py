@@ -21,8 +21,8 @@ from autograde.checks.base import (
     load_reference,
     register,
 )
-from autograde.checks.compare import compare, to_numpy
-from autograde.checks.targets import Call, CallOrVariable, plan_result, result_probe
+from autograde.checks.compare import Got, compare, to_numpy
+from autograde.checks.targets import Call, CallOrVariable, plan_call, plan_result, result_probe
 from autograde.rubric.schema import DOTTED, REFERENCE, CheckBase
 from autograde.status import CheckStatus
 
@@ -63,11 +63,16 @@ class ValueCheck(CallOrVariable, Tolerance):
     repeat: int = Field(1, ge=1, le=100)
     reference: str | None = Field(None, pattern=REFERENCE)
     expect: Any = None
+    unchanged_args: bool = Field(
+        False, description="the call must also leave its array arguments as they were (no update in place)"
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> ValueCheck:
         if self.call is not None and self.reference is None:
             raise ValueError("a `call` value check needs a `reference`")
+        if self.unchanged_args and self.call is None:
+            raise ValueError("unchanged_args needs a `call`")
         if self.variable is not None and self.expect is None and self.reference is None:
             raise ValueError("a `variable` value check needs `expect` or `reference`")
         return self
@@ -190,6 +195,8 @@ class Value(CheckKind):
     model = ValueCheck
 
     def plan(self, check: ValueCheck, ctx: PlanContext) -> Call | str:
+        if check.unchanged_args and check.call:
+            return plan_call(ctx, check.call, check.args, check.kwargs, check.repeat, after_args=True)
         return plan_result(ctx, check, check.repeat)
 
     def expect(self, check: ValueCheck, planned: Call | str) -> Any:
@@ -229,8 +236,34 @@ class Value(CheckKind):
             if not outcome.passed:
                 where = f"input {index + 1} of {len(results)}: " if len(results) > 1 else ""
                 return Verdict.failed(where + outcome.message)
+        if check.unchanged_args:
+            changed = changed_argument(result, planned, check.call or "")
+            if changed is not None:
+                return changed
         plural = f"all {len(results)} inputs" if len(results) > 1 else "the input"
-        return Verdict.passed(f"{plural}: {outcome.message}")
+        unchanged = ", its arguments left unchanged" if check.unchanged_args else ""
+        return Verdict.passed(f"{plural}: {outcome.message}{unchanged}")
+
+
+def changed_argument(result: ProbeResult, planned: Call, name: str) -> Verdict | None:
+    """The verdict on a call that changed an array argument it was given (an update in place
+    where the task asks for a copy); None when every one came back as it was sent."""
+    after = result.record.get("args_after")
+    if not isinstance(after, list) or len(after) != len(planned.args):
+        return Verdict(GRADER_ERROR, "the probe did not report the arguments after the call")
+    for index, (sent, returned) in enumerate(zip(planned.args, after, strict=True)):
+        for position, (value, raw) in enumerate(zip(sent, returned, strict=False)):
+            if not (isinstance(value, np.ndarray) or hasattr(value, "detach")):
+                continue  # numbers, strings and literals cannot change in place
+            before = np.asarray(to_numpy(value))
+            now = Got.decode(raw, result.arrays).as_array()
+            if now is None or now.shape != before.shape or not np.array_equal(now, before, equal_nan=True):
+                where = f"input {index + 1}: " if len(planned.args) > 1 else ""
+                return Verdict.failed(
+                    f"{where}`{name}` changed argument {position + 1}, the array passed in "
+                    "(work on a copy instead of updating it in place)"
+                )
+    return None
 
 
 def _normalise(value: str) -> str:

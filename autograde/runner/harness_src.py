@@ -202,9 +202,20 @@ def _invoke(target, spec, inputs, index):
 
 
 def _call(spec, namespace, inputs, writer):
+    """What the target returns for each draw; with `after_args`, also its arguments as the call
+    left them (the host tells a copy from an update in place)."""
     target = _callable(spec, namespace)
-    count = spec.get("count", 1)
-    return {"results": [_encode(_invoke(target, spec, inputs, index), writer) for index in range(count)]}
+    results, after = [], []
+    for index in range(spec.get("count", 1)):
+        args = [inputs.build(ref, index) for ref in spec.get("args", [])]
+        kwargs = {key: inputs.build(ref, index) for key, ref in spec.get("kwargs", {}).items()}
+        results.append(_encode(target(*args, **kwargs), writer))
+        if spec.get("after_args"):
+            after.append([_encode(arg, writer) for arg in args])
+    record = {"results": results}
+    if spec.get("after_args"):
+        record["args_after"] = after
+    return record
 
 
 def _backward(spec, namespace, inputs, writer):
