@@ -27,9 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _nbtools import Cell, assignment_notebooks, build, replace, text
 
-from autograde.authoring.master_format import parse_master
-from autograde.authoring.master_rubric import answer_tag
-from autograde.authoring.selfcheck_cells import public_tasks as rubric_public_tasks
+from autograde.authoring.master.parse import parse_master
+from autograde.authoring.master.rubric import answer_tag
+from autograde.authoring.master.selfcheck_cells import public_tasks as rubric_public_tasks
 
 ROOT = Path(__file__).resolve().parent.parent
 RUBRICS = ROOT / "rubrics"

@@ -14,7 +14,7 @@ from typing import Any
 import nbformat
 from nbformat import v4
 
-from autograde.authoring.selfcheck_cells import self_check_places, self_check_source
+from autograde.authoring.master.selfcheck_cells import self_check_places, self_check_source
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 LANGUAGE_INFO = {"name": "python"}

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from autograde.authoring.nbgrader import import_nbgrader
-from autograde.authoring.nbgrader_cells import NbgraderError, read_notebook, read_roles
+from autograde.authoring.nbgrader.cells import NbgraderError, read_notebook, read_roles
 from tests.authoring_data import authoring, nbgrader_notebook
 
 APPS = "nbgrader/tests/apps/files"

@@ -14,7 +14,7 @@ from nbformat import v4
 
 from autograde.authoring.draft import write_draft
 from autograde.authoring.master import assign_master
-from autograde.authoring.master_format import MasterError
+from autograde.authoring.master.parse import MasterError
 from autograde.errors import AutogradeError
 
 CONFIG = "# autograde\ntitle: Tiny\nlimits: {cell_timeout: 20s}"

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from autograde.authoring.markers import Place
-from autograde.authoring.master_format import MasterError
+from autograde.authoring.master.parse import MasterError
 
 MODULE_FILE = "solution_code.py"
 _MAGIC = re.compile(r"^\s*[%!]")

@@ -14,8 +14,8 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograde.authoring.master_format import Master, MasterCell, MasterError
-from autograde.authoring.reference_module import MODULE_FILE, SolutionCode, parse_cell
+from autograde.authoring.master.parse import Master, MasterCell, MasterError
+from autograde.authoring.master.reference_module import MODULE_FILE, SolutionCode, parse_cell
 
 TASK_KEYS = ("title", "points", "visible", "all_or_nothing")  # in the order a task is written
 _NAME_FIELDS = ("call", "of", "grad", "function", "target", "variable", "model")

@@ -18,10 +18,10 @@ from typing import Any
 from nbformat import v4
 
 from autograde.authoring.draft import MADE_BY, Draft
-from autograde.authoring.master_format import Master, MasterCell, MasterError, parse_master
-from autograde.authoring.master_rubric import RubricBuilder, answer_tag
-from autograde.authoring.reference_module import MODULE_FILE, SolutionCode, solution_code
-from autograde.authoring.selfcheck_cells import public_tasks, self_check_places, self_check_source
+from autograde.authoring.master.parse import Master, MasterCell, MasterError, parse_master
+from autograde.authoring.master.reference_module import MODULE_FILE, SolutionCode, solution_code
+from autograde.authoring.master.rubric import RubricBuilder, answer_tag
+from autograde.authoring.master.selfcheck_cells import public_tasks, self_check_places, self_check_source
 
 _MUTANT_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 _TOP_ORDER = ("parameters", "limits", "data_dir", "hidden_data", "files", "locked")

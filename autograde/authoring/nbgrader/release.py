@@ -30,7 +30,7 @@ from autograde.authoring.markers import (
     split_blocks,
     split_hidden_tests,
 )
-from autograde.authoring.nbgrader_cells import SCHEMA_VERSION, NbgraderCell, where
+from autograde.authoring.nbgrader.cells import SCHEMA_VERSION, NbgraderCell, where
 
 TEXT_STUB = "YOUR ANSWER HERE"
 _BEGIN_SCHEME = re.compile(r"=== BEGIN MARK SCHEME ===")

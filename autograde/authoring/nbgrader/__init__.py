@@ -1,6 +1,6 @@
 """`autograde import nbgrader`: one nbgrader source notebook -> one assignment folder (a `Draft`).
 
-The template is nbgrader's release of the notebook (nbgrader_release.py); the rubric has one
+The template is nbgrader's release of the notebook (release.py); the rubric has one
 task per graded cell, in notebook order, its id the cell's grade id, its points as stored:
 - a test cell (graded, not an answer): a `test_code` check running the cell's code after the
   notebook; with hidden tests, a public check (the code the student sees) and a hidden one
@@ -26,9 +26,9 @@ from typing import Any
 
 from autograde.authoring.draft import Draft
 from autograde.authoring.markers import NBGRADER_STUB
-from autograde.authoring.nbgrader_cells import NbgraderCell, NbgraderError, read_notebook, read_roles, where
-from autograde.authoring.nbgrader_files import imported_modules, provided, support_files
-from autograde.authoring.nbgrader_release import TEXT_STUB, ReleasedCell, compiles, release_cell, shaped
+from autograde.authoring.nbgrader.cells import NbgraderCell, NbgraderError, read_notebook, read_roles, where
+from autograde.authoring.nbgrader.files import imported_modules, provided, support_files
+from autograde.authoring.nbgrader.release import TEXT_STUB, ReleasedCell, compiles, release_cell, shaped
 
 
 def task_id(grade_id: str, used: set[str]) -> str:
