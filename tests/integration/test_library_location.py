@@ -62,7 +62,8 @@ def test_the_reference_of_that_library_judges(course, tmp_path):
     only those: the checkout's reference (which agrees with the solution) was not used."""
     tampered = tmp_path / "tampered"
     shutil.copytree(course, tampered)
-    with open(tampered / "reference" / "ex02.py", "a") as handle:
+    # ex02's rubric names the module `autograde assign` made beside it (solution_code.py:loss)
+    with open(tampered / "rubrics" / ASSIGNMENT / "solution_code.py", "a") as handle:
         handle.write("\n\ndef loss(w):\n    return 12345.0\n")
     out = tmp_path / "out"
     done = autograde("grade", str(tampered / "rubrics" / ASSIGNMENT / "solution.ipynb"), "-a", ASSIGNMENT,

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from autograde.checks.base import ProbeResult, SelfCheck, kind_for
-from autograde.checks.test_code import TestCodeCheck, lines_of
+from autograde.checks.testcode import TestCodeCheck, lines_of
 from autograde.errors import RubricError
 from autograde.pipeline.plan import build_plan
 from autograde.rubric import load_rubric_file
