@@ -72,7 +72,7 @@ def test_check_passes_the_solution_and_names_what_waits(published, tmp_path):
         cwd=tmp_path,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "checks passed: 6/6" in done.stdout
+    assert "checks passed: 7/7" in done.stdout
     assert "regression: 3 points graded after submission" in done.stdout
     assert "gradient: 1 more checks run after submission" in done.stdout
 
@@ -87,7 +87,7 @@ def test_check_fails_a_mutant_with_the_graders_message(published, tmp_path):
     )
     assert done.returncode == 1
     assert "FAIL     gradient matches finite differences of your loss" in done.stdout
-    assert "checks passed: 4/6" in done.stdout
+    assert "checks passed: 4/7" in done.stdout
 
 
 @pytest.mark.parametrize(
@@ -172,7 +172,7 @@ def test_in_notebook_check_shows_an_html_table_and_keeps_the_notebooks_random_st
     assert statuses["exists loss"] == "pass"
     assert statuses["gradient matches finite differences of your loss"] == "fail"
     html = [o["data"]["text/html"] for o in executed.cells[-1].outputs if "text/html" in o.get("data", {})]
-    assert html and "autograde-self-check" in html[0] and "checks passed 4/6" in html[0]
+    assert html and "autograde-self-check" in html[0] and "checks passed 4/7" in html[0]
 
 
 def test_student_run_keeps_generator_states_and_writes_nothing(published, tmp_path, monkeypatch):
@@ -192,7 +192,7 @@ def test_student_run_keeps_generator_states_and_writes_nothing(published, tmp_pa
     np.random.seed(123)
     result = student.run(namespace=namespace)  # finds the one bundle in the folder
     assert np.array_equal(np.random.random(3), before)
-    assert result.passed and "checks passed 6/6" in result.summary()
+    assert result.passed and "checks passed 7/7" in result.summary()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ex02_gradient_descent.check"]
     assert json.loads(json.dumps(result.rows))  # plain data
 
