@@ -194,10 +194,16 @@ def _callable(spec, namespace):
     return target
 
 
-def _invoke(target, spec, inputs, index):
-    """Call `target` with the probe's arguments of draw `index`."""
+def _arguments(spec, inputs, index):
+    """The probe's positional and keyword arguments of draw `index`, built fresh."""
     args = [inputs.build(ref, index) for ref in spec.get("args", [])]
     kwargs = {key: inputs.build(ref, index) for key, ref in spec.get("kwargs", {}).items()}
+    return args, kwargs
+
+
+def _invoke(target, spec, inputs, index):
+    """Call `target` with the probe's arguments of draw `index`."""
+    args, kwargs = _arguments(spec, inputs, index)
     return target(*args, **kwargs)
 
 
@@ -207,8 +213,7 @@ def _call(spec, namespace, inputs, writer):
     target = _callable(spec, namespace)
     results, after = [], []
     for index in range(spec.get("count", 1)):
-        args = [inputs.build(ref, index) for ref in spec.get("args", [])]
-        kwargs = {key: inputs.build(ref, index) for key, ref in spec.get("kwargs", {}).items()}
+        args, kwargs = _arguments(spec, inputs, index)
         results.append(_encode(target(*args, **kwargs), writer))
         if spec.get("after_args"):
             after.append([_encode(arg, writer) for arg in args])
