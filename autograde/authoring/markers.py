@@ -65,6 +65,7 @@ class Cleared:
     regions: int = 0  # BEGIN/END SOLUTION regions
     solution_lines: int = 0  # `# SOLUTION` line markers
     defined: list[str] = field(default_factory=list)  # functions defined inside regions
+    bodies: list[str] = field(default_factory=list)  # each region's solution code, dedented
 
     @property
     def marked(self) -> bool:
@@ -152,6 +153,7 @@ def clear_solutions(
         if begin:
             number, region, prompt = _region(lines, number, place)
             cleared.regions += 1
+            cleared.bodies.append(textwrap.dedent("\n".join(region)))
             cleared.defined += _defined(region)
             solution.extend(region)
             if prompt is not None:

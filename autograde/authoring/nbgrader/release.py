@@ -16,13 +16,13 @@ from __future__ import annotations
 import ast
 import copy
 import re
-import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from autograde.authoring.markers import (
     NBGRADER_STUB,
+    Cleared,
     MarkerError,
     Place,
     SplitTests,
@@ -38,7 +38,6 @@ _END_SCHEME = re.compile(r"=== END MARK SCHEME ===")
 _HIDDEN = re.compile(r"#+\s*(BEGIN|END) HIDDEN TESTS\b")
 _AUTOTEST = re.compile(r"^\s*###\s*(HASHED\s+)?AUTOTEST\b")
 _REGION_BEGIN = re.compile(r"^\s*#+\s*BEGIN SOLUTION\b")
-_REGION_END = re.compile(r"^\s*#+\s*END SOLUTION\s*$")
 
 
 @dataclass
@@ -66,23 +65,13 @@ def strip_mark_scheme(source: str, place: str) -> str:
     return "\n".join(kept)
 
 
-def region_names(source: str) -> list[str]:
+def region_names(cleared: Cleared) -> list[str]:
     """The names the solution regions of a code cell assign or define, in order (a region
     inside a loop or function body is read dedented)."""
-    regions: list[list[str]] = []
-    current: list[str] | None = None
-    for line in source.splitlines():
-        if _REGION_BEGIN.match(line):
-            current = []
-        elif _REGION_END.match(line) and current is not None:
-            regions.append(current)
-            current = None
-        elif current is not None:
-            current.append(line)
     names: list[str] = []
-    for region in regions:
+    for body in cleared.bodies:
         try:
-            tree = ast.parse(textwrap.dedent("\n".join(region)))
+            tree = ast.parse(body)
         except SyntaxError:
             continue
         for node in ast.walk(tree):
@@ -140,7 +129,7 @@ def release_cell(
         else:
             released.student = "\n".join(stub)
         if role.cell_type == "code":
-            released.answer_names = region_names(source) if cleared.regions else []
+            released.answer_names = region_names(cleared)
     elif role.is_test:
         released.tests = split_hidden_tests(source, place)
         released.student, released.solution = released.tests.public, released.tests.full
