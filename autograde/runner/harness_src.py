@@ -164,6 +164,10 @@ class _Inputs:
             self._loaded[key] = self._file[key]
         return self._loaded[key]
 
+    def forget(self):
+        """Drop the members loaded so far (between probes of a batch: memory stays one probe's)."""
+        self._loaded.clear()
+
     def close(self):
         if self._file is not None:
             self._file.close()
@@ -544,6 +548,46 @@ def run(probe_id, plan_path, inputs_path, record_path, arrays_path):
     finally:
         inputs.close()
     writer.finish(record)
+
+
+def run_batch(items, plan_path, inputs_path, log_path, seconds_left):
+    """Run probes one after another in this one request: `items` holds (probe id, record path,
+    arrays path). The plan is read and the inputs file opened once; after each probe its record
+    is on disk and the line "<id> TAB <seconds>" is in the log at `log_path` (the runner reads
+    it to time each probe, tell where a lost batch stopped, and give each probe its own time
+    limit). Between probes the shell's per-cell events fire, as between two cells (a figure left
+    by one probe is flushed and closed before the next). No probe starts once `seconds_left` has
+    passed. An exception here (the notebook broke open or json) ends the batch: the runner then
+    runs the probes left one at a time."""
+    import time
+
+    from IPython import get_ipython
+
+    started = time.monotonic()
+    shell = get_ipython()
+    with open(plan_path, encoding="utf-8") as handle:
+        plan = json.load(handle)
+    specs = {spec["id"]: spec for spec in plan["probes"]}
+    seed = plan.get("seed")
+    inputs = _Inputs(inputs_path)
+    try:
+        with open(log_path, "a", encoding="utf-8") as log:
+            for number, (probe_id, record_path, arrays_path) in enumerate(items):
+                if number:
+                    if time.monotonic() - started >= seconds_left:
+                        return
+                    shell.events.trigger("post_execute")
+                    shell.events.trigger("pre_execute")
+                begun = time.monotonic()
+                writer = _Writer(record_path, arrays_path)
+                spec = specs[probe_id]
+                record = _execute(probe_id, lambda spec=spec: (spec, seed), shell.user_ns, inputs, writer)
+                writer.finish(record)
+                inputs.forget()
+                log.write(f"{probe_id}\t{time.monotonic() - begun:.6f}\n")
+                log.flush()
+    finally:
+        inputs.close()
 
 
 class _Memory(_Writer):

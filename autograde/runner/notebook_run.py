@@ -177,11 +177,16 @@ class NotebookRun:
         the notebook state for the next one."""
         assert self.session is not None
         outcome = self.session.run_code(code, timeout)
-        if outcome.status == "crashed":
-            self.recover(f"the kernel died while {what} was being checked")
-        elif outcome.status == "unresponsive":
-            self.recover(f"the check of {what} ignored the interrupt and its kernel was killed")
+        self.recover_after(outcome.status, what)
         return outcome
+
+    def recover_after(self, status: str, what: str) -> None:
+        """Rebuild the notebook state when the probe of `what` ended `status` with the kernel
+        lost (crashed, or unresponsive: killed); nothing otherwise."""
+        if status == "crashed":
+            self.recover(f"the kernel died while {what} was being checked")
+        elif status == "unresponsive":
+            self.recover(f"the check of {what} ignored the interrupt and its kernel was killed")
 
     def recover(self, lost_in: str) -> None:
         """A fresh kernel with the notebook replayed (known-bad cells skipped). No session,

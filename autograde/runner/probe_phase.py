@@ -6,17 +6,21 @@ or was never reached (no kernel was left, the runner's deadline came)."""
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from autograde.runner import protocol
-from autograde.runner.kernel import Outcome
+from autograde.runner.kernel import RESPONSIVE_SECONDS, Outcome
 from autograde.runner.notebook_run import NotebookRun
+from autograde.runner.probe_batch import Watchdog, read_log
 from autograde.runner.protocol import ProbeStatus
 
 HARNESS_MODULE = "_autograde_harness"
+BATCH_ENV = "AUTOGRADE_PROBE_BATCH"  # "0": every probe in a request of its own (to compare)
+_LOST = {"timeout": ProbeStatus.TIMEOUT, "unresponsive": ProbeStatus.TIMEOUT, "crashed": ProbeStatus.CRASHED}
 _HARNESS_STATUSES = {"OK": ProbeStatus.OK, "ERROR": ProbeStatus.ERROR, "MISSING": ProbeStatus.MISSING}
 
 
@@ -63,6 +67,16 @@ class JobFiles:
         )
         return f"__import__({HARNESS_MODULE!r}).run({probe_id!r}, *{paths!r})"
 
+    def batch_call(self, probe_ids: list[str], log: Path, seconds_left: float) -> str:
+        """Kernel code that runs the probes in turn, logging each to `log` (probe_batch)."""
+        items = [
+            (probe_id, str(protocol.probe_record(self.out, probe_id)),
+             str(protocol.probe_arrays(self.out, probe_id)))
+            for probe_id in probe_ids
+        ]
+        paths = (str(self.plan), str(self.inputs), str(log))
+        return f"__import__({HARNESS_MODULE!r}).run_batch({items!r}, *{paths!r}, {seconds_left!r})"
+
 
 def _what(probe: dict[str, Any]) -> str:
     target = probe.get("target")
@@ -87,34 +101,129 @@ def _message(outcome: Outcome, timeout: float) -> str:
 def run_probes(
     run: NotebookRun, plan: dict[str, Any], files: JobFiles, summary: dict[str, Any]
 ) -> None:
-    """Run every probe of the plan in order; the time per probe goes to ``summary["probes"]``
-    and why the later ones were not run (once) to ``summary["notes"]``."""
-    limits, probes = plan["limits"], plan["probes"]
-    not_run: list[str] = []
-    for probe in probes:
-        probe_id = probe["id"]
-        record_path = protocol.probe_record(files.out, probe_id)
+    """Run every probe of the plan in order; the time per probe goes to ``summary["probes"]``,
+    the execute requests made to ``summary["round_trips"]`` and why the later ones were not
+    run (once) to ``summary["notes"]``."""
+    started = time.monotonic()
+    _ProbePhase(run, plan, files, summary).run()
+    summary["probe_seconds"] = round(time.monotonic() - started, 3)
+
+
+class _ProbePhase:
+    """The probes left, run in batches (one execute request each, see probe_batch); a probe
+    that a batch left without a verdict of its own is run alone, as it would have been."""
+
+    def __init__(self, run: NotebookRun, plan: dict[str, Any], files: JobFiles, summary: dict[str, Any]):
+        self.run_, self.files, self.summary = run, files, summary
+        self.limits = plan["limits"]
+        self.pending: list[dict[str, Any]] = list(plan["probes"])
+        self.batched = os.environ.get(BATCH_ENV, "1") != "0"
+        self.alone: set[str] = set()  # left by a batch that ended without telling why
+        self.batches = 0
+        self.not_run: list[str] = []
+        summary["round_trips"] = 0
+
+    def run(self) -> None:
+        while self.pending:
+            if not self._kernel_left(self.pending[0]):
+                del self.pending[0]
+                continue
+            chunk = self._chunk()
+            if len(chunk) == 1:
+                self._alone(chunk[0])
+                del self.pending[0]
+            else:
+                del self.pending[: self._batch(chunk)]
+        if self.not_run:
+            self.summary["notes"].append(
+                f"later checks were not run ({len(self.not_run)} probes): {self.not_run[0]}"
+            )
+
+    def _timeout(self, probe: dict[str, Any]) -> float:
+        return float(probe.get("timeout", self.limits["probe_timeout"]))
+
+    def _kernel_left(self, probe: dict[str, Any]) -> bool:
+        """Whether a kernel is there to run `probe`; if not, its record says why."""
+        run = self.run_
         if run.session is not None and time.monotonic() >= run.deadline:
             run.close()
-            run.gone = f"the submission's time limit ({limits['total_timeout']:g}s) left no time for it"
-        if run.session is None:
-            why = run.gone or "no kernel was left to run it"
-            not_run.append(why)
-            write_json(record_path, {"id": probe_id, "status": ProbeStatus.NOT_RUN,
-                                     "message": f"not run: {why}"})
-            continue
-        timeout = float(probe.get("timeout", limits["probe_timeout"]))
-        outcome = run.run_probe(files.harness_call(probe_id), timeout, _what(probe))
-        summary["probes"][probe_id] = round(outcome.seconds, 3)
-        lost = outcome.status in {"timeout", "unresponsive", "crashed"}
-        if lost or not record_path.exists():
-            protocol.probe_arrays(files.out, probe_id).unlink(missing_ok=True)
-            status = {
-                "timeout": ProbeStatus.TIMEOUT,
-                "unresponsive": ProbeStatus.TIMEOUT,
-                "crashed": ProbeStatus.CRASHED,
-            }.get(outcome.status, ProbeStatus.ERROR)
-            message = _message(outcome, timeout)
-            write_json(record_path, {"id": probe_id, "status": status, "message": message})
-    if not_run:
-        summary["notes"].append(f"later checks were not run ({len(not_run)} probes): {not_run[0]}")
+            run.gone = f"the submission's time limit ({self.limits['total_timeout']:g}s) left no time for it"
+        if run.session is not None:
+            return True
+        why = run.gone or "no kernel was left to run it"
+        self.not_run.append(why)
+        write_json(protocol.probe_record(self.files.out, probe["id"]),
+                   {"id": probe["id"], "status": ProbeStatus.NOT_RUN, "message": f"not run: {why}"})
+        return False
+
+    def _chunk(self) -> list[dict[str, Any]]:
+        """The probes of the next request: all those left up to one that must run alone."""
+        if not self.batched or self.pending[0]["id"] in self.alone:
+            return self.pending[:1]
+        chunk = []
+        for probe in self.pending:
+            if probe["id"] in self.alone:
+                break
+            chunk.append(probe)
+        return chunk
+
+    def _settle(self, probe: dict[str, Any], outcome: Outcome, seconds: float) -> None:
+        """The record of a probe the harness left none for (or one the runner overrides)."""
+        protocol.probe_arrays(self.files.out, probe["id"]).unlink(missing_ok=True)
+        status = _LOST.get(outcome.status, ProbeStatus.ERROR)
+        message = _message(outcome, self._timeout(probe))
+        write_json(protocol.probe_record(self.files.out, probe["id"]),
+                   {"id": probe["id"], "status": status, "message": message})
+        self.summary["probes"][probe["id"]] = round(seconds, 3)
+
+    def _alone(self, probe: dict[str, Any]) -> None:
+        """One probe in its own execute request."""
+        probe_id = probe["id"]
+        self.summary["round_trips"] += 1
+        outcome = self.run_.run_probe(self.files.harness_call(probe_id), self._timeout(probe), _what(probe))
+        self.summary["probes"][probe_id] = round(outcome.seconds, 3)
+        if outcome.status in _LOST or not protocol.probe_record(self.files.out, probe_id).exists():
+            self._settle(probe, outcome, outcome.seconds)
+
+    def _batch(self, chunk: list[dict[str, Any]]) -> int:
+        """Run `chunk` in one request; how many of its probes (from the first) have their
+        final record. The one a lost kernel or its time limit stopped gets the record it would
+        have got alone; after a batch that ended without saying why, the rest run alone."""
+        run = self.run_
+        assert run.session is not None
+        self.batches += 1
+        log = Path(run.runtime_dir) / f"probes-{self.batches}.log"
+        order = [(probe["id"], self._timeout(probe)) for probe in chunk]
+        ids = [probe_id for probe_id, _ in order]
+        code = self.files.batch_call(ids, log, run.deadline - time.monotonic())
+        self.summary["round_trips"] += 1
+        with Watchdog(log, order, run.session.pid) as dog:
+            outcome = run.session.run_code(code, sum(limit for _, limit in order) + RESPONSIVE_SECONDS)
+        done = read_log(log)
+        log.unlink(missing_ok=True)
+        settled = 0
+        for probe in chunk:
+            overrun = dog.overruns.get(probe["id"])
+            if overrun is not None:
+                self._settle(probe, Outcome("timeout"), overrun.seconds)
+                settled += 1
+                if overrun.killed:
+                    run.recover_after("unresponsive", _what(probe))
+                    return settled
+            elif probe["id"] in done:
+                self.summary["probes"][probe["id"]] = round(done[probe["id"]], 3)
+                if not protocol.probe_record(self.files.out, probe["id"]).exists():
+                    self._settle(probe, Outcome("ok"), done[probe["id"]])
+                settled += 1
+            else:
+                break
+        else:
+            return settled
+        stopped = chunk[settled]
+        if outcome.status == "crashed":
+            self._settle(stopped, outcome, dog.running(done)[1])
+            run.recover_after("crashed", _what(stopped))
+            return settled + 1
+        run.recover_after(outcome.status, _what(stopped))  # a backstop timeout that lost the kernel
+        self.alone.update(probe["id"] for probe in chunk[settled:])
+        return settled
