@@ -557,8 +557,8 @@ def run_batch(items, plan_path, inputs_path, log_path, seconds_left):
     it to time each probe, tell where a lost batch stopped, and give each probe its own time
     limit). Between probes the shell's per-cell events fire, as between two cells (a figure left
     by one probe is flushed and closed before the next). No probe starts once `seconds_left` has
-    passed. An exception here (the notebook broke open or json) ends the batch: the runner then
-    runs the probes left one at a time."""
+    passed, and none after one that a KeyboardInterrupt ended. An exception here (the notebook
+    broke open or json) ends the batch: the runner then runs the probes left one at a time."""
     import time
 
     from IPython import get_ipython
@@ -586,6 +586,8 @@ def run_batch(items, plan_path, inputs_path, log_path, seconds_left):
                 inputs.forget()
                 log.write(f"{probe_id}\t{time.monotonic() - begun:.6f}\n")
                 log.flush()
+                if str(record.get("message", "")).startswith("KeyboardInterrupt"):
+                    return  # the runner's interrupt may have been meant for this probe: it decides
     finally:
         inputs.close()
 

@@ -17,7 +17,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from autograde.runner import procs
 from autograde.runner.kernel import RESPONSIVE_SECONDS
@@ -61,13 +60,19 @@ class Watchdog:
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
-    def __enter__(self) -> Watchdog:
+    def start(self) -> bool:
+        """Start watching (the batch's request goes next); False when no thread can be had:
+        the notebook left the sandbox at its process limit (threads count)."""
         self.since = time.monotonic()
         self._thread = threading.Thread(target=self._watch, name="probe-watchdog", daemon=True)
-        self._thread.start()
-        return self
+        try:
+            self._thread.start()
+        except RuntimeError:
+            self._thread = None
+            return False
+        return True
 
-    def __exit__(self, *exc: Any) -> None:
+    def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()

@@ -196,9 +196,15 @@ class _ProbePhase:
         order = [(probe["id"], self._timeout(probe)) for probe in chunk]
         ids = [probe_id for probe_id, _ in order]
         code = self.files.batch_call(ids, log, run.deadline - time.monotonic())
+        dog = Watchdog(log, order, run.session.pid)
+        if not dog.start():  # without it a hanging probe would hold up the rest: each runs alone
+            self.alone.update(ids)
+            return 0
         self.summary["round_trips"] += 1
-        with Watchdog(log, order, run.session.pid) as dog:
+        try:
             outcome = run.session.run_code(code, sum(limit for _, limit in order) + RESPONSIVE_SECONDS)
+        finally:
+            dog.stop()
         done = read_log(log)
         log.unlink(missing_ok=True)
         settled = 0
@@ -206,18 +212,20 @@ class _ProbePhase:
             overrun = dog.overruns.get(probe["id"])
             if overrun is not None:
                 self._settle(probe, Outcome("timeout"), overrun.seconds)
-                settled += 1
-                if overrun.killed:
+                if overrun.killed or outcome.status in _LOST:
                     run.recover_after("unresponsive", _what(probe))
-                    return settled
-            elif probe["id"] in done:
-                self.summary["probes"][probe["id"]] = round(done[probe["id"]], 3)
-                if not protocol.probe_record(self.files.out, probe["id"]).exists():
-                    self._settle(probe, Outcome("ok"), done[probe["id"]])
-                settled += 1
-            else:
+                for later in chunk[settled + 1 :]:  # an interrupt that came late hit the next one
+                    if later["id"] in done:
+                        protocol.probe_record(self.files.out, later["id"]).unlink(missing_ok=True)
+                        protocol.probe_arrays(self.files.out, later["id"]).unlink(missing_ok=True)
+                return settled + 1
+            if probe["id"] not in done:
                 break
-        else:
+            self.summary["probes"][probe["id"]] = round(done[probe["id"]], 3)
+            if not protocol.probe_record(self.files.out, probe["id"]).exists():
+                self._settle(probe, Outcome("ok"), done[probe["id"]])
+            settled += 1
+        if settled == len(chunk):
             return settled
         stopped = chunk[settled]
         if outcome.status == "crashed":
@@ -225,5 +233,6 @@ class _ProbePhase:
             run.recover_after("crashed", _what(stopped))
             return settled + 1
         run.recover_after(outcome.status, _what(stopped))  # a backstop timeout that lost the kernel
-        self.alone.update(probe["id"] for probe in chunk[settled:])
+        if outcome.status != "ok" or not settled:  # not the harness's own stop: no batch for these
+            self.alone.update(probe["id"] for probe in chunk[settled:])
         return settled
