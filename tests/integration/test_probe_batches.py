@@ -98,6 +98,7 @@ def boom(x):
 def test_a_hanging_probe_and_one_that_ignores_the_interrupt_cost_only_themselves(tmp_path):
     probes = [call("p0", "double"), call("p1", "spin"), lookup("p2", "VALUE"),
               call("p3", "stubborn"), call("p4", "double"), lookup("p5", "VALUE")]
+    probes += [lookup(f"q{n}", "VALUE") for n in range(10)]  # the limits add up to 32s
     in_dir = lay_out(tmp_path, NOTEBOOK, probes, probe_timeout=2, total_timeout=120)
     started = time.monotonic()
     summary, records = run_runner(in_dir, tmp_path)
@@ -106,16 +107,17 @@ def test_a_hanging_probe_and_one_that_ignores_the_interrupt_cost_only_themselves
     assert verdicts(records) == {
         "p0": ("ok", None), "p1": ("timeout", late), "p2": ("ok", None),
         "p3": ("timeout", late), "p4": ("ok", None), "p5": ("ok", None),
+        **{f"q{n}": ("ok", None) for n in range(10)},
     }
     assert records["p0"][1] == {"a0": 6} and records["p5"][1] == {"a0": 41}
-    # the interrupted probe's batch went on; the stubborn one's kernel was killed and the
-    # notebook replayed for the last two, which ran in one more request
-    assert summary["round_trips"] == 2
+    # the interrupted probe ends its batch and the next one goes on from there; the stubborn
+    # one's kernel was killed and the notebook replayed for the last two (one more request)
+    assert summary["round_trips"] == 3
     assert summary["replays"] == 0 and not summary["notes"]
-    assert set(summary["probes"]) == {f"p{n}" for n in range(6)}
-    assert 2 <= summary["probes"]["p1"] < 4 and 2 <= summary["probes"]["p3"] < 10
-    # 2s of the first, 2s + 5s (the interrupt's grace) of the second, and not the sum of limits
-    assert summary["probe_seconds"] < 11 and elapsed < 40
+    assert set(summary["probes"]) == set(records)
+    assert 2 <= summary["probes"]["p1"] < 4 and 7 <= summary["probes"]["p3"] < 10
+    # 2s of the first, 2s + 5s (the interrupt's grace) of the second, a replay: not the 32s
+    assert summary["probe_seconds"] < 20 and elapsed < 40
 
 
 def test_a_probe_that_kills_the_kernel_mid_batch_is_crashed_and_the_rest_graded_after_recovery(tmp_path):
