@@ -75,7 +75,8 @@ class JobFiles:
             for probe_id in probe_ids
         ]
         paths = (str(self.plan), str(self.inputs), str(log))
-        return f"__import__({HARNESS_MODULE!r}).run_batch({items!r}, *{paths!r}, {seconds_left!r})"
+        left = round(min(max(seconds_left, 0.0), 1e9), 3)  # a literal (no inf) the kernel can read
+        return f"__import__({HARNESS_MODULE!r}).run_batch({items!r}, *{paths!r}, {left!r})"
 
 
 def _what(probe: dict[str, Any]) -> str:

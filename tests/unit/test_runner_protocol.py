@@ -7,10 +7,12 @@ from __future__ import annotations
 import ast
 import io
 import json
+import os
 import types
 import zipfile
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -164,7 +166,8 @@ def probe_phase_run(tmp_path: Path, run: FakeRun, ids: list[str]) -> dict[str, A
     plan = {"limits": {"probe_timeout": 3, "total_timeout": 60},
             "probes": [{"id": i, "op": "call", "target": f"f_{i}"} for i in ids]}
     summary: dict[str, Any] = {"probes": {}, "notes": []}
-    run_probes(run, plan, JobFiles(tmp_path / "plan", tmp_path / "inputs", tmp_path), summary)  # type: ignore[arg-type]
+    with mock.patch.dict(os.environ, {probe_phase.BATCH_ENV: "0"}):  # FakeRun runs one probe a request
+        run_probes(run, plan, JobFiles(tmp_path / "plan", tmp_path / "inputs", tmp_path), summary)  # type: ignore[arg-type]
     return summary
 
 
