@@ -1,7 +1,13 @@
 """The probe phase: each probe of the plan runs in the kernel the notebook left, through
 the harness, and leaves exactly one record in out/probes/: the harness's own, or one
 written here when the probe ended without it (it crashed, ran out of time, wrote nothing)
-or was never reached (no kernel was left, the runner's deadline came)."""
+or was never reached (no kernel was left, the runner's deadline came).
+
+The probes run in batches, in plan order: one execute request runs all those left (a round
+trip costs ~6 ms, most of what a probe costs), each with its own time limit (probe_batch).
+A batch a probe ends badly stops there; that probe gets the record it would have got alone
+and the rest go on in the next batch. A batch that ends without saying why leaves the rest
+to run one per request, as they always could."""
 
 from __future__ import annotations
 

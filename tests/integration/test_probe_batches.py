@@ -135,6 +135,25 @@ def test_a_probe_that_kills_the_kernel_mid_batch_is_crashed_and_the_rest_graded_
     assert alone_summary["round_trips"] == 4
 
 
+PLOTS = """import matplotlib.pyplot as plt
+def scribble(x):
+    plt.plot([x, 2 * x])  # on the current figure, left open
+    return x
+def draw():
+    plt.plot([0, 1])
+    return plt.gcf()
+"""
+
+
+def test_a_figure_one_probe_left_open_is_closed_before_the_next_as_between_cells(tmp_path):
+    probes = [call("p0", "scribble"), {"id": "p1", "op": "figure", "target": "draw", "call": True}]
+    in_dir = lay_out(tmp_path, PLOTS, probes, probe_timeout=20, total_timeout=120)
+    summary, records = run_runner(in_dir, tmp_path)
+    assert summary["round_trips"] == 1
+    assert [line["label"] for line in records["p1"][0]["lines"]] == ["_child0"]  # draw's own line only
+    assert run_runner(in_dir, tmp_path, batched=False)[1] == records
+
+
 def test_the_time_limit_stops_a_batch_and_the_rest_are_not_run(tmp_path):
     source = "import time\ndef slow(x):\n    time.sleep(1)\n    return x\n"
     probes = [call(f"p{n}", "slow") for n in range(12)]
