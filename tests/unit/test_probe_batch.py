@@ -30,6 +30,7 @@ def interrupted(signum, frame):
     with open(log, "a") as handle:
         handle.write(running + "\\t0.5\\n")
 signal.signal(signal.SIGINT, signal.SIG_IGN if mode == "ignore" else interrupted)
+open(log + ".ready", "w").close()
 time.sleep(30)
 """
 
@@ -44,7 +45,9 @@ def kernel(tmp_path, monkeypatch):
         child = subprocess.Popen([sys.executable, "-c", KERNEL, str(tmp_path / "log"), running, mode],
                                  start_new_session=True)
         started.append(child)
-        time.sleep(0.5)  # its handler is in place
+        ready = time.monotonic() + 30
+        while not (tmp_path / "log.ready").exists() and time.monotonic() < ready:
+            time.sleep(0.02)  # until its handler is in place
         return child
 
     yield start, killed
@@ -92,10 +95,10 @@ def test_probes_within_their_limits_are_left_alone(tmp_path, kernel):
     child = start("z")
     log = tmp_path / "log"
     log.write_text("")
-    dog = Watchdog(log, [("a", 0.5), ("b", 0.5), ("c", 0.5)], child.pid)
+    dog = Watchdog(log, [("a", 0.8), ("b", 0.8), ("c", 0.8)], child.pid)
     assert dog.start()
-    for probe_id in "abc":  # each takes 0.35s: the batch (1.05s) is longer than any limit
-        time.sleep(0.35)
+    for probe_id in "abc":  # each takes 0.3s: the batch (0.9s) is longer than any limit
+        time.sleep(0.3)
         with log.open("a") as handle:
             handle.write(f"{probe_id}\t0.35\n")
     time.sleep(0.2)
