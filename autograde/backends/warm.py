@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograde.backends.base import Backend, BackendOptions, Job, Sandbox, SandboxLimits, get_backend
+from autograde.errors import SandboxError
 from autograde.runner import protocol
 
 READY_SECONDS = 120.0  # a leased sandbox still warming is waited for this long, then made cold
@@ -98,6 +99,23 @@ class WarmSandbox:
             if time.monotonic() >= deadline:
                 return False
             time.sleep(POLL_SECONDS)
+
+    def check_record(self, assignment: str) -> None:
+        """After its job: the runner's record of the warm-up names this sandbox and the job's
+        assignment, else the grading is refused (SandboxError: a grader error, graded again)."""
+        try:
+            summary = json.loads((self.job.out_dir / protocol.RUN_SUMMARY).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return  # no summary: the judge reports the run as it ended
+        record = summary.get("warm") if isinstance(summary, dict) else None
+        if record is None:
+            return  # the runner ended before its warm-up was recorded (a fatal problem, reported)
+        made_for = (record.get("sandbox"), record.get("assignment")) if isinstance(record, dict) else None
+        if made_for != (self.id, assignment):
+            raise SandboxError(
+                f"the warm sandbox {self.id} reports it was prepared for {record!r:.200}, not for this "
+                f"job of {assignment}: the result is not used"
+            )
 
     def discard(self) -> None:
         """Kill and remove it, unused (idle at the end, broken, or of another key)."""
