@@ -231,6 +231,10 @@ class Backend(ABC):
         """The image every job of a batch runs on (None: a backend without images)."""
         return None
 
+    def close(self) -> None:
+        """Stop what the backend keeps for its sandboxes (a fork server); it starts again on use."""
+        return None
+
     @contextlib.contextmanager
     def job_folder(self) -> Iterator[Path]:
         """A fresh job folder, removed afterwards: named for this grader and marked as its

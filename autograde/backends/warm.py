@@ -81,11 +81,16 @@ class WarmSandbox:
 
     def launch(self) -> None:
         """In the pool's launcher thread: open and launch the sandbox (never raises)."""
+        sandbox = None
         try:
-            self.sandbox = self.backend.open(self.job)
-            self.sandbox.launch()
+            sandbox = self.backend.open(self.job)
+            sandbox.launch()
+            self.sandbox = sandbox
         except Exception as exc:  # the lease falls back to a cold sandbox, with this logged
             self.problem = f"{type(exc).__name__}: {exc}"
+            if sandbox is not None:
+                with contextlib.suppress(Exception):
+                    sandbox.cleanup()
         finally:
             self.launched.set()
 
@@ -212,6 +217,7 @@ class WarmPool:
             self._idle.clear()
         for warm in idle:
             self._discard(warm)
+        self.backend.close()
 
 
 _POOLS: dict[tuple[str, str | None, bool], WarmPool] = {}

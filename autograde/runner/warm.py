@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from autograde.runner import device, protocol
+from autograde.runner.forked_kernel import preimport
 from autograde.runner.kernel import KERNEL_FAILURES, KernelSession
 
 WAIT_STEP = 0.002  # seconds between looks for in/start
@@ -81,7 +82,8 @@ class WarmKernel:
     def record(self) -> dict[str, Any]:
         """What run.json says of the warm-up (the host checks the assignment against the job's)."""
         return {"assignment": self.spec.assignment, "sandbox": self.spec.sandbox,
-                "preload": self.spec.preload, "seconds": round(self.seconds, 3), "problem": self.problem}
+                "preload": self.spec.preload, "seconds": round(self.seconds, 3), "problem": self.problem,
+                "kernel": "forked" if self.session is not None and self.session.forked else "started"}
 
 
 def warm_up(spec: WarmSpec, work_dir: Path, runtime_dir: str) -> WarmKernel:
@@ -96,7 +98,8 @@ def warm_up(spec: WarmSpec, work_dir: Path, runtime_dir: str) -> WarmKernel:
     if spec.device == "cuda":
         device.prepare_environment()
         gpus = device.visible_gpus()
-    session = KernelSession(str(work_dir), runtime_dir)
+    preimport(spec.preload)  # the kernel is forked from here: it has them already
+    session = KernelSession(str(work_dir), runtime_dir, fork=True)
     try:
         session.start()
     except KERNEL_FAILURES as exc:

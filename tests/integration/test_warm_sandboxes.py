@@ -49,6 +49,28 @@ print("SEEN " + json.dumps({
 """
 
 
+INTROSPECT = """
+import json, os, sys, threading
+_root = os.path.dirname(os.getcwd())
+print("KERNEL " + json.dumps({
+    "env": {k: v.replace(_root, "<job>") for k, v in os.environ.items()
+            if k not in ("AUTOGRADE_JOB", "JPY_PARENT_PID")},
+    "path": [p.replace(_root, "<job>") for p in sys.path],
+    "argv": [os.path.basename(sys.argv[0]), sys.argv[1]],
+    "cwd": os.path.basename(os.getcwd()),
+    "main": type(sys.modules["__main__"]).__name__,
+    "name": __name__,
+    "nice": os.nice(0),
+}))
+"""
+
+
+def _printed(keep: Path, student: str, marker: str) -> Any:
+    executed = nbformat.read(keep / student / "out" / protocol.EXECUTED, as_version=4)
+    printed = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
+    return json.loads(printed.split(marker, 1)[1].splitlines()[0])
+
+
 def _pool() -> warm.WarmPool:
     return warm.pool_for("local", BackendOptions())
 
@@ -98,14 +120,27 @@ def test_nothing_of_one_upload_reaches_the_next(
         report = grade_submission(leaving if student == "leaver" else looking, ex02, opts, student=student)
         assert report.score == ex02.rubric.max_points
         assert _kept_summary(keep, student)["warm"]["sandbox"]
-    executed = nbformat.read(keep / "looker" / "out" / protocol.EXECUTED, as_version=4)
-    printed = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
-    seen = json.loads(printed.split("SEEN ", 1)[1].splitlines()[0])
+    seen = _printed(keep, "looker", "SEEN ")
     # the warm-up's lower priority is not the upload's
     assert seen == {"global": False, "module": False, "home": False, "work": False, "environ": False,
                     "nice": 0}
     sandboxes = {_kept_summary(keep, student)["warm"]["sandbox"] for student in ("leaver", "looker")}
     assert len(sandboxes) == 2
+
+
+def test_a_forked_kernel_looks_to_the_notebook_as_a_started_one(
+    ex02: Assignment, make_nb: Callable[..., Path], tmp_path: Path
+) -> None:
+    notebook = make_nb("introspect.ipynb", insert_before={"descent": INTROSPECT})
+    keep = tmp_path / "keep"
+    grade_submission(notebook, ex02, GradeOptions(grading_seed=1, keep_job=keep), student="cold")
+    opts = GradeOptions(grading_seed=1, warm=True, keep_job=keep)
+    grade_submission(notebook, ex02, opts, student="first")
+    grade_submission(notebook, ex02, opts, student="forked")
+    assert _kept_summary(keep, "forked")["warm"]["kernel"] == "forked"
+    cold, forked = _printed(keep, "cold", "KERNEL "), _printed(keep, "forked", "KERNEL ")
+    assert forked == cold
+    assert forked["argv"][0] == "ipykernel_launcher.py" and forked["name"] == "__main__"
 
 
 def test_a_warm_sandbox_runs_one_job_and_ends(ex02: Assignment, tmp_path: Path) -> None:
@@ -177,17 +212,17 @@ os.kill(os.getpid(), signal.SIGKILL)
 """
 
 
-def test_idle_sandboxes_of_a_killed_grader_are_reaped(tmp_path: Path) -> None:
+def test_idle_sandboxes_of_a_killed_grader_end_and_are_reaped(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", GRADE_THEN_DIE], capture_output=True, text=True,
                           timeout=300, cwd=ROOT)
     assert done.returncode == -9, done.stderr
     left = json.loads(done.stdout.strip().splitlines()[-1])
     assert left
     processes = [psutil.Process(pid) for _, pid in left if psutil.pid_exists(pid)]
-    assert processes  # an idle sandbox outlived its grader...
-    reap_local_orphans()
-    for process in processes:  # ...until the next grader's clean-up
-        assert not process.is_running() or process.status() == psutil.STATUS_ZOMBIE
+    # they were the fork server's children: it ends when its grader's socket closes, and they with it
+    _gone, alive = psutil.wait_procs(processes, timeout=20)
+    assert not alive
+    reap_local_orphans()  # the next grader's clean-up removes what they left on disk
     assert not any(Path(root).exists() for root, _ in left)
 
 

@@ -17,27 +17,41 @@ can read): use the docker backend for that.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
 
 import autograde
-from autograde.backends.base import GRACE_SECONDS, Backend, Ended, Job, Sandbox, register_backend
+from autograde.backends.base import (
+    GRACE_SECONDS,
+    RUNNER_ARGS,
+    Backend,
+    BackendOptions,
+    Ended,
+    Job,
+    Sandbox,
+    register_backend,
+)
 from autograde.backends.local import facilities, isolation
 from autograde.backends.local.cgroups import CgroupResult, create_job_cgroup, job_cgroup_name
+from autograde.backends.local.forkserver import ForkedRunner, ForkServer
 from autograde.backends.local.logcap import LOG_LIMIT, LogCapture
 from autograde.backends.local.orphans import grader_environment, kill_marked, marked, reap_local_orphans
 from autograde.backends.local.rlimits import effective_rlimits, rlimits_for
 from autograde.errors import SandboxError
+from autograde.runner import protocol
 from autograde.runner.confine import PID_INIT_ENV
 
 PASS_THROUGH = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT", "TZ")
 CLEANUP_SECONDS = 6.0  # of the grace, kept for killing, draining the log and removing cgroups
+FORK_SERVER_ENV = "AUTOGRADE_FORK_SERVER"  # "off": warm sandboxes start a runner each
 WARM_CPU_SECONDS = 120.0  # a warm sandbox's CPU allowance for its warm-up (imports, idle polling)
 GiB = 2**30
 
@@ -135,6 +149,37 @@ def isolation_notes(
 class LocalBackend(Backend):
     name = "local"
 
+    def __init__(self, options: BackendOptions | None = None) -> None:
+        super().__init__(options)
+        self._servers: dict[tuple[str, ...], ForkServer | None] = {}
+        self._servers_lock = threading.Lock()
+
+    def fork_server(self, preload: tuple[str, ...], env: dict[str, str]) -> ForkServer | None:
+        """The fork server for warm sandboxes that import `preload` (started on first use);
+        None where there is none (no fork here, or it failed: such sandboxes start as before)."""
+        if not hasattr(os, "fork") or os.environ.get(FORK_SERVER_ENV) == "off":
+            return None
+        with self._servers_lock:
+            server = self._servers.get(preload)
+            if server is not None and not server.alive:
+                server.close()
+                server = None
+                self._servers.pop(preload, None)
+            if preload not in self._servers:
+                made = ForkServer(preload, {**env, "AUTOGRADE_JOB": f"forkserver-{uuid.uuid4().hex}"})
+                if not made.alive:
+                    log.warning("the fork server did not start: warm sandboxes start a runner each")
+                    made.close()
+                self._servers[preload] = made if made.alive else None
+            return self._servers[preload]
+
+    def close(self) -> None:
+        with self._servers_lock:
+            servers = [s for s in self._servers.values() if s is not None]
+            self._servers.clear()
+        for server in servers:
+            server.close()
+
     def preflight(self) -> None:
         """Before a batch: remove the sandboxes of graders that were killed outright."""
         reaped = reap_local_orphans()
@@ -145,7 +190,7 @@ class LocalBackend(Backend):
         return str(job.data_dir) if job.data_dir else str(job.work_dir / "data")
 
     def open(self, job: Job) -> LocalSandbox:
-        return LocalSandbox(job)
+        return LocalSandbox(job, self)
 
 
 class LocalSandbox(Sandbox):
@@ -153,10 +198,11 @@ class LocalSandbox(Sandbox):
 
     cleanup_seconds = CLEANUP_SECONDS
 
-    def __init__(self, job: Job) -> None:
+    def __init__(self, job: Job, backend: LocalBackend | None = None) -> None:
         super().__init__(job)
+        self.backend = backend
         self.marker = uuid.uuid4().hex
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: subprocess.Popen[bytes] | ForkedRunner | None = None
         self.capture: LogCapture | None = None
         self.read_fd = -1
         self.child: dict[str, list[str]] = {}  # what the child reported (ChildSetup)
@@ -193,13 +239,13 @@ class LocalSandbox(Sandbox):
 
     def launch(self) -> None:
         job = self.job
-        command = [sys.executable, *self.runner_args(str(job.in_dir), str(job.out_dir), str(job.work_dir))]
+        args = self.runner_args(str(job.in_dir), str(job.out_dir), str(job.work_dir))
         try:
             self.read_fd, write_fd = os.pipe()
             try:
                 self.capture = LogCapture(self.read_fd, job.root / "runner.log")
-                self.process = subprocess.Popen(
-                    command,
+                self.process = self._forked(args, write_fd) or subprocess.Popen(
+                    [sys.executable, *args],
                     cwd=job.work_dir,
                     env=self.env,
                     stdin=subprocess.DEVNULL,
@@ -212,6 +258,20 @@ class LocalSandbox(Sandbox):
                 os.close(write_fd)
         except (OSError, subprocess.SubprocessError) as exc:
             raise SandboxError(f"the local backend could not start the runner ({exc})") from exc
+
+    def _forked(self, args: list[str], log_fd: int) -> ForkedRunner | None:
+        """A warm sandbox's runner from the fork server of its modules (None: start one)."""
+        if not self.job.warm or self.backend is None:
+            return None
+        try:
+            spec = json.loads((self.job.in_dir / protocol.WARM).read_text(encoding="utf-8"))
+            preload = tuple(str(m) for m in spec.get("preload", []))
+        except (OSError, ValueError, AttributeError):
+            return None
+        server = self.backend.fork_server(preload, self.env)
+        if server is None:
+            return None
+        return server.spawn(args[len(RUNNER_ARGS):], self.env, str(self.job.work_dir), self.setup, log_fd)
 
     def _settle(self) -> None:
         """Once, after the launch: read what the child's set-up reported, start the log."""
