@@ -45,6 +45,7 @@ class Figure:
     baseline: str | None = None
     target: Target | None = None
     note: str = ""
+    speedup: bool = False  # shown as baseline / this (2 workers against 1), not this / baseline
 
     @property
     def seconds(self) -> float:
@@ -68,7 +69,6 @@ class Table:
         base = self.get(figure.baseline) if figure.baseline else None
         base_s = base.seconds if base is not None else None
         ratio = figure.seconds / base_s if base_s else None
-        speedup = figure.target is not None and figure.target.kind == "speedup_at_least"
         met = figure.target.met(figure.seconds, base_s) if figure.target else None
         return {
             "name": figure.name,
@@ -76,7 +76,7 @@ class Table:
             "samples": [round(s, 3) for s in figure.samples],
             "baseline": figure.baseline,
             "ratio": round(ratio, 2) if ratio is not None else None,
-            "speedup": round(1 / ratio, 2) if ratio and speedup else None,
+            "speedup": round(1 / ratio, 2) if ratio and figure.speedup else None,
             "target": figure.target.describe() if figure.target else None,
             "met": met,
             "note": figure.note,
