@@ -8,7 +8,7 @@
   and cold with 1 and 2 workers, with --docker the docker backend warm and cold (1 worker),
   with --otter `otter run` per copy (otter-grader installed into .cache/bench-otter/).
 - each listed assignment's solution, one copy, --repeat times: plain Python script against
-  `grade_submission` cold and warm; the idle warm sandbox's RSS (runner + kernel).
+  `grade_submission` cold and warm; each idle warm sandbox's RSS (runner + kernel, local backend).
 - ex02's self-check (`autograde check --bundle`, a subprocess), the CLI start-up figures of
   bench/startup_speed.py where it exists, the grader's peak RSS, with --library-test
   `autograde rubric test -j 2`.
@@ -93,6 +93,8 @@ class Bench:
         scripts = write_scripts(uploads, self.work / "scripts", grading_parameters(assignment))
         otter = self.otter_setup() if self.args.otter else None
         backends = ["local", *(["docker"] if self.args.docker and self.docker_ready() else [])]
+        if "docker" in backends:
+            self.table.notes.append("docker: idle warm containers are no child processes: RSS not measured")
         tag = f"ex02 x{n}"
         print(f"{tag}: {n} copies of {assignment.id}/{assignment.rubric.solution}", flush=True)
         for rep in range(self.args.batch_repeat):
