@@ -46,8 +46,10 @@ def idle_warm_sandboxes(timeout: float = 60.0) -> list[float]:
     ready (its out/warm.json written) and its RSS has settled; [] when none appears in time."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        runners = [(p, out) for p in psutil.Process().children(recursive=True)
-                   if (out := _out_folder(p)) is not None]
+        found = {p.pid: (p, out) for p in psutil.Process().children(recursive=True)
+                 if (out := _out_folder(p)) is not None}
+        # a runner may fork its confined child with the same arguments: count each sandbox once
+        runners = [(p, out) for p, out in found.values() if p.ppid() not in found]
         if runners and all((out / "warm.json").exists() for _, out in runners):
             time.sleep(1.0)  # the kernel's last imports settle
             return [round(_tree_rss(p) / MIB, 1) for p, _ in runners]

@@ -1,8 +1,10 @@
 """The baselines: a notebook's parameterized code cells as one plain Python script, run one
-process per copy, and plain papermill on the same notebooks (no sandbox, no probes)."""
+process per copy, and plain papermill on the same notebooks (no sandbox, no probes), both with
+the sandbox's thread settings, so a ratio compares the same computation."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -16,6 +18,15 @@ import yaml
 from autograde.pipeline.ingest import parameterize, read_notebook
 from autograde.rubric import Assignment
 from autograde.rubric.datasets import prepare_data_dir
+
+# the sandbox's settings that change how fast code runs (autograde/backends/local/backend.py):
+# one BLAS/OpenMP thread, a non-interactive matplotlib; the baselines run under them too
+SANDBOX_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+               "MPLBACKEND": "Agg"}
+
+
+def baseline_env() -> dict[str, str]:
+    return {**os.environ, **SANDBOX_ENV}
 
 
 def grading_parameters(assignment: Assignment) -> dict[str, Any]:
@@ -65,7 +76,8 @@ def run_scripts(scripts: list[Path], cwd: Path) -> float:
     """Seconds to run every script, one `python` process each, in turn; a failing one stops it."""
     started = time.perf_counter()
     for script in scripts:
-        done = subprocess.run([sys.executable, str(script)], cwd=cwd, capture_output=True, text=True)
+        done = subprocess.run([sys.executable, str(script)], cwd=cwd, capture_output=True, text=True,
+                              env=baseline_env())
         if done.returncode != 0:
             raise RuntimeError(f"plain script {script.name} failed:\n{done.stderr[-2000:]}")
     return time.perf_counter() - started
@@ -80,7 +92,8 @@ def run_papermill(notebooks: list[Path], out: Path, params: dict[str, Any]) -> f
     for path in notebooks:
         target = out / path.name
         subprocess.run([sys.executable, "-m", "papermill", str(path), str(target), "-f", str(params_file),
-                        "-k", "python3", "--cwd", str(out)], check=True, capture_output=True)
+                        "-k", "python3", "--cwd", str(out)], check=True, capture_output=True,
+                       env=baseline_env())
     seconds = time.perf_counter() - started
     nbformat.read(out / notebooks[-1].name, as_version=4)  # papermill really wrote it
     return seconds
