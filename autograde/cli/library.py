@@ -34,7 +34,12 @@ from autograde.cli.common import (
     help="rewrite the assignment table of this README (between its markers)",
 )
 def list_cmd(rubrics: Path | None, markdown: bool, readme: Path | None) -> None:
-    """Show the assignments with their tasks and points."""
+    """Show the assignments with their tasks and points.
+
+    Each rubric is validated in full, or its summary read from the cache
+    (~/.cache/autograde/rubric-summaries, $AUTOGRADE_CACHE) when the rubric, its folder
+    and the engine are unchanged since.
+    """
     from autograde.rubric import table as library_table
     from autograde.rubric.loader import discover
     from autograde.rubric.summary_cache import summarize

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 FORMAT = b"autograde rubric summary 1"
 FOLDER = "rubric-summaries"
+KEEP = 512  # entries kept (the newest): each edit of a rubric or of the engine adds some
 
 
 @dataclass(frozen=True)
@@ -188,6 +189,18 @@ def _write(entry: Path, summary: RubricSummary) -> None:
             with contextlib.suppress(OSError):
                 temporary.unlink()
             raise
+        _prune(entry.parent)
+
+
+def _prune(folder: Path) -> None:
+    """Remove all but the KEEP newest entries (a miss only: the cache is being written)."""
+    entries = []
+    for path in folder.glob("*.json"):
+        with contextlib.suppress(OSError):
+            entries.append((path.stat().st_mtime_ns, path))
+    for _, path in sorted(entries, reverse=True)[KEEP:]:
+        with contextlib.suppress(OSError):
+            path.unlink()
 
 
 def summarize(path: Path) -> RubricSummary:

@@ -135,3 +135,16 @@ def test_cached_summaries_list_the_library_as_full_loads_do(tmp_path, monkeypatc
     assert markdown([cache.summarize(path) for path in paths]) == full  # loaded, then cached
     assert len(list((tmp_path / cache.FOLDER).glob("*.json"))) == len(paths)
     assert markdown([cache.summarize(path) for path in paths]) == full  # read from the cache
+
+
+def test_the_oldest_entries_are_removed_beyond_the_limit(library, tmp_path, monkeypatch):
+    folder = tmp_path / "cache" / cache.FOLDER
+    folder.mkdir(parents=True)
+    for age in range(3):  # three entries of older engines
+        old = folder / f"{age:064x}.json"
+        old.write_text("{}")
+        os.utime(old, (0, 1e9 * (age + 1)))
+    monkeypatch.setattr(cache, "KEEP", 3)
+    assert listing(library)[0] == 0  # writes two entries: the two oldest go
+    names = sorted(path.name for path in cached_entries(tmp_path))
+    assert len(names) == 3 and f"{2:064x}.json" in names
