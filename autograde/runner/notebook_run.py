@@ -68,6 +68,7 @@ class NotebookRun:
         self.on_kernel_ready = on_kernel_ready
         self.prelude = prelude  # runs on every fresh kernel before the first cell
         self.session: KernelSession | None = None
+        self._adopted = False  # `session` was started ahead (a warm sandbox) and is still unused
         self.gone: str | None = None  # why no kernel is left for the remaining probes
         self.startup_seconds = 0.0  # what the last fresh kernel took to start
         self.bad: set[int] = set()
@@ -84,9 +85,18 @@ class NotebookRun:
                 )
 
     # -- kernel lifecycle --------------------------------------------------------------
+    def adopt(self, session: KernelSession, startup_seconds: float) -> None:
+        """Use a kernel started ahead of the job (no code of any notebook has run in it) for the
+        first pass."""
+        self.session, self._adopted, self.startup_seconds = session, True, startup_seconds
+
     def _fresh_kernel(self) -> KernelSession:
         """A new kernel, after every process the old one left (a fork bomb's copies come back
         to the runner, a subreaper) is killed. Raises KernelStartError when none starts."""
+        if self._adopted and self.session is not None:
+            self._adopted = False
+            if self.session.run_code(self.prelude or "pass", 120).status == "ok":
+                return self.session  # else it died while it waited: a fresh one below
         if self.session is not None:
             self.session.stop()
         self.session = None

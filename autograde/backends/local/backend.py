@@ -27,7 +27,7 @@ import uuid
 from pathlib import Path
 
 import autograde
-from autograde.backends.base import GRACE_SECONDS, RUNNER_ARGS, Backend, Ended, Job, Sandbox, register_backend
+from autograde.backends.base import GRACE_SECONDS, Backend, Ended, Job, Sandbox, register_backend
 from autograde.backends.local import facilities, isolation
 from autograde.backends.local.cgroups import CgroupResult, create_job_cgroup, job_cgroup_name
 from autograde.backends.local.logcap import LOG_LIMIT, LogCapture
@@ -38,6 +38,7 @@ from autograde.runner.confine import PID_INIT_ENV
 
 PASS_THROUGH = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT", "TZ")
 CLEANUP_SECONDS = 6.0  # of the grace, kept for killing, draining the log and removing cgroups
+WARM_CPU_SECONDS = 120.0  # a warm sandbox's CPU allowance for its warm-up (imports, idle polling)
 GiB = 2**30
 
 log = logging.getLogger(__name__)
@@ -160,11 +161,12 @@ class LocalSandbox(Sandbox):
         self.read_fd = -1
         self.child: dict[str, list[str]] = {}  # what the child reported (ChildSetup)
         self.stopped = False
+        self.settled = False
         self.tail = ""
         self.oom_kills = self.refused = 0
         have = facilities.available()  # what is missing is left out, with a note
         self.unavailable = have.missing(isolate_network=not job.limits.network)
-        wanted = rlimits_for(job.limits, job.gpu, GRACE_SECONDS)
+        wanted = rlimits_for(job.limits, job.gpu, GRACE_SECONDS + (WARM_CPU_SECONDS if job.warm else 0.0))
         self.rlimits = effective_rlimits(wanted) if have.rlimits else {}
         fs = None
         if have.namespaces:
@@ -191,8 +193,7 @@ class LocalSandbox(Sandbox):
 
     def launch(self) -> None:
         job = self.job
-        command = [sys.executable, *RUNNER_ARGS]
-        command += ["--in", str(job.in_dir), "--out", str(job.out_dir), "--work", str(job.work_dir)]
+        command = [sys.executable, *self.runner_args(str(job.in_dir), str(job.out_dir), str(job.work_dir))]
         try:
             self.read_fd, write_fd = os.pipe()
             try:
@@ -212,16 +213,28 @@ class LocalSandbox(Sandbox):
         except (OSError, subprocess.SubprocessError) as exc:
             raise SandboxError(f"the local backend could not start the runner ({exc})") from exc
 
+    def _settle(self) -> None:
+        """Once, after the launch: read what the child's set-up reported, start the log."""
+        assert self.capture is not None
+        if not self.settled:
+            self.settled = True
+            self.child = self.setup.collect()
+            self.capture.start()
+
     def wait(self, seconds: float) -> bool:
-        assert self.process is not None and self.capture is not None
+        assert self.process is not None
         deadline = time.monotonic() + seconds
-        self.child = self.setup.collect()
-        self.capture.start()
+        self._settle()
         try:
             self.process.wait(timeout=max(1.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             return False
         return True
+
+    def ended(self) -> bool:
+        assert self.process is not None
+        self._settle()
+        return self.process.poll() is not None
 
     def kill(self) -> None:
         """The runner's session and its cgroup."""
