@@ -34,12 +34,18 @@ from autograde.cli.common import (
     help="rewrite the assignment table of this README (between its markers)",
 )
 def list_cmd(rubrics: Path | None, markdown: bool, readme: Path | None) -> None:
-    """Show the assignments with their tasks and points."""
-    from autograde.rubric import discover, load_rubric_file
-    from autograde.rubric import table as library_table
+    """Show the assignments with their tasks and points.
 
-    with usage_errors():
-        rubric_list = [load_rubric_file(path).rubric for path in discover(rubrics)]
+    Each rubric is validated in full, or its summary read from the cache
+    (~/.cache/autograde/rubric-summaries, $AUTOGRADE_CACHE) when the rubric, its folder
+    and the engine are unchanged since.
+    """
+    from autograde.rubric import table as library_table
+    from autograde.rubric.loader import discover
+    from autograde.rubric.summary_cache import summarize
+
+    with usage_errors():  # each rubric loaded in full unless its summary is cached (summary_cache.py)
+        rubric_list = [summarize(path) for path in discover(rubrics)]
         if readme is not None:
             changed = library_table.rewrite(readme, library_table.markdown(rubric_list))
             say(f"{escape(str(readme))}: {'updated' if changed else 'already up to date'}")
