@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograde.backends.base import Backend, BackendOptions, Job, Sandbox, SandboxLimits, get_backend
+from autograde.backends.forking import forking_enabled
 from autograde.backends.priority import warm_nice
 from autograde.errors import SandboxError
 from autograde.runner import protocol
@@ -71,7 +72,8 @@ class WarmSandbox:
         self.job = Job(self.root, key.data_dir, key.limits, key.gpu, key.hidden, warm=True)
         self.job.make_dirs()
         spec = {"version": protocol.PLAN_VERSION, "preload": list(key.preload), "device": key.device,
-                "assignment": key.assignment, "sandbox": self.id, "nice": warm_nice()}
+                "assignment": key.assignment, "sandbox": self.id, "nice": warm_nice(),
+                "fork": forking_enabled()}
         (self.job.in_dir / protocol.WARM).write_text(json.dumps(spec), encoding="utf-8")
         self.backend = backend
         self.sandbox: Sandbox | None = None

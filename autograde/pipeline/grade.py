@@ -26,6 +26,7 @@ import nbformat
 
 from autograde.backends import Job, RunOutcome, get_backend
 from autograde.backends.base import Backend, BackendOptions, SandboxLimits
+from autograde.backends.forking import forking_enabled
 from autograde.backends.warm import WarmKey, WarmSandbox, pool_for
 from autograde.errors import AutogradeError, RubricError, SubmissionError
 from autograde.library import default_library
@@ -106,7 +107,7 @@ def _grade(sub: Submission, assignment: Assignment, opts: GradeOptions) -> Grade
     plan = build_plan(assignment, seed, opts.public_only, rubric.limits.probe_timeout)
     data_dir = prepare_data_dir(assignment.id, rubric.data_dir) if rubric.data_dir else None
     staged = Staged(rubric.parameters, rubric.limits, plan.probes, plan.store.arrays, data_dir, files,
-                    assignment.id, preload_modules(assignment) if opts.warm else ())
+                    assignment.id, preload_modules(assignment))
     report, parameters = run_staged(
         sub,
         staged,
@@ -132,7 +133,7 @@ class Staged:
     data_dir: Path | None = None
     files: dict[str, Path] = field(default_factory=dict)  # relative name beside the notebook -> file
     assignment: str = ""  # what a warm sandbox is prepared for
-    preload: tuple[str, ...] = ()  # the modules a warm sandbox imports ahead
+    preload: tuple[str, ...] = ()  # the modules imported before the kernel is forked (pipeline.preload)
 
 
 def run_staged(
@@ -211,6 +212,8 @@ def stage(sub: Submission, staged: Staged, job: Job, backend: Backend, opts: Gra
             "probes": staged.probes,
             "device": opts.device,
             "seed": parameters.get("seed"),
+            "preload": list(staged.preload),
+            "fork": forking_enabled(),
         },
     )
     return parameters

@@ -22,6 +22,7 @@ from typing import Any
 import nbformat
 
 from autograde.runner import confine, device, procs, protocol
+from autograde.runner.forked_kernel import preimport
 from autograde.runner.kernel import KernelSession
 from autograde.runner.notebook_run import NotebookRun
 from autograde.runner.outputs import cap_outputs
@@ -162,6 +163,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     if warm is not None and warm.session is not None:
         run.adopt(warm.session, warm.seconds)
+    elif not fatal and plan.get("fork", True) is not False:  # the first kernel forked from here
+        preimport([str(m) for m in plan.get("preload", []) if isinstance(m, str)])
+        run.fork_first = True
     try:
         if fatal:
             summary["fatal"] = fatal
@@ -176,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(runtime_dir, ignore_errors=True)
         cap_outputs(nb, int(limits["output_bytes"]))
         nbformat.write(nb, args.out_dir / protocol.EXECUTED)
-        summary.update(replays=run.replays, seconds=round(time.monotonic() - started, 3))
+        summary.update(replays=run.replays, kernels=run.kernels, seconds=round(time.monotonic() - started, 3))
         write_json(args.out_dir / protocol.CELLS, run.cell_records())
         write_json(args.out_dir / protocol.RUN_SUMMARY, summary)
     return 0

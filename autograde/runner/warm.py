@@ -37,6 +37,7 @@ class WarmSpec:
     sandbox: str | None = None  # the host's id of this sandbox (for its records)
     idle_seconds: float = IDLE_SECONDS
     nice: int = 0  # the warm-up's lower CPU priority (the host restores it at start)
+    fork: bool = True  # fork the kernel from the runner (else start it as a new interpreter)
 
     @classmethod
     def read(cls, in_dir: Path) -> tuple[WarmSpec | None, str | None]:
@@ -56,6 +57,7 @@ class WarmSpec:
             data.get("sandbox") if isinstance(data.get("sandbox"), str) else None,
             float(data.get("idle_seconds", IDLE_SECONDS)),
             int(data.get("nice", 0)),
+            data.get("fork", True) is not False,
         ), None
 
 
@@ -98,8 +100,9 @@ def warm_up(spec: WarmSpec, work_dir: Path, runtime_dir: str) -> WarmKernel:
     if spec.device == "cuda":
         device.prepare_environment()
         gpus = device.visible_gpus()
-    preimport(spec.preload)  # the kernel is forked from here: it has them already
-    session = KernelSession(str(work_dir), runtime_dir, fork=True)
+    if spec.fork:
+        preimport(spec.preload)  # the kernel is forked from here: it has them already
+    session = KernelSession(str(work_dir), runtime_dir, fork=spec.fork)
     try:
         session.start()
     except KERNEL_FAILURES as exc:

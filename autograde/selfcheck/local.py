@@ -12,6 +12,7 @@ from autograde.errors import SubmissionError
 from autograde.pipeline.grade import GradeOptions, Staged, run_staged
 from autograde.pipeline.ingest import Submission, read_notebook, tagged_source
 from autograde.pipeline.judge import ProbeReader, cell_hint, read_cells, read_summary, run_verdict, versions
+from autograde.pipeline.preload import notebook_imports, stack_modules
 from autograde.results import GradeReport
 from autograde.rubric.schema import Limits
 from autograde.selfcheck.bundle import Bundle, BundleError, read_npz
@@ -82,6 +83,8 @@ def check_notebook(
             read_npz(bundle.inputs),
             data_dir,
             bundle.extract_support(Path(scratch) / "files"),
+            manifest.assignment,
+            stack_modules(notebook_imports(sub.nb)),
         )
 
         def judged(job: Any, outcome: Any) -> GradeReport:

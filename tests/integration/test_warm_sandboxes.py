@@ -19,6 +19,7 @@ import pytest
 
 from autograde.backends import priority, warm
 from autograde.backends.base import BackendOptions
+from autograde.backends.forking import FORK_ENV
 from autograde.backends.local.orphans import reap_local_orphans
 from autograde.pipeline.grade import GradeOptions, grade_submission
 from autograde.rubric import Assignment, load_assignment
@@ -129,18 +130,25 @@ def test_nothing_of_one_upload_reaches_the_next(
 
 
 def test_a_forked_kernel_looks_to_the_notebook_as_a_started_one(
-    ex02: Assignment, make_nb: Callable[..., Path], tmp_path: Path
+    ex02: Assignment, make_nb: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     notebook = make_nb("introspect.ipynb", insert_before={"descent": INTROSPECT})
     keep = tmp_path / "keep"
     grade_submission(notebook, ex02, GradeOptions(grading_seed=1, keep_job=keep), student="cold")
     opts = GradeOptions(grading_seed=1, warm=True, keep_job=keep)
     grade_submission(notebook, ex02, opts, student="first")
-    grade_submission(notebook, ex02, opts, student="forked")
-    assert _kept_summary(keep, "forked")["warm"]["kernel"] == "forked"
-    cold, forked = _printed(keep, "cold", "KERNEL "), _printed(keep, "forked", "KERNEL ")
-    assert forked == cold
-    assert forked["argv"][0] == "ipykernel_launcher.py" and forked["name"] == "__main__"
+    grade_submission(notebook, ex02, opts, student="warm")
+    with monkeypatch.context() as env:
+        env.setenv(FORK_ENV, "off")
+        grade_submission(notebook, ex02, GradeOptions(grading_seed=1, keep_job=keep), student="started")
+    assert _kept_summary(keep, "cold")["kernels"] == ["forked"]  # from the runner
+    assert _kept_summary(keep, "warm")["kernels"] == ["warm"]  # from the fork server's runner
+    assert _kept_summary(keep, "warm")["warm"]["kernel"] == "forked"
+    assert _kept_summary(keep, "started")["kernels"] == ["started"]  # a new interpreter, as Jupyter does
+    started = _printed(keep, "started", "KERNEL ")
+    assert _printed(keep, "cold", "KERNEL ") == started
+    assert _printed(keep, "warm", "KERNEL ") == started
+    assert started["argv"][0] == "ipykernel_launcher.py" and started["name"] == "__main__"
 
 
 def test_a_warm_sandbox_runs_one_job_and_ends(ex02: Assignment, tmp_path: Path) -> None:
@@ -200,6 +208,7 @@ GRADE_THEN_DIE = """
 import json, os, signal, sys
 from autograde.backends import priority, warm
 from autograde.backends.base import BackendOptions
+from autograde.backends.forking import FORK_ENV
 from autograde.pipeline.grade import GradeOptions, grade_submission
 from autograde.rubric import load_assignment
 a = load_assignment("ex02_gradient_descent")

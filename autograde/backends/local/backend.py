@@ -39,6 +39,7 @@ from autograde.backends.base import (
     Sandbox,
     register_backend,
 )
+from autograde.backends.forking import forking_enabled
 from autograde.backends.local import facilities, isolation
 from autograde.backends.local.cgroups import CgroupResult, create_job_cgroup, job_cgroup_name
 from autograde.backends.local.forkserver import ForkedRunner, ForkServer
@@ -51,7 +52,6 @@ from autograde.runner.confine import PID_INIT_ENV
 
 PASS_THROUGH = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT", "TZ")
 CLEANUP_SECONDS = 6.0  # of the grace, kept for killing, draining the log and removing cgroups
-FORK_SERVER_ENV = "AUTOGRADE_FORK_SERVER"  # "off": warm sandboxes start a runner each
 WARM_CPU_SECONDS = 120.0  # a warm sandbox's CPU allowance for its warm-up (imports, idle polling)
 GiB = 2**30
 
@@ -157,7 +157,7 @@ class LocalBackend(Backend):
     def fork_server(self, preload: tuple[str, ...], env: dict[str, str]) -> ForkServer | None:
         """The fork server for warm sandboxes that import `preload` (started on first use);
         None where there is none (no fork here, or it failed: such sandboxes start as before)."""
-        if not hasattr(os, "fork") or os.environ.get(FORK_SERVER_ENV) == "off":
+        if not forking_enabled():
             return None
         with self._servers_lock:
             server = self._servers.get(preload)
