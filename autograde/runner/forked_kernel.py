@@ -109,6 +109,15 @@ class ForkedProvisioner(LocalProvisioner):
         self.pid = self.pgid = pid  # the kernel leads a session of its own
         self.connection_info = connection_info
 
+    async def wait(self) -> int | None:
+        """Until the kernel is gone: polled every 10 ms (the base class sleeps 100 ms between
+        looks, after the runner has already killed it)."""
+        ret = 0
+        if self.process is not None:
+            ret = self.process.wait(timeout=5.0) or 0
+            self.process = None
+        return ret
+
 
 def fork_kernel(connection_file: str, cwd: str) -> int:
     """Fork; the child becomes the kernel of `connection_file` and never returns."""
