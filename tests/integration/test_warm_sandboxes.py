@@ -251,3 +251,24 @@ def test_a_warm_runner_no_job_comes_to_ends_by_itself(tmp_path: Path) -> None:
     assert json.loads((folders[protocol.OUT_DIR] / protocol.WARM).read_text())["ready"] is True
     assert not (folders[protocol.OUT_DIR] / protocol.RUN_SUMMARY).exists()  # it graded nothing
     assert time.monotonic() - started >= 2
+
+
+def test_a_dead_fork_server_costs_speed_only(ex02: Assignment, tmp_path: Path) -> None:
+    keep = tmp_path / "keep"
+    opts = GradeOptions(grading_seed=1, warm=True, keep_job=keep)
+    grade_submission(ex02.path(ex02.rubric.solution), ex02, opts, student="first")
+    warm.close_pools()  # the idle ones go; the next ones are made by a fresh fork server...
+    grade_submission(ex02.path(ex02.rubric.solution), ex02, opts, student="second")
+    backend = _pool().backend
+    servers = [s for s in backend._servers.values() if s is not None]  # type: ignore[attr-defined]
+    assert servers
+    for server in servers:  # ...which dies now
+        psutil.Process(server.process.pid).kill()
+        server.process.wait()
+    for sandbox in _pool().idle():
+        sandbox.discard()
+    warm.close_pools()
+    for student in ("third", "fourth"):
+        report = grade_submission(ex02.path(ex02.rubric.solution), ex02, opts, student=student)
+        assert report.score == ex02.rubric.max_points, report.notes
+    assert _kept_summary(keep, "fourth")["warm"]["sandbox"]
