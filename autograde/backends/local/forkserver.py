@@ -108,13 +108,13 @@ class ForkServer:
             self._cond.notify_all()
 
     def _reply(self, key: str, seconds: float) -> dict[str, Any] | None:
+        """The reply to request `key` ("ready": the start), or None when none came in time
+        or the fork server is gone."""
         deadline = time.monotonic() + seconds
         with self._cond:
             while key not in self._replies:
                 left = deadline - time.monotonic()
-                if left <= 0 or (not self.alive and key != "ready" and not self._reader.is_alive()):
-                    return None
-                if key == "ready" and not self._reader.is_alive():
+                if left <= 0 or not self._reader.is_alive():
                     return None
                 self._cond.wait(min(left, 0.5))
             return self._replies.pop(key)
