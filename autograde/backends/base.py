@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 
 from pydantic import ValidationError
 
+from autograde.backends import priority
 from autograde.backends.watch import FolderWatch
 from autograde.errors import AutogradeError
 from autograde.rubric.schema import Limits
@@ -181,8 +182,14 @@ class Sandbox(ABC):
                 return None  # being written
         return False if self.ended() else None
 
+    def processes(self) -> list[int]:
+        """The host's pids of the sandbox's processes, where the backend can tell ([]: not)."""
+        return []
+
     def begin(self) -> None:
-        """A warm sandbox: the job's files are in place, run them."""
+        """A warm sandbox: the job's files are in place; the normal CPU priority back (the
+        warm-up ran at a lower one), then run them."""
+        priority.restore(self.processes())
         (self.job.in_dir / protocol.START).touch()
 
     @abstractmethod

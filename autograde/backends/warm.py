@@ -10,7 +10,8 @@ assignment runs another's.
 
 The `WarmPool` of a backend keeps, per key, as many idle sandboxes as leases were ever open at
 once (a batch of N workers gets N; one more while a core is left over), and makes a new one
-whenever one is leased. Idle ones of
+whenever one is leased. A warm-up runs at a low CPU priority where the grader can restore it
+(`priority`), so that it does not slow the upload being graded. Idle ones of
 other keys are discarded first, so a change of assignment costs no memory for long.
 `close_pools` kills every idle sandbox; a batch calls it at its end and atexit does too.
 """
@@ -33,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograde.backends.base import Backend, BackendOptions, Job, Sandbox, SandboxLimits, get_backend
+from autograde.backends.priority import warm_nice
+from autograde.errors import SandboxError
 from autograde.runner import protocol
 
 READY_SECONDS = 120.0  # a leased sandbox still warming is waited for this long, then made cold
@@ -68,7 +71,7 @@ class WarmSandbox:
         self.job = Job(self.root, key.data_dir, key.limits, key.gpu, key.hidden, warm=True)
         self.job.make_dirs()
         spec = {"version": protocol.PLAN_VERSION, "preload": list(key.preload), "device": key.device,
-                "assignment": key.assignment, "sandbox": self.id}
+                "assignment": key.assignment, "sandbox": self.id, "nice": warm_nice()}
         (self.job.in_dir / protocol.WARM).write_text(json.dumps(spec), encoding="utf-8")
         self.backend = backend
         self.sandbox: Sandbox | None = None
@@ -98,6 +101,23 @@ class WarmSandbox:
             if time.monotonic() >= deadline:
                 return False
             time.sleep(POLL_SECONDS)
+
+    def check_record(self, assignment: str) -> None:
+        """After its job: the runner's record of the warm-up names this sandbox and the job's
+        assignment, else the grading is refused (SandboxError: a grader error, graded again)."""
+        try:
+            summary = json.loads((self.job.out_dir / protocol.RUN_SUMMARY).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return  # no summary: the judge reports the run as it ended
+        record = summary.get("warm") if isinstance(summary, dict) else None
+        if record is None:
+            return  # the runner ended before its warm-up was recorded (a fatal problem, reported)
+        made_for = (record.get("sandbox"), record.get("assignment")) if isinstance(record, dict) else None
+        if made_for != (self.id, assignment):
+            raise SandboxError(
+                f"the warm sandbox {self.id} reports it was prepared for {record!r:.200}, not for this "
+                f"job of {assignment}: the result is not used"
+            )
 
     def discard(self) -> None:
         """Kill and remove it, unused (idle at the end, broken, or of another key)."""
@@ -172,9 +192,9 @@ class WarmPool:
 
     def depth(self) -> int:
         """Idle sandboxes to keep: one per lease open at the peak, and one more while a core is
-        left over (two warm-ups then overlap with the gradings)."""
-        cores = os.cpu_count() or 1
-        return self._peak + 1 if cores > self._peak else max(1, self._peak)
+        left over and warm-ups run at a low priority (two then overlap with the gradings)."""
+        spare = (os.cpu_count() or 1) > self._peak and warm_nice() > 0
+        return max(1, self._peak + spare)
 
     def _discard(self, warm: WarmSandbox) -> None:
         warm.discard()

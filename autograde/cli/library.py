@@ -118,7 +118,11 @@ def validate(rubrics_dir: Path | None, library: Path | None) -> None:
 @click.option(
     "-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="notebooks graded at once"
 )
-def test_cmd(assignments: tuple[str, ...], backend: str, rubrics: Path | None, seed: int, jobs: int) -> None:
+@click.option("--warm/--cold", default=True, show_default=True,
+              help="make each notebook's sandbox ahead, while the one before is graded (never reused)")
+def test_cmd(
+    assignments: tuple[str, ...], backend: str, rubrics: Path | None, seed: int, jobs: int, warm: bool
+) -> None:
     """Grade solution, template and mutants of each assignment; check the expected points.
 
     Each line gives the score and the grading time; the slowest solution is named at the end.
@@ -134,7 +138,7 @@ def test_cmd(assignments: tuple[str, ...], backend: str, rubrics: Path | None, s
     solution_of = {a.id: a.rubric.solution for a in loaded}
     solutions: list[tuple[float, str]] = []
     started = time.monotonic()
-    for case in run_library(loaded, seed, backend, jobs):
+    for case in run_library(loaded, seed, backend, jobs, warm):
         score = f"{case.report.score:g}/{case.report.max_score:g}" if case.report else "-"
         mark = "[green]ok[/green]  " if case.ok else "[red]FAIL[/red]"
         say(f"{mark} {escape(case.assignment)} {escape(case.notebook)}: {score} ({case.seconds:.1f} s)", out)

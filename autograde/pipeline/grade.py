@@ -26,7 +26,7 @@ import nbformat
 
 from autograde.backends import Job, RunOutcome, get_backend
 from autograde.backends.base import Backend, BackendOptions, SandboxLimits
-from autograde.backends.warm import WarmKey, pool_for
+from autograde.backends.warm import WarmKey, WarmSandbox, pool_for
 from autograde.errors import AutogradeError, RubricError, SubmissionError
 from autograde.library import default_library
 from autograde.pipeline.ingest import Submission, parameterize, read_notebook, student_id
@@ -144,53 +144,47 @@ def run_staged(
 ) -> tuple[T, dict[str, Any]]:
     """Run the notebook and its probes in a fresh job folder of the backend; `then` reads the
     results before the folder goes. Returns what `then` returned and the parameters given."""
-    sandbox_limits = SandboxLimits.from_rubric(staged.limits, **opts.limits)
-    if opts.warm:
-        return _run_warm(sub, staged, opts, hidden, then, sandbox_limits)
-    backend = get_backend(opts.backend, opts.backend_options())
-    with backend.job_folder() as root:
-        job = Job(root, staged.data_dir, sandbox_limits, opts.gpu, hidden)
-        job.make_dirs()
-        parameters = stage(sub, staged, job, backend, opts)
-        outcome = backend.run(job)
-        if opts.keep_job is not None:
-            keep_job_folder(job.root, opts.keep_job / sub.student)
-        return then(job, outcome), parameters
-
-
-def _run_warm(
-    sub: Submission,
-    staged: Staged,
-    opts: GradeOptions,
-    hidden: tuple[Path, ...],
-    then: Callable[[Job, RunOutcome], T],
-    sandbox_limits: SandboxLimits,
-) -> tuple[T, dict[str, Any]]:
-    """`run_staged` in a warm sandbox of the pool (a cold one when none is ready)."""
+    limits = SandboxLimits.from_rubric(staged.limits, **opts.limits)
+    like = Job(Path(), staged.data_dir, limits, opts.gpu, hidden)  # the job, before its folder exists
+    if not opts.warm:
+        return _run_cold(sub, staged, opts, get_backend(opts.backend, opts.backend_options()), like, then)
     pool = pool_for(opts.backend, opts.backend_options())
-    key = WarmKey(staged.assignment, staged.preload, opts.device, opts.gpu, sandbox_limits,
-                  staged.data_dir, hidden)
-    warm = pool.lease(key)
+    warm = pool.lease(WarmKey(staged.assignment, staged.preload, opts.device, opts.gpu, limits,
+                              staged.data_dir, hidden))
     try:
-        if warm is None or warm.sandbox is None:
-            with pool.backend.job_folder() as root:
-                job = Job(root, staged.data_dir, sandbox_limits, opts.gpu, hidden)
-                job.make_dirs()
-                parameters = stage(sub, staged, job, pool.backend, opts)
-                outcome = pool.backend.run(job)
-                if opts.keep_job is not None:
-                    keep_job_folder(job.root, opts.keep_job / sub.student)
-                return then(job, outcome), parameters
+        if warm is None or warm.sandbox is None:  # none was ready: a cold sandbox
+            return _run_cold(sub, staged, opts, pool.backend, like, then)
         try:
-            parameters = stage(sub, staged, warm.job, pool.backend, opts)
-            outcome = pool.backend.run(warm.job, warm.sandbox)
-            if opts.keep_job is not None:
-                keep_job_folder(warm.job.root, opts.keep_job / sub.student)
-            return then(warm.job, outcome), parameters
+            return _run_in(sub, staged, opts, pool.backend, warm.job, then, warm)
         finally:
             warm.remove_folder()
     finally:
         pool.release()
+
+
+def _run_cold(
+    sub: Submission, staged: Staged, opts: GradeOptions, backend: Backend, like: Job,
+    then: Callable[[Job, RunOutcome], T],
+) -> tuple[T, dict[str, Any]]:
+    """In a sandbox launched now, in a fresh job folder (the job as `like`, in that folder)."""
+    with backend.job_folder() as root:
+        job = dataclasses.replace(like, root=root, warm=False)
+        job.make_dirs()
+        return _run_in(sub, staged, opts, backend, job, then)
+
+
+def _run_in(
+    sub: Submission, staged: Staged, opts: GradeOptions, backend: Backend, job: Job,
+    then: Callable[[Job, RunOutcome], T], warm: WarmSandbox | None = None,
+) -> tuple[T, dict[str, Any]]:
+    """Stage the job, run it (in `warm`, launched ahead, when given), read it with `then`."""
+    parameters = stage(sub, staged, job, backend, opts)
+    outcome = backend.run(job, warm.sandbox if warm else None)
+    if warm is not None:
+        warm.check_record(staged.assignment)
+    if opts.keep_job is not None:
+        keep_job_folder(job.root, opts.keep_job / sub.student)
+    return then(job, outcome), parameters
 
 
 def stage(sub: Submission, staged: Staged, job: Job, backend: Backend, opts: GradeOptions) -> dict[str, Any]:

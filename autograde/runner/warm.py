@@ -9,7 +9,9 @@ so a notebook that forgets ``import numpy as np`` fails here as it fails in plai
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -33,6 +35,7 @@ class WarmSpec:
     assignment: str | None = None
     sandbox: str | None = None  # the host's id of this sandbox (for its records)
     idle_seconds: float = IDLE_SECONDS
+    nice: int = 0  # the warm-up's lower CPU priority (the host restores it at start)
 
     @classmethod
     def read(cls, in_dir: Path) -> tuple[WarmSpec | None, str | None]:
@@ -51,6 +54,7 @@ class WarmSpec:
             data.get("assignment") if isinstance(data.get("assignment"), str) else None,
             data.get("sandbox") if isinstance(data.get("sandbox"), str) else None,
             float(data.get("idle_seconds", IDLE_SECONDS)),
+            int(data.get("nice", 0)),
         ), None
 
 
@@ -85,6 +89,9 @@ def warm_up(spec: WarmSpec, work_dir: Path, runtime_dir: str) -> WarmKernel:
     environment is set first (the kernel inherits it) and its GPUs counted in a separate
     interpreter, so that no CUDA context exists before the notebook makes one."""
     started = time.monotonic()
+    if spec.nice > 0:
+        with contextlib.suppress(OSError):
+            os.nice(spec.nice)  # the kernel and its threads inherit it
     gpus = None
     if spec.device == "cuda":
         device.prepare_environment()

@@ -31,7 +31,7 @@ from autograde.backends.base import GRACE_SECONDS, Backend, Ended, Job, Sandbox,
 from autograde.backends.local import facilities, isolation
 from autograde.backends.local.cgroups import CgroupResult, create_job_cgroup, job_cgroup_name
 from autograde.backends.local.logcap import LOG_LIMIT, LogCapture
-from autograde.backends.local.orphans import grader_environment, kill_marked, reap_local_orphans
+from autograde.backends.local.orphans import grader_environment, kill_marked, marked, reap_local_orphans
 from autograde.backends.local.rlimits import effective_rlimits, rlimits_for
 from autograde.errors import SandboxError
 from autograde.runner.confine import PID_INIT_ENV
@@ -235,6 +235,12 @@ class LocalSandbox(Sandbox):
         assert self.process is not None
         self._settle()
         return self.process.poll() is not None
+
+    def processes(self) -> list[int]:
+        """The cgroup's members, else every process carrying the job's marker."""
+        if self.group is not None:
+            return sorted(self.group.members())
+        return marked(self.marker)
 
     def kill(self) -> None:
         """The runner's session and its cgroup."""
