@@ -21,7 +21,6 @@ import os
 import threading
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 from autograde.backends.base import (
@@ -34,6 +33,7 @@ from autograde.backends.base import (
     Sandbox,
     register_backend,
 )
+from autograde.backends.docker_cgroup import PidsWatch
 from autograde.backends.docker_cleanup import (
     LABEL,
     OWNER_LABEL,
@@ -247,6 +247,20 @@ class DockerSandbox(Sandbox):
                     self._stopped = True
             return self._stopped
 
+    def processes(self) -> list[int]:
+        """The host's pids of the container's processes (its cgroup; else the engine's `top`),
+        so that `begin` gives a warm-up's lowered priority back."""
+        if self.container is None:
+            return []
+        found = self.pids.processes() if self.pids is not None else None
+        if found is None:
+            try:
+                top = self.container.top(ps_args="-eo pid")
+                found = [int(row[0]) for row in top.get("Processes") or [] if row and str(row[0]).isdigit()]
+            except Exception:  # the engine failed: the run that follows reports it
+                found = []
+        return found
+
     def kill(self) -> None:
         import docker.errors
 
@@ -296,30 +310,6 @@ def _wait(container: Any, seconds: float, pids: PidsWatch | None = None) -> bool
         except requests.exceptions.RequestException:  # the slice's read timed out, or the engine went
             if _stopped(container):  # raises when the engine is gone
                 return True
-
-
-class PidsWatch:
-    """How many forks and threads the container's pids limit refused, read from its cgroup
-    while it runs (the cgroup goes with the container). Silent where the file is not found."""
-
-    ROOTS = ("/sys/fs/cgroup/pids/docker/{id}", "/sys/fs/cgroup/system.slice/docker-{id}.scope",
-             "/sys/fs/cgroup/docker/{id}")
-
-    def __init__(self, container_id: str) -> None:
-        self.paths = [Path(root.format(id=container_id)) / "pids.events" for root in self.ROOTS]
-        self.refused = 0
-
-    def poll(self) -> None:
-        for path in self.paths:
-            try:
-                text = path.read_text()
-            except OSError:
-                continue
-            for line in text.splitlines():
-                key, _, value = line.partition(" ")
-                if key == "max" and value.strip().isdigit():
-                    self.refused = max(self.refused, int(value))
-            return
 
 
 def _launch_error(job: Job, exc: Any) -> SandboxError:
