@@ -107,6 +107,7 @@ def container_config(job: Job, image: str, marker: str, runner: list[str] | None
         "log_config": LogConfig(type="json-file", config={"max-size": "1m", "max-file": "1"}),
         "volumes": volumes,
         "labels": {LABEL: marker, OWNER_LABEL: f"{os.uname().nodename}:{os.getpid()}"},
+        "name": f"autograde-{marker}",
         "detach": True,
         "stdin_open": False,
         "ipc_mode": "private",
@@ -213,21 +214,25 @@ class DockerSandbox(Sandbox):
         self.ran = False  # a job ran (waited for), not a warm sandbox discarded unused
 
     def launch(self) -> None:
+        """Create and start the container. Should either fail, it never runs: it counts as
+        ended, and goes now (by its name, when the engine made it but failed to answer)."""
         import docker.errors
 
         try:
             self.container = self.client.containers.create(**self.config)
-        except docker.errors.ImageNotFound as exc:
-            raise SandboxError(
-                f"sandbox image {self.config['image']} not found: run `autograde sandbox build`"
-            ) from exc
-        except docker.errors.APIError as exc:
-            raise _launch_error(self.job, exc) from exc
-        self.pids = PidsWatch(self.container.id)
-        try:
+            self.pids = PidsWatch(self.container.id)
             self.container.start()
-        except docker.errors.APIError as exc:
-            raise _launch_error(self.job, exc) from exc
+        except BaseException as exc:
+            self._stopped = True
+            if self.container is None:
+                remove_now(self.client, self.config["name"])
+            if isinstance(exc, docker.errors.ImageNotFound):
+                raise SandboxError(
+                    f"sandbox image {self.config['image']} not found: run `autograde sandbox build`"
+                ) from exc
+            if isinstance(exc, docker.errors.APIError):
+                raise _launch_error(self.job, exc) from exc
+            raise
 
     def wait(self, seconds: float) -> bool:
         self.ran = True
@@ -237,7 +242,7 @@ class DockerSandbox(Sandbox):
         """Whether the container stopped, without waiting: one look at its state, at most
         every STATE_SECONDS (the last answer in between)."""
         if self.container is None:
-            return False
+            return self._stopped  # True: its launch failed
         with self._state_lock:
             if not self._stopped and time.monotonic() - self._state_at >= STATE_SECONDS:
                 self._state_at = time.monotonic()

@@ -8,6 +8,7 @@ joined at interpreter shutdown; after it, a removal runs in the caller).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import threading
@@ -81,6 +82,18 @@ def remove_pending(client: Any) -> None:
         except Exception:  # still away: try again with the next run
             continue
         PENDING_REMOVAL.discard(container_id)
+
+
+def _retry_pending_at_exit() -> None:
+    """At the grader's exit: one more try at what the engine could not remove earlier."""
+    if PENDING_REMOVAL:
+        from autograde.backends.image import shared_client
+
+        with contextlib.suppress(Exception):
+            remove_pending(shared_client(make=False) or shared_client())
+
+
+atexit.register(_retry_pending_at_exit)
 
 
 def _alive(pid: int) -> bool:

@@ -49,6 +49,7 @@ def test_cpu_job_is_locked_down(tmp_path):
     assert config["environment"]["CUDA_VISIBLE_DEVICES"] == ""
     assert config["environment"]["NVIDIA_VISIBLE_DEVICES"] == "void"
     assert config["labels"]["org.autograde.job"] == "m1"
+    assert config["name"] == "autograde-m1"  # removable by name should the engine not answer a create
     assert config["command"][:3] == ["python", "-m", "autograde.runner"]
 
 
@@ -330,3 +331,27 @@ def test_a_finished_run_is_removed_in_the_background_an_unused_warm_one_at_once(
     unused, client = sandbox(tmp_path / "unused", FakeContainer(stops_at=0.0), warm=True)
     unused.cleanup()
     assert client.removed == [("c0ffee", threading.current_thread().name)]
+
+
+class RefusingClient(FakeClient):
+    """An engine that went away: every create fails (the container may have been made)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.containers = self
+
+    def create(self, **config: Any) -> None:
+        raise requests.exceptions.ConnectionError("Connection aborted.")
+
+
+def test_a_launch_the_engine_failed_counts_as_ended_and_removes_by_name(tmp_path):
+    from autograde.backends.docker import DockerSandbox
+
+    the_job = Job(tmp_path, None, LIMITS, warm=True)
+    the_job.make_dirs()
+    client = RefusingClient()
+    box = DockerSandbox(the_job, client, "img")
+    with pytest.raises(requests.exceptions.ConnectionError):
+        box.launch()
+    assert box.ended() is True and box.ready() is False  # never waited for as a warming sandbox
+    assert [name for name, _ in client.removed] == [box.config["name"]]
