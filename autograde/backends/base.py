@@ -174,13 +174,15 @@ class Sandbox(ABC):
     def ready(self) -> bool | None:
         """A warm sandbox: True once its kernel is up and waiting, False when the runner
         ended (or came up without a kernel), None while it is still warming."""
+        if self.ended():  # also after its kernel was up: one that died idle is never leased
+            return False
         marker = self.job.out_dir / protocol.WARM
         if marker.exists():
             try:
                 return bool(json.loads(marker.read_text(encoding="utf-8")).get("ready"))
             except (OSError, ValueError):
                 return None  # being written
-        return False if self.ended() else None
+        return None
 
     def processes(self) -> list[int]:
         """The host's pids of the sandbox's processes, where the backend can tell ([]: not)."""

@@ -20,7 +20,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -266,6 +266,8 @@ def _run_workers(
         cancelled.set()
         pool.shutdown(wait=False, cancel_futures=True)
         RUNNING.kill_all()
+        while wait(futures, timeout=0.2).not_done:  # a sandbox that a worker starts after all
+            RUNNING.kill_all()  # (a warm one leased while Ctrl-C came) is killed as well
         pool.shutdown(wait=True)
         raise
     pool.shutdown(wait=True)
