@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.autograde-installed
 DEMO_OUT ?= results/demo
 
-.PHONY: demo test lint unit integration docker-tests sandbox-image bench bench-library rubric-test clean
+.PHONY: demo test lint unit integration docker-tests sandbox-image bench bench-library bench-docker rubric-test clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,17 +43,17 @@ docker-tests: sandbox-image
 rubric-test: $(STAMP)
 	$(VENV)/bin/autograde rubric test
 
+# the issue's speed ratios in one run (bench/speed.py --help); e.g. make bench BENCH_ARGS="--otter --json b.json"
+BENCH_ARGS ?=
 bench: $(STAMP)
-	$(PY) bench/grade_speed.py
-	$(PY) bench/batch_speed.py
+	$(PY) bench/speed.py $(BENCH_ARGS)
 
-# every solution of the rubric library: grading time against plain papermill
+# every solution of the rubric library against its plain Python script, with the ex02 batch
 bench-library: $(STAMP)
-	$(PY) bench/library_speed.py
+	$(PY) bench/speed.py --assignments all $(BENCH_ARGS)
 
 bench-docker: sandbox-image
-	$(PY) bench/grade_speed.py --docker
-	$(PY) bench/batch_speed.py --docker
+	$(PY) bench/speed.py --docker $(BENCH_ARGS)
 
 clean:
 	rm -rf results .pytest_cache .mypy_cache .ruff_cache

@@ -21,8 +21,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 @pytest.fixture(autouse=True, scope="session")
 def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Generated data sets go to a temporary cache, not the user's ~/.cache."""
+    """Generated data sets go to a temporary cache, not the user's ~/.cache; no test leaves a
+    student's check server running."""
     mp = pytest.MonkeyPatch()
     mp.setenv("AUTOGRADE_CACHE", str(tmp_path_factory.mktemp("cache")))
+    mp.setenv("AUTOGRADE_CHECK_SERVER", "off")  # self-checks in the command (test_check_server starts one)
     yield
     mp.undo()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import tempfile
 import threading
 import time
@@ -23,9 +24,11 @@ from typing import Any, ClassVar
 
 from pydantic import ValidationError
 
+from autograde.backends import priority
 from autograde.backends.watch import FolderWatch
 from autograde.errors import AutogradeError
 from autograde.rubric.schema import Limits
+from autograde.runner import protocol
 
 RUNNER_ARGS = ("-m", "autograde.runner")
 # Sandbox policy shared by every backend
@@ -81,7 +84,7 @@ class Job:
 
     `gpu` is the host's index of the one GPU this job may use (None: CPU only). `hidden`:
     folders of the host the run must not see (reference, rubrics), where a backend shares
-    the host's file system.
+    the host's file system. `warm`: its sandbox is launched before the job is staged.
     """
 
     root: Path
@@ -89,6 +92,7 @@ class Job:
     limits: SandboxLimits
     gpu: str | None = None
     hidden: tuple[Path, ...] = ()
+    warm: bool = False
 
     @property
     def total_timeout(self) -> float:
@@ -146,12 +150,49 @@ class Ended:
 
 class Sandbox(ABC):
     """One run of one job, as a backend runs it. `kill` may be called from any thread, at
-    any time after `launch` (the kill switch, the folder watch) and more than once."""
+    any time after `launch` (the kill switch, the folder watch) and more than once.
+
+    A warm sandbox (`warm` set before `launch`, see `backends.warm`) is launched before its
+    job exists: the runner starts its kernel, says so in out/warm.json and waits; `begin`,
+    after the job's files are staged, lets it run."""
 
     cleanup_seconds: ClassVar[float] = 0.0  # of the grace, kept for `collect` and `cleanup`
 
     def __init__(self, job: Job) -> None:
         self.job = job
+        self.warm = job.warm
+
+    def runner_args(self, in_dir: str, out_dir: str, work_dir: str) -> list[str]:
+        """The runner's arguments after the interpreter, as this sandbox's paths name the folders."""
+        args = [*RUNNER_ARGS, "--in", in_dir, "--out", out_dir, "--work", work_dir]
+        return [*args, "--warm"] if self.warm else args
+
+    def ended(self) -> bool:
+        """Whether the runner has stopped, without waiting (a warm sandbox that died idle)."""
+        return self.wait(0)
+
+    def ready(self) -> bool | None:
+        """A warm sandbox: True once its kernel is up and waiting, False when the runner
+        ended (or came up without a kernel), None while it is still warming."""
+        if self.ended():  # also after its kernel was up: one that died idle is never leased
+            return False
+        marker = self.job.out_dir / protocol.WARM
+        if marker.exists():
+            try:
+                return bool(json.loads(marker.read_text(encoding="utf-8")).get("ready"))
+            except (OSError, ValueError):
+                return None  # being written
+        return None
+
+    def processes(self) -> list[int]:
+        """The host's pids of the sandbox's processes, where the backend can tell ([]: not)."""
+        return []
+
+    def begin(self) -> None:
+        """A warm sandbox: the job's files are in place; the normal CPU priority back (the
+        warm-up ran at a lower one), then run them."""
+        priority.restore(self.processes())
+        (self.job.in_dir / protocol.START).touch()
 
     @abstractmethod
     def launch(self) -> None:
@@ -192,6 +233,10 @@ class Backend(ABC):
         """The image every job of a batch runs on (None: a backend without images)."""
         return None
 
+    def close(self) -> None:
+        """Stop what the backend keeps for its sandboxes (a fork server); it starts again on use."""
+        return None
+
     @contextlib.contextmanager
     def job_folder(self) -> Iterator[Path]:
         """A fresh job folder, removed afterwards: named for this grader and marked as its
@@ -215,24 +260,27 @@ class Backend(ABC):
         as it is; an AutogradeError already is one, anything else is a bug)."""
         return None
 
-    def run(self, job: Job) -> RunOutcome:
-        """Run the runner on `job`; returns (never hangs) within the job's time limit plus
-        the grace. Never raises for what the notebook does; a SandboxError when the backend
-        fails to run it."""
+    def run(self, job: Job, warm: Sandbox | None = None) -> RunOutcome:
+        """Run the runner on `job` (in `warm`, a warm sandbox launched for it, when given);
+        returns (never hangs) within the job's time limit plus the grace. Never raises for
+        what the notebook does; a SandboxError when the backend fails to run it."""
         try:
-            return self._run(job)
+            return self._run(job, warm)
         except Exception as exc:
             ours = self.translate(exc)
             if ours is None:
                 raise
             raise ours from exc
 
-    def _run(self, job: Job) -> RunOutcome:
+    def _run(self, job: Job, warm: Sandbox | None) -> RunOutcome:
         started = time.monotonic()
-        sandbox = self.open(job)
+        sandbox = warm or self.open(job)
         watch: FolderWatch | None = None
         try:
-            sandbox.launch()
+            if warm is None:
+                sandbox.launch()
+            else:
+                sandbox.begin()
             token = RUNNING.add(sandbox.kill)
             try:
                 path, cap, _ = sandbox.watched()

@@ -5,16 +5,22 @@ quota, a read-only root, size-limited tmpfs for /tmp, HOME and the working folde
 non-root user, every capability dropped, no-new-privileges, an init process, core dumps
 off, a capped log, the inputs and data mounted read-only, an output folder watched for
 size, and a wall-clock kill from the host (the last two by `Backend.run`). The container is
-removed in every case, also when the grader is interrupted.
+removed in every case, also when the grader is interrupted (`docker_cleanup`).
+
+A warm sandbox's container is created and started before its job exists (its runner starts
+with ``--warm``); in/ is a bind mount of the host's job folder, so the job's files and
+in/start, written there later, are seen inside. The host waits on the engine (no polling
+interval is added to a run), one client serves the whole process, and a finished container
+is removed in the background once its result is read.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import time
 import uuid
-from pathlib import Path
 from typing import Any
 
 from autograde.backends.base import (
@@ -27,12 +33,24 @@ from autograde.backends.base import (
     Sandbox,
     register_backend,
 )
+from autograde.backends.docker_cgroup import PidsWatch
+from autograde.backends.docker_cleanup import (
+    LABEL,
+    OWNER_LABEL,
+    PENDING_REMOVAL,
+    REMOVAL,
+    remove_now,
+    remove_orphans,
+)
+from autograde.backends.docker_cleanup import remove_pending as _remove_pending
 from autograde.errors import AutogradeError, EngineUnavailable, SandboxError
 
-POLL_SECONDS = 0.5
+__all__ = ["LABEL", "OWNER_LABEL", "PENDING_REMOVAL", "DockerBackend", "DockerSandbox", "container_config",
+           "remove_orphans"]
+
+WAIT_SLICE = 0.5  # seconds of one blocking wait on the engine; the pids count is read between slices
+STATE_SECONDS = 0.05  # `ended` asks the engine at most this often (a lease polls a warming sandbox)
 IN, OUT, WORK, DATA, HOME = "/job/in", "/job/out", "/job/work", "/data", "/home/sandbox"
-LABEL = "org.autograde.job"
-OWNER_LABEL = "org.autograde.owner"
 
 
 def sandbox_user() -> str:
@@ -41,8 +59,9 @@ def sandbox_user() -> str:
     return "65534:65534" if uid == 0 else f"{uid}:{gid}"
 
 
-def container_config(job: Job, image: str, marker: str) -> dict[str, Any]:
-    """Keyword arguments for `client.containers.create` (a pure function, unit-tested)."""
+def container_config(job: Job, image: str, marker: str, runner: list[str] | None = None) -> dict[str, Any]:
+    """Keyword arguments for `client.containers.create` (a pure function, unit-tested).
+    `runner`: the runner's arguments (`Sandbox.runner_args`; default a cold run's)."""
     from docker.types import DeviceRequest, LogConfig, Ulimit
 
     limits = job.limits
@@ -66,7 +85,7 @@ def container_config(job: Job, image: str, marker: str) -> dict[str, Any]:
     }
     config: dict[str, Any] = {
         "image": image,
-        "command": ["python", *RUNNER_ARGS, "--in", IN, "--out", OUT, "--work", WORK],
+        "command": ["python", *(runner or [*RUNNER_ARGS, "--in", IN, "--out", OUT, "--work", WORK])],
         "user": sandbox_user(),
         "working_dir": WORK,
         "environment": environment,
@@ -88,6 +107,7 @@ def container_config(job: Job, image: str, marker: str) -> dict[str, Any]:
         "log_config": LogConfig(type="json-file", config={"max-size": "1m", "max-file": "1"}),
         "volumes": volumes,
         "labels": {LABEL: marker, OWNER_LABEL: f"{os.uname().nodename}:{os.getpid()}"},
+        "name": f"autograde-{marker}",
         "detach": True,
         "stdin_open": False,
         "ipc_mode": "private",
@@ -95,6 +115,9 @@ def container_config(job: Job, image: str, marker: str) -> dict[str, Any]:
     if job.gpu is not None:
         config["device_requests"] = [DeviceRequest(device_ids=[job.gpu], capabilities=[["gpu"]])]
     return config
+
+
+_TAGS: dict[str, str] = {}  # variant -> this version's image tag, as the shared client found it
 
 
 @register_backend
@@ -109,21 +132,29 @@ class DockerBackend(Backend):
     # -- set-up ---------------------------------------------------------------------
     @property
     def client(self) -> Any:
+        """The process's client of the engine (made once, shared by every backend and thread)."""
         if self._client is None:
-            from autograde.backends.image import docker_client
+            from autograde.backends.image import shared_client
 
-            self._client = docker_client()
+            self._client = shared_client()
         return self._client
 
     def image(self) -> str:
         """The grading image: the one named in the options, else this version's tag of the
-        variant the jobs need (checked by `preflight`, used by every `run`)."""
+        variant the jobs need (checked by `preflight`, used by every `run`; found once per
+        process with the shared client)."""
         if self.options.image:
             return self.options.image
         if self._image is None:
-            from autograde.backends.image import default_image
+            from autograde.backends import image
 
-            self._image = default_image(self.client, "gpu" if self.options.gpu else "cpu")
+            variant = "gpu" if self.options.gpu else "cpu"
+            shared = self.client is image.shared_client(make=False)
+            self._image = _TAGS.get(variant) if shared else None
+            if self._image is None:
+                self._image = image.default_image(self.client, variant)
+                if shared:
+                    _TAGS[variant] = self._image
         return self._image
 
     def pinned_image(self) -> str | None:
@@ -174,29 +205,66 @@ class DockerSandbox(Sandbox):
         super().__init__(job)
         self.client = client
         os.chmod(job.out_dir, 0o777)  # the non-root sandbox user writes here
-        self.config = container_config(job, image, uuid.uuid4().hex)
+        self.config = container_config(job, image, uuid.uuid4().hex, self.runner_args(IN, OUT, WORK))
         self.container: Any = None
         self.pids: PidsWatch | None = None
+        self._state_lock = threading.Lock()
+        self._state_at = -STATE_SECONDS
+        self._stopped = False
+        self.ran = False  # a job ran (waited for), not a warm sandbox discarded unused
 
     def launch(self) -> None:
+        """Create and start the container. Should either fail, it never runs: it counts as
+        ended, and goes now (by its name, when the engine made it but failed to answer)."""
         import docker.errors
 
         try:
             self.container = self.client.containers.create(**self.config)
-        except docker.errors.ImageNotFound as exc:
-            raise SandboxError(
-                f"sandbox image {self.config['image']} not found: run `autograde sandbox build`"
-            ) from exc
-        except docker.errors.APIError as exc:
-            raise _launch_error(self.job, exc) from exc
-        self.pids = PidsWatch(self.container.id)
-        try:
+            self.pids = PidsWatch(self.container.id)
             self.container.start()
-        except docker.errors.APIError as exc:
-            raise _launch_error(self.job, exc) from exc
+        except BaseException as exc:
+            self._stopped = True
+            if self.container is None:
+                remove_now(self.client, self.config["name"])
+            if isinstance(exc, docker.errors.ImageNotFound):
+                raise SandboxError(
+                    f"sandbox image {self.config['image']} not found: run `autograde sandbox build`"
+                ) from exc
+            if isinstance(exc, docker.errors.APIError):
+                raise _launch_error(self.job, exc) from exc
+            raise
 
     def wait(self, seconds: float) -> bool:
+        self.ran = True
         return _wait(self.container, seconds, self.pids)
+
+    def ended(self) -> bool:
+        """Whether the container stopped, without waiting: one look at its state, at most
+        every STATE_SECONDS (the last answer in between)."""
+        if self.container is None:
+            return self._stopped  # True: its launch failed
+        with self._state_lock:
+            if not self._stopped and time.monotonic() - self._state_at >= STATE_SECONDS:
+                self._state_at = time.monotonic()
+                try:
+                    self._stopped = _stopped(self.container)
+                except Exception:  # the engine failed: this sandbox can run nothing more
+                    self._stopped = True
+            return self._stopped
+
+    def processes(self) -> list[int]:
+        """The host's pids of the container's processes (its cgroup; else the engine's `top`),
+        so that `begin` gives a warm-up's lowered priority back."""
+        if self.container is None:
+            return []
+        found = self.pids.processes() if self.pids is not None else None
+        if found is None:
+            try:
+                top = self.container.top(ps_args="-eo pid")
+                found = [int(row[0]) for row in top.get("Processes") or [] if row and str(row[0]).isdigit()]
+            except Exception:  # the engine failed: the run that follows reports it
+                found = []
+        return found
 
     def kill(self) -> None:
         import docker.errors
@@ -205,7 +273,7 @@ class DockerSandbox(Sandbox):
             self.container.kill()
 
     def collect(self) -> Ended:
-        _wait(self.container, 30)  # a container that was killed: until it is gone
+        self._stopped = _wait(self.container, 30)  # a container that was killed: until it is gone
         self.container.reload()
         state = self.container.attrs.get("State", {})
         tail = self.container.logs(tail=200).decode("utf-8", "replace")[-4000:]
@@ -213,53 +281,40 @@ class DockerSandbox(Sandbox):
         return Ended(_returncode(state.get("ExitCode")), tail, bool(state.get("OOMKilled")), refused)
 
     def cleanup(self) -> None:
-        import docker.errors
-
+        """After a run the stopped container goes in the background (its result is read by
+        then); any other (a failed launch, a warm sandbox discarded unused, one still
+        running) is removed here and now."""
         if self.container is None:
             return
-        try:
-            self.container.remove(force=True, v=True)
-        except docker.errors.NotFound:
-            pass
-        except Exception:  # the engine is gone: removed by the next run, or its preflight
-            PENDING_REMOVAL.add(self.container.id)
+        if self.ran and (self._stopped or self.ended()):
+            REMOVAL.submit(self.client, self.container.id)
+        else:
+            remove_now(self.client, self.container.id)
+
+
+def _stopped(container: Any) -> bool:
+    container.reload()
+    return container.status in {"exited", "dead"}
 
 
 def _wait(container: Any, seconds: float, pids: PidsWatch | None = None) -> bool:
-    """True when the container stopped within `seconds` (polling keeps Ctrl-C responsive)."""
+    """True when the container stopped within `seconds`: the engine's own wait, in slices
+    (the pids count is read between them, and a kill from another thread ends a slice)."""
+    import requests.exceptions
+
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    while True:
         if pids is not None:
             pids.poll()
-        container.reload()
-        if container.status in {"exited", "dead"}:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return _stopped(container)
+        try:
+            container.wait(timeout=min(WAIT_SLICE, left))
             return True
-        time.sleep(POLL_SECONDS)
-    return False
-
-
-class PidsWatch:
-    """How many forks and threads the container's pids limit refused, read from its cgroup
-    while it runs (the cgroup goes with the container). Silent where the file is not found."""
-
-    ROOTS = ("/sys/fs/cgroup/pids/docker/{id}", "/sys/fs/cgroup/system.slice/docker-{id}.scope",
-             "/sys/fs/cgroup/docker/{id}")
-
-    def __init__(self, container_id: str) -> None:
-        self.paths = [Path(root.format(id=container_id)) / "pids.events" for root in self.ROOTS]
-        self.refused = 0
-
-    def poll(self) -> None:
-        for path in self.paths:
-            try:
-                text = path.read_text()
-            except OSError:
-                continue
-            for line in text.splitlines():
-                key, _, value = line.partition(" ")
-                if key == "max" and value.strip().isdigit():
-                    self.refused = max(self.refused, int(value))
-            return
+        except requests.exceptions.RequestException:  # the slice's read timed out, or the engine went
+            if _stopped(container):  # raises when the engine is gone
+                return True
 
 
 def _launch_error(job: Job, exc: Any) -> SandboxError:
@@ -276,43 +331,3 @@ def _returncode(code: Any) -> int | None:
     if not isinstance(code, int):
         return None
     return -(code - 128) if code > 128 else code  # 137 -> killed by signal 9
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-PENDING_REMOVAL: set[str] = set()  # containers whose removal failed while the engine was away
-
-
-def _remove_pending(client: Any) -> None:
-    import docker.errors
-
-    for container_id in list(PENDING_REMOVAL):
-        try:
-            client.api.remove_container(container_id, force=True, v=True)
-        except docker.errors.NotFound:
-            pass
-        except Exception:  # still away: try again with the next run
-            continue
-        PENDING_REMOVAL.discard(container_id)
-
-
-def remove_orphans(client: Any) -> int:
-    """Remove sandbox containers whose grader process on this host is gone (killed hard)."""
-    host = os.uname().nodename
-    removed = 0
-    for container in client.containers.list(all=True, filters={"label": LABEL}):
-        owner = str(container.labels.get(OWNER_LABEL, ""))
-        name, _, pid = owner.rpartition(":")
-        if name == host and pid.isdigit() and not _alive(int(pid)):
-            with contextlib.suppress(Exception):
-                container.remove(force=True, v=True)
-                removed += 1
-    return removed

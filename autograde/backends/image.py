@@ -35,6 +35,7 @@ PYTHON_VERSION = "3.11"
 # glibc of Debian bookworm (the default base) is 2.36: no wheel may need a newer one
 MANYLINUX_MAX = 36
 PACKAGE_DIR = Path(autograde.__file__).resolve().parent
+POOL_SIZE = 64  # connections of a client: each running sandbox holds one while it waits on the engine
 
 
 def sandbox_dir() -> Path:
@@ -86,7 +87,7 @@ def docker_client() -> Any:
         )
     client = None
     try:
-        client = docker.from_env(timeout=120)
+        client = docker.from_env(timeout=120, max_pool_size=POOL_SIZE)
         client.ping()
     except Exception as exc:
         if client is not None:
@@ -96,6 +97,21 @@ def docker_client() -> Any:
             "`sandbox/start-docker.sh` as root, or `systemctl start docker`) or grade with --backend local"
         ) from exc
     return client
+
+
+_SHARED: dict[str, Any] = {}  # DOCKER_HOST -> this process's client
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_client(make: bool = True) -> Any:
+    """The process's one client of the engine at DOCKER_HOST (`docker_client`, made on first
+    use; a connection pool serves every thread). `make=False`: None when none was made."""
+    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    with _SHARED_LOCK:
+        client = _SHARED.get(host)
+        if client is None and make:
+            client = _SHARED[host] = docker_client()
+        return client
 
 
 def base_image_id(client: Any, base: str) -> str:

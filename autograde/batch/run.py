@@ -20,7 +20,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from autograde import __version__
 from autograde.backends import SandboxLimits, get_backend
 from autograde.backends.base import RUNNING
 from autograde.backends.local.orphans import remove_orphan_folders, staging_folder_prefix, write_owner
+from autograde.backends.warm import close_pools
 from autograde.batch.journal import GradeKey, config_digest
 from autograde.batch.results_folder import ResultsFolder
 from autograde.batch.rows import AGAIN, Rows, fault_report
@@ -46,6 +47,7 @@ class BatchOptions:
     regrade: bool = False  # grade everything again, journal or not
     id_pattern: str | None = None
     roster: Path | None = None
+    warm: bool = True  # each upload in a sandbox made ahead (see autograde.backends.warm)
 
 
 @dataclass
@@ -143,8 +145,10 @@ def grade_batch(
             progress(None, state)
         try:
             workers = batch.workers or default_workers(opts, limits.memory, limits.cpus)
-            _run_workers(todo, assignment, opts, workers, rows, state, progress)
+            job_opts = dataclasses.replace(opts, warm=batch.warm and len(todo) > 1)
+            _run_workers(todo, assignment, job_opts, workers, rows, state, progress)
         finally:
+            close_pools()  # the sandboxes warmed for uploads that never came (or a Ctrl-C)
             rows.write_gradebook()
             folder.write_class_files(list(rows.results.values()), assignment)
     finally:
@@ -262,6 +266,8 @@ def _run_workers(
         cancelled.set()
         pool.shutdown(wait=False, cancel_futures=True)
         RUNNING.kill_all()
+        while wait(futures, timeout=0.2).not_done:  # a sandbox that a worker starts after all
+            RUNNING.kill_all()  # (a warm one leased while Ctrl-C came) is killed as well
         pool.shutdown(wait=True)
         raise
     pool.shutdown(wait=True)

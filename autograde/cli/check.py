@@ -14,8 +14,15 @@ from typing import Any
 
 import click
 
-from autograde.cli.common import load, rubrics_option, usage_errors, warn
-from autograde.cli.grade import _options, _params, param_option, sandbox_options, seed_option
+from autograde.cli.common import escape, load, rubrics_option, usage_errors, warn
+from autograde.cli.grade import (
+    _limit_overrides,
+    _options,
+    _params,
+    param_option,
+    sandbox_options,
+    seed_option,
+)
 
 
 @click.command()
@@ -75,27 +82,33 @@ def _check_with_bundle(
     from rich.console import Console
 
     from autograde.reporters.console import print_self_check
-    from autograde.selfcheck.bundle import read_bundle
-    from autograde.selfcheck.judge import after_submission, counted
-    from autograde.selfcheck.local import check_notebook
-    from autograde.status import SubmissionStatus
+    from autograde.results import GradeReport
+    from autograde.selfcheck import server
 
     if sandbox["backend"] != "local":
         warn("[red]error:[/red] a self-check with a bundle runs on the local backend only")
         sys.exit(2)
-    opts = _options(sandbox, overrides=_params(params), public_only=True)
     out = Console(highlight=False, soft_wrap=True)
-    with usage_errors():
-        bundle = read_bundle(bundle_path)
-        if tasks:
-            for task_id in tasks:
-                bundle.manifest.task(task_id)
+    request = {
+        "notebook": str(notebook.resolve()), "bundle": str(bundle_path.resolve()),
+        "data": str(data.resolve()) if data else None, "tasks": tasks, "overrides": _params(params),
+        "limits": _limit_overrides(sandbox["memory"], sandbox["cpus"], sandbox["pids"]),
+    }
+    if not sandbox["gpus"] and not sandbox["image"]:  # the student's check server, if one runs
         with out.status("running your notebook..."):
-            report = check_notebook(notebook, bundle, opts, data, tasks)
-    print_self_check(out, report, after_submission(bundle, report))
-    passed, judged = counted(report)
-    graded = SubmissionStatus.parse(report.status) is SubmissionStatus.GRADED
-    sys.exit(0 if graded and passed == judged else 1)
+            reply = server.ask(request)
+        if reply is not None and "error" in reply:
+            warn(f"[red]error:[/red] {escape(str(reply['error']))}")
+            sys.exit(2)
+        if reply is not None and "report" in reply:
+            print_self_check(out, GradeReport.from_json(reply["report"]), list(reply["after"]))
+            sys.exit(int(reply["exit"]))
+    with usage_errors(), out.status("running your notebook..."):
+        opts = _options(sandbox, overrides=request["overrides"], public_only=True)
+        report, after, code = server.check_here(notebook, bundle_path, data, tasks, opts)
+    server.start()  # the next check is answered in a warm sandbox
+    print_self_check(out, report, after)
+    sys.exit(code)
 
 
 def _check_with_library(

@@ -122,6 +122,8 @@ def _options(sandbox: dict[str, Any], **rest: Any) -> GradeOptions:
 @click.option("--workers", "-j", type=click.IntRange(1, 256), default=None,
               help="parallel sandboxes (default: what cores, memory and GPUs allow)")
 @click.option("--regrade", is_flag=True, help="grade everything again, also what the journal has")
+@click.option("--warm/--cold", default=True, show_default=True,
+              help="make each upload's sandbox ahead, while the one before is graded (never reused)")
 @click.option("--id-pattern", default=None,
               help="student id from the upload's path: a regex with (?P<id>...), or moodle|canvas|olat")
 @click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
@@ -136,6 +138,7 @@ def grade(
     out_dir: Path,
     workers: int | None,
     regrade: bool,
+    warm: bool,
     id_pattern: str | None,
     roster: Path | None,
     rubrics: Path | None,
@@ -152,7 +155,7 @@ def grade(
 
     loaded = load(assignment, rubrics)
     opts = _options(sandbox, overrides=_params(params), grading_seed=seed)
-    batch = BatchOptions(workers=workers, regrade=regrade, id_pattern=id_pattern, roster=roster)
+    batch = BatchOptions(workers=workers, regrade=regrade, id_pattern=id_pattern, roster=roster, warm=warm)
     out = console()
     display = BatchDisplay(out)
     try:

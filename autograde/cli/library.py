@@ -34,12 +34,18 @@ from autograde.cli.common import (
     help="rewrite the assignment table of this README (between its markers)",
 )
 def list_cmd(rubrics: Path | None, markdown: bool, readme: Path | None) -> None:
-    """Show the assignments with their tasks and points."""
-    from autograde.rubric import discover, load_rubric_file
-    from autograde.rubric import table as library_table
+    """Show the assignments with their tasks and points.
 
-    with usage_errors():
-        rubric_list = [load_rubric_file(path).rubric for path in discover(rubrics)]
+    Each rubric is validated in full, or its summary read from the cache
+    (~/.cache/autograde/rubric-summaries, $AUTOGRADE_CACHE) when the rubric, its folder
+    and the engine are unchanged since.
+    """
+    from autograde.rubric import table as library_table
+    from autograde.rubric.loader import discover
+    from autograde.rubric.summary_cache import summarize
+
+    with usage_errors():  # each rubric loaded in full unless its summary is cached (summary_cache.py)
+        rubric_list = [summarize(path) for path in discover(rubrics)]
         if readme is not None:
             changed = library_table.rewrite(readme, library_table.markdown(rubric_list))
             say(f"{escape(str(readme))}: {'updated' if changed else 'already up to date'}")
@@ -118,7 +124,11 @@ def validate(rubrics_dir: Path | None, library: Path | None) -> None:
 @click.option(
     "-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="notebooks graded at once"
 )
-def test_cmd(assignments: tuple[str, ...], backend: str, rubrics: Path | None, seed: int, jobs: int) -> None:
+@click.option("--warm/--cold", default=True, show_default=True,
+              help="make each notebook's sandbox ahead, while the one before is graded (never reused)")
+def test_cmd(
+    assignments: tuple[str, ...], backend: str, rubrics: Path | None, seed: int, jobs: int, warm: bool
+) -> None:
     """Grade solution, template and mutants of each assignment; check the expected points.
 
     Each line gives the score and the grading time; the slowest solution is named at the end.
@@ -134,7 +144,7 @@ def test_cmd(assignments: tuple[str, ...], backend: str, rubrics: Path | None, s
     solution_of = {a.id: a.rubric.solution for a in loaded}
     solutions: list[tuple[float, str]] = []
     started = time.monotonic()
-    for case in run_library(loaded, seed, backend, jobs):
+    for case in run_library(loaded, seed, backend, jobs, warm):
         score = f"{case.report.score:g}/{case.report.max_score:g}" if case.report else "-"
         mark = "[green]ok[/green]  " if case.ok else "[red]FAIL[/red]"
         say(f"{mark} {escape(case.assignment)} {escape(case.notebook)}: {score} ({case.seconds:.1f} s)", out)

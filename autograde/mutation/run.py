@@ -17,6 +17,7 @@ from pathlib import Path
 
 import nbformat
 
+from autograde.backends.warm import close_pools
 from autograde.errors import AutogradeError
 from autograde.mutation.answers import answer_cells, read
 from autograde.mutation.operators import mutations
@@ -151,15 +152,19 @@ def grade(
             path = Path(tmp) / f"{mutant.id}.ipynb"
             nbformat.write(mutant_notebook(assignment, mutant), path)
             cases.append(Case(assignment.id, str(path), full, must_pass=unscored))
-        with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="autograde-mutate") as pool:
-            futures = {
-                pool.submit(run_case, assignment, case, seed, backend, {"total_timeout": timeout}): mutant
-                for case, mutant in zip(cases, mutants, strict=True)
-            }
-            for future in as_completed(futures):
-                mutant = _measure(future.result(), futures[future], full)
-                if done is not None:
-                    done(mutant)
+        limits = {"total_timeout": timeout}
+        try:  # every mutant in a warm sandbox of its own
+            with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="autograde-mutate") as pool:
+                futures = {
+                    pool.submit(run_case, assignment, case, seed, backend, limits, True): mutant
+                    for case, mutant in zip(cases, mutants, strict=True)
+                }
+                for future in as_completed(futures):
+                    mutant = _measure(future.result(), futures[future], full)
+                    if done is not None:
+                        done(mutant)
+        finally:
+            close_pools()
     return AssignmentRun(
         assignment.id,
         list(full),

@@ -26,12 +26,15 @@ import nbformat
 
 from autograde.backends import Job, RunOutcome, get_backend
 from autograde.backends.base import Backend, BackendOptions, SandboxLimits
+from autograde.backends.forking import forking_enabled
+from autograde.backends.warm import WarmKey, WarmSandbox, pool_for
 from autograde.errors import AutogradeError, RubricError, SubmissionError
 from autograde.library import default_library
 from autograde.pipeline.ingest import Submission, parameterize, read_notebook, student_id
 from autograde.pipeline.judge import judge
 from autograde.pipeline.locked import restore_locked
 from autograde.pipeline.plan import build_plan, is_hidden
+from autograde.pipeline.preload import preload_modules
 from autograde.pipeline.wire import save_arrays, write_json_atomic
 from autograde.results import CheckResult, GradeReport, TaskResult
 from autograde.rubric import Assignment
@@ -55,6 +58,7 @@ class GradeOptions:
     gpus: tuple[str, ...] = ()  # batch: GPUs handed out round-robin, one per job
     image: str | None = None  # docker backend: grading image (default: this version's tag)
     limits: dict[str, Any] = field(default_factory=dict)  # CLI overrides of the rubric's limits
+    warm: bool = False  # run in a warm sandbox of the process's pool, and warm the next one
 
     @property
     def device(self) -> str:
@@ -102,7 +106,8 @@ def _grade(sub: Submission, assignment: Assignment, opts: GradeOptions) -> Grade
     seed = opts.grading_seed if opts.grading_seed is not None else secrets.randbits(63)
     plan = build_plan(assignment, seed, opts.public_only, rubric.limits.probe_timeout)
     data_dir = prepare_data_dir(assignment.id, rubric.data_dir) if rubric.data_dir else None
-    staged = Staged(rubric.parameters, rubric.limits, plan.probes, plan.store.arrays, data_dir, files)
+    staged = Staged(rubric.parameters, rubric.limits, plan.probes, plan.store.arrays, data_dir, files,
+                    assignment.id, preload_modules(assignment))
     report, parameters = run_staged(
         sub,
         staged,
@@ -127,6 +132,8 @@ class Staged:
     arrays: dict[str, Any]  # the probes' inputs (inputs.npz)
     data_dir: Path | None = None
     files: dict[str, Path] = field(default_factory=dict)  # relative name beside the notebook -> file
+    assignment: str = ""  # what a warm sandbox is prepared for
+    preload: tuple[str, ...] = ()  # the modules imported before the kernel is forked (pipeline.preload)
 
 
 def run_staged(
@@ -138,16 +145,47 @@ def run_staged(
 ) -> tuple[T, dict[str, Any]]:
     """Run the notebook and its probes in a fresh job folder of the backend; `then` reads the
     results before the folder goes. Returns what `then` returned and the parameters given."""
-    backend = get_backend(opts.backend, opts.backend_options())
-    sandbox_limits = SandboxLimits.from_rubric(staged.limits, **opts.limits)
+    limits = SandboxLimits.from_rubric(staged.limits, **opts.limits)
+    like = Job(Path(), staged.data_dir, limits, opts.gpu, hidden)  # the job, before its folder exists
+    if not opts.warm:
+        return _run_cold(sub, staged, opts, get_backend(opts.backend, opts.backend_options()), like, then)
+    pool = pool_for(opts.backend, opts.backend_options())
+    warm = pool.lease(WarmKey(staged.assignment, staged.preload, opts.device, opts.gpu, limits,
+                              staged.data_dir, hidden))
+    try:
+        if warm is None or warm.sandbox is None:  # none was ready: a cold sandbox
+            return _run_cold(sub, staged, opts, pool.backend, like, then)
+        try:
+            return _run_in(sub, staged, opts, pool.backend, warm.job, then, warm)
+        finally:
+            warm.remove_folder()
+    finally:
+        pool.release()
+
+
+def _run_cold(
+    sub: Submission, staged: Staged, opts: GradeOptions, backend: Backend, like: Job,
+    then: Callable[[Job, RunOutcome], T],
+) -> tuple[T, dict[str, Any]]:
+    """In a sandbox launched now, in a fresh job folder (the job as `like`, in that folder)."""
     with backend.job_folder() as root:
-        job = Job(root, staged.data_dir, sandbox_limits, opts.gpu, hidden)
+        job = dataclasses.replace(like, root=root, warm=False)
         job.make_dirs()
-        parameters = stage(sub, staged, job, backend, opts)
-        outcome = backend.run(job)
-        if opts.keep_job is not None:
-            keep_job_folder(job.root, opts.keep_job / sub.student)
-        return then(job, outcome), parameters
+        return _run_in(sub, staged, opts, backend, job, then)
+
+
+def _run_in(
+    sub: Submission, staged: Staged, opts: GradeOptions, backend: Backend, job: Job,
+    then: Callable[[Job, RunOutcome], T], warm: WarmSandbox | None = None,
+) -> tuple[T, dict[str, Any]]:
+    """Stage the job, run it (in `warm`, launched ahead, when given), read it with `then`."""
+    parameters = stage(sub, staged, job, backend, opts)
+    outcome = backend.run(job, warm.sandbox if warm else None)
+    if warm is not None:
+        warm.check_record(staged.assignment)
+    if opts.keep_job is not None:
+        keep_job_folder(job.root, opts.keep_job / sub.student)
+    return then(job, outcome), parameters
 
 
 def stage(sub: Submission, staged: Staged, job: Job, backend: Backend, opts: GradeOptions) -> dict[str, Any]:
@@ -174,6 +212,8 @@ def stage(sub: Submission, staged: Staged, job: Job, backend: Backend, opts: Gra
             "probes": staged.probes,
             "device": opts.device,
             "seed": parameters.get("seed"),
+            "preload": list(staged.preload),
+            "fork": forking_enabled(),
         },
     )
     return parameters

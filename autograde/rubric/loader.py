@@ -1,4 +1,8 @@
-"""Loading rubrics: YAML -> validated `Rubric`, errors that name the file and the field."""
+"""Loading rubrics: YAML -> validated `Rubric`, errors that name the file and the field.
+
+The one parser of rubrics. PyYAML, pydantic and the schema are imported when a rubric is
+loaded, not with this module: `discover` and the summary cache (`autograde list`) need neither.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +11,17 @@ import hashlib
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import yaml
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from autograde.errors import AssignmentNotFound, RubricError
 from autograde.library import default_library
-from autograde.rubric.local_refs import resolve_local_specs
-from autograde.rubric.schema import Rubric
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+    from autograde.rubric.schema import Rubric
 
 RUBRIC_FILE = "rubric.yaml"
-# libyaml's safe loader when PyYAML has it: the same data as yaml.safe_load, about 8x faster
-_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -77,13 +79,28 @@ def _format_error(path: Path, data: Any, exc: ValidationError) -> str:
     return "\n".join([f"{path}: invalid rubric ({len(lines)} problem(s))", *lines])
 
 
-def load_rubric_file(path: Path) -> Assignment:
+def read_rubric_bytes(path: Path) -> bytes:
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise RubricError(f"{path}: cannot read rubric ({exc.strerror})") from exc
-    try:
-        data = yaml.load(raw, Loader=_FAST_LOADER)
+
+
+def load_rubric_file(path: Path) -> Assignment:
+    return load_rubric_bytes(path, read_rubric_bytes(path))
+
+
+def load_rubric_bytes(path: Path, raw: bytes) -> Assignment:
+    """The rubric `path` whose bytes are `raw` (read once by the caller: what it hashed is
+    what is validated), parsed and validated in full."""
+    import yaml
+    from pydantic import ValidationError
+
+    from autograde.rubric.local_refs import resolve_local_specs
+    from autograde.rubric.schema import Rubric
+
+    try:  # libyaml's safe loader when PyYAML has it: the same data as yaml.safe_load, faster
+        data = yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError:
         try:  # the pure-Python parser again: its message quotes the offending line
             data = yaml.safe_load(raw)

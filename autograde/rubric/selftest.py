@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from autograde.backends.warm import close_pools
 from autograde.checks.basic import ManualCheck
 from autograde.pipeline.grade import GradeOptions, grade_submission
 from autograde.results import GradeReport
@@ -68,17 +69,17 @@ def run_case(
     seed: int,
     backend: str = "local",
     limits: dict[str, Any] | None = None,
+    warm: bool = False,
 ) -> Case:
     """Grade the case's notebook (a path relative to the assignment folder, or absolute);
-    `limits` overrides the rubric's sandbox limits."""
+    `limits` overrides the rubric's sandbox limits; `warm`: in a warm sandbox."""
     path = assignment.path(case.notebook)
     if not path.is_file():
         case.problems.append(f"{path}: notebook missing")
         return case
     started = time.monotonic()
-    report = grade_submission(
-        path, assignment, GradeOptions(backend=backend, grading_seed=seed, limits=dict(limits or {}))
-    )
+    opts = GradeOptions(backend=backend, grading_seed=seed, limits=dict(limits or {}), warm=warm)
+    report = grade_submission(path, assignment, opts)
     case.seconds = time.monotonic() - started
     case.report = report
     if report.status != SubmissionStatus.GRADED:
@@ -112,11 +113,16 @@ def run_case(
 
 
 def run_library(
-    assignments: list[Assignment], seed: int = 0, backend: str = "local", jobs: int = 1
+    assignments: list[Assignment], seed: int = 0, backend: str = "local", jobs: int = 1, warm: bool = False
 ) -> Iterator[Case]:
-    """Every case of every assignment, `jobs` at a time, yielded in library order."""
+    """Every case of every assignment, `jobs` at a time, yielded in library order (`warm`:
+    each in a warm sandbox, the idle ones removed at the end)."""
     todo = [(assignment, case) for assignment in assignments for case in cases(assignment)]
-    with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="autograde-selftest") as pool:
-        futures = [pool.submit(run_case, assignment, case, seed, backend) for assignment, case in todo]
-        for future in futures:
-            yield future.result()
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="autograde-selftest") as pool:
+            futures = [pool.submit(run_case, a, case, seed, backend, None, warm) for a, case in todo]
+            for future in futures:
+                yield future.result()
+    finally:
+        if warm:
+            close_pools()

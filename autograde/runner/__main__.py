@@ -1,8 +1,9 @@
-"""The in-sandbox entry point: ``python -m autograde.runner --in IN --out OUT --work WORK``.
+"""The in-sandbox entry point: ``python -m autograde.runner --in IN --out OUT --work WORK [--warm]``.
 
 Every backend launches exactly this; only the launch differs. It executes the
 parameterized notebook, then the probes of the plan (file names: `protocol`), and writes
-data only to OUT; a plan of another format version is refused before anything runs.
+data only to OUT; a plan of another format version is refused before anything runs. With
+``--warm`` it first starts the kernel and waits for its job (`warm`).
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from typing import Any
 import nbformat
 
 from autograde.runner import confine, device, procs, protocol
+from autograde.runner.forked_kernel import preimport
 from autograde.runner.kernel import KernelSession
 from autograde.runner.notebook_run import NotebookRun
 from autograde.runner.outputs import cap_outputs
 from autograde.runner.probe_phase import JobFiles, install_harness_code, run_probes, write_json
+from autograde.runner.warm import WarmKernel, WarmSpec, wait_for_start, warm_up, write_ready
 
 
 def _socket_base() -> str | None:
@@ -37,14 +40,18 @@ def _socket_base() -> str | None:
 
 
 def _device_setup(
-    plan: dict[str, Any], nb: Any, limits: dict[str, Any], notes: list[str]
+    plan: dict[str, Any],
+    nb: Any,
+    limits: dict[str, Any],
+    notes: list[str],
+    gpus: tuple[int, str] | None = None,
 ) -> tuple[str | None, str | None]:
     """The kernel's prelude (seeds; for a CUDA job also determinism), or why the job cannot
-    run (a CUDA job without a GPU)."""
+    run (a CUDA job without a GPU). `gpus`: what a warm-up already found."""
     if plan.get("device", "cpu") != "cuda":
         return device.seed_prelude(plan.get("seed")), None
     device.prepare_environment()
-    count, why = device.visible_gpus()
+    count, why = gpus if gpus is not None else device.visible_gpus()
     if count:
         return device.cuda_prelude(plan.get("seed")), None
     if limits.get("gpu_fallback_cpu"):
@@ -71,22 +78,67 @@ def _copy_support_files(source: Path, work: Path) -> str | None:
     return None
 
 
+def _warm_start(args: argparse.Namespace, runtime_dir: str, summary: dict[str, Any]) -> WarmKernel | None:
+    """A warm sandbox: prepare the kernel, say so, wait for the job. None: no job came (the
+    runner then ends without a result), or the spec was unusable (a result with the reason)."""
+    spec, problem = WarmSpec.read(args.in_dir)
+    if spec is None:
+        summary["fatal"] = problem
+        return None
+    warm = warm_up(spec, args.work_dir, runtime_dir)
+    write_ready(args.out_dir, warm)
+    if not wait_for_start(args.in_dir, spec.idle_seconds):
+        if warm.session is not None:
+            warm.session.stop()
+        return None
+    summary["warm"] = warm.record()
+    if warm.problem:
+        summary["notes"].append(f"the warm sandbox had no kernel ({warm.problem}); a fresh one was used")
+    if plan_device(args.in_dir) != spec.device:
+        summary["fatal"] = "the warm sandbox was prepared for another device than its job's (a grader bug)"
+    return warm
+
+
+def plan_device(in_dir: Path) -> str | None:
+    try:
+        device_name = json.loads((in_dir / protocol.PLAN).read_text(encoding="utf-8")).get("device", "cpu")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return str(device_name)
+
+
 def main(argv: list[str] | None = None) -> int:
     confined = confine.become_pid_init()  # first, while this process has no threads
     parser = argparse.ArgumentParser(prog="autograde.runner")
     parser.add_argument("--in", dest="in_dir", required=True, type=Path)
     parser.add_argument("--out", dest="out_dir", required=True, type=Path)
     parser.add_argument("--work", dest="work_dir", required=True, type=Path)
+    parser.add_argument("--warm", action="store_true", help="start the kernel, then wait for in/start")
     args = parser.parse_args(argv)
-    started = time.monotonic()
     procs.become_subreaper()
 
     summary: dict[str, Any] = {"python": platform.python_version(), "probes": {}, "notes": confined}
-    plan = json.loads((args.in_dir / protocol.PLAN).read_text(encoding="utf-8"))
-    problem = protocol.plan_problem(plan)
+    runtime_dir = tempfile.mkdtemp(prefix="agk-", dir=_socket_base())
+    warm = None
+    if args.warm:
+        warm = _warm_start(args, runtime_dir, summary)
+        if warm is None and "fatal" not in summary:
+            shutil.rmtree(runtime_dir, ignore_errors=True)
+            return 0
+    started = time.monotonic()
+    try:
+        plan = json.loads((args.in_dir / protocol.PLAN).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        plan = None
+        summary.setdefault("fatal", f"the grading plan could not be read ({exc})")
+    problem = summary.get("fatal") or protocol.plan_problem(plan)
     if problem:  # nothing of the job is run: the host reports a grader error with the reason
+        if warm is not None and warm.session is not None:
+            warm.session.stop()
+        shutil.rmtree(runtime_dir, ignore_errors=True)
         write_json(args.out_dir / protocol.RUN_SUMMARY, {**summary, "fatal": problem})
         return 0
+    assert isinstance(plan, dict)
     limits = plan["limits"]
     nb = nbformat.read(args.in_dir / protocol.NOTEBOOK, as_version=4)
     copied = _copy_support_files(args.in_dir / protocol.FILES, args.work_dir)
@@ -97,9 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     def harness_ready(session: KernelSession) -> None:
         session.run_code(install, 30)
 
-    prelude, fatal = _device_setup(plan, nb, limits, summary["notes"])
+    prelude, fatal = _device_setup(plan, nb, limits, summary["notes"], warm.gpus if warm else None)
     fatal = copied or fatal
-    runtime_dir = tempfile.mkdtemp(prefix="agk-", dir=_socket_base())
     run = NotebookRun(
         nb,
         str(args.work_dir),
@@ -110,6 +161,11 @@ def main(argv: list[str] | None = None) -> int:
         harness_ready,
         prelude,
     )
+    if warm is not None and warm.session is not None:
+        run.adopt(warm.session, warm.seconds)
+    elif not fatal and plan.get("fork", True) is not False:  # the first kernel forked from here
+        preimport([str(m) for m in plan.get("preload", []) if isinstance(m, str)])
+        run.fork_first = True
     try:
         if fatal:
             summary["fatal"] = fatal
@@ -124,11 +180,14 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(runtime_dir, ignore_errors=True)
         cap_outputs(nb, int(limits["output_bytes"]))
         nbformat.write(nb, args.out_dir / protocol.EXECUTED)
-        summary.update(replays=run.replays, seconds=round(time.monotonic() - started, 3))
+        summary.update(replays=run.replays, kernels=run.kernels, seconds=round(time.monotonic() - started, 3))
         write_json(args.out_dir / protocol.CELLS, run.cell_records())
         write_json(args.out_dir / protocol.RUN_SUMMARY, summary)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # every result is written: no interpreter teardown to wait for

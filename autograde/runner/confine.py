@@ -21,7 +21,7 @@ from collections.abc import Callable
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
 MS_NOATIME, MS_NODIRATIME, MS_BIND, MS_REC = 1024, 2048, 4096, 16384
 MS_PRIVATE, MS_RELATIME = 1 << 18, 1 << 21
-PR_CAPBSET_DROP, PR_SET_SECUREBITS, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 24, 28, 38, 47
+PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_SECUREBITS, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT = 1, 24, 28, 38, 47
 PR_CAP_AMBIENT_CLEAR_ALL = 4
 # SECBIT_NOROOT, _NO_SETUID_FIXUP and KEEP_CAPS, each locked: uid 0 gains nothing at exec
 SECURE_NOROOT_LOCKED = 0x01 | 0x02 | 0x04 | 0x08 | 0x20
@@ -78,6 +78,18 @@ def drop_capabilities(last_cap: int) -> bool:
     return ok
 
 
+def die_with_parent() -> bool:
+    """SIGKILL this process when its parent ends (the runner outside the PID namespace, or the
+    fork server): then nothing of a sandbox outlives the process that answers for it."""
+    if PRCTL is None:
+        return False
+    parent = os.getppid()
+    ok = PRCTL(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    if ok and os.getppid() != parent:  # the parent ended before the signal was set
+        os._exit(1)
+    return ok
+
+
 def no_new_privileges() -> bool:
     return PRCTL is not None and PRCTL(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0
 
@@ -100,6 +112,7 @@ def become_pid_init() -> list[str]:
     child = os.fork()
     if child:
         _wait_and_exit(child)
+    die_with_parent()
     problems = []
     if os.getpid() == 1:
         if not mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC):

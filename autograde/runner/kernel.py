@@ -14,6 +14,7 @@ import os
 import re
 import signal
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,7 @@ from nbclient.exceptions import CellControlSignal, CellTimeoutError, DeadKernelE
 from nbformat import ValidationError
 
 from autograde.runner import procs
+from autograde.runner.forked_kernel import ForkedProvisioner, fork_kernel, fork_safe
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _ARROW = re.compile(r"^-*>\s*(\d+)\s(.*)$")
@@ -114,11 +116,14 @@ def _error_line(traceback: list[str]) -> str | None:
 
 
 class KernelSession:
-    """Starts a python3 kernel in `cwd`, runs code, and kills it (and its process group)."""
+    """Starts a python3 kernel in `cwd`, runs code, and kills it (and its process group).
+    `fork`: fork it from this process where that is safe (`forked_kernel`), else start it."""
 
-    def __init__(self, cwd: str, runtime_dir: str) -> None:
+    def __init__(self, cwd: str, runtime_dir: str, fork: bool = False) -> None:
         self.cwd = cwd
         self.runtime_dir = runtime_dir
+        self.fork = fork
+        self.forked = False
         self.nb = nbformat.v4.new_notebook()
         self.client = CappedClient(
             self.nb,
@@ -139,10 +144,21 @@ class KernelSession:
         km.context.setsockopt(zmq.RCVHWM, RECEIVE_QUEUE)
         km.ip = os.path.join(self.runtime_dir, f"kernel-{os.getpid()}-{id(self)}")
         self.client.km = km
-        self.client.start_new_kernel(cwd=self.cwd)
+        if self.fork and fork_safe() is None:
+            self._fork_kernel(km)
+        else:
+            self.client.start_new_kernel(cwd=self.cwd)
         self._first_pid = self.pid
         self.client.start_new_kernel_client()
         self._started = True
+
+    def _fork_kernel(self, km: Any) -> None:
+        km.write_connection_file()  # as the provisioner's pre_launch writes it
+        pid = fork_kernel(km.connection_file, self.cwd)
+        provisioner = ForkedProvisioner(kernel_id=str(uuid.uuid4()), kernel_spec=km.kernel_spec, parent=km)
+        provisioner.adopt(pid, km.get_connection_info())
+        km.provisioner = provisioner
+        self.forked = True
 
     @property
     def _km(self) -> Any:

@@ -68,6 +68,9 @@ class NotebookRun:
         self.on_kernel_ready = on_kernel_ready
         self.prelude = prelude  # runs on every fresh kernel before the first cell
         self.session: KernelSession | None = None
+        self._adopted = False  # `session` was started ahead (a warm sandbox) and is still unused
+        self.fork_first = False  # fork the first kernel from this process (a replay's is started)
+        self.kernels: list[str] = []  # how each kernel came to be: warm, forked, started
         self.gone: str | None = None  # why no kernel is left for the remaining probes
         self.startup_seconds = 0.0  # what the last fresh kernel took to start
         self.bad: set[int] = set()
@@ -84,15 +87,26 @@ class NotebookRun:
                 )
 
     # -- kernel lifecycle --------------------------------------------------------------
+    def adopt(self, session: KernelSession, startup_seconds: float) -> None:
+        """Use a kernel started ahead of the job (no code of any notebook has run in it) for the
+        first pass."""
+        self.session, self._adopted, self.startup_seconds = session, True, startup_seconds
+
     def _fresh_kernel(self) -> KernelSession:
         """A new kernel, after every process the old one left (a fork bomb's copies come back
         to the runner, a subreaper) is killed. Raises KernelStartError when none starts."""
+        if self._adopted and self.session is not None:
+            self._adopted = False
+            if self.session.run_code(self.prelude or "pass", 120).status == "ok":
+                self.kernels.append("warm")
+                return self.session  # else it died while it waited: a fresh one below
         if self.session is not None:
             self.session.stop()
         self.session = None
         procs.kill_descendants()
         started = time.monotonic()
-        session = KernelSession(self.cwd, self.runtime_dir)
+        session = KernelSession(self.cwd, self.runtime_dir, fork=self.fork_first)
+        self.fork_first = False
         try:
             session.start()
         except KERNEL_FAILURES as exc:
@@ -101,6 +115,7 @@ class NotebookRun:
             procs.kill_descendants()
             raise KernelStartError(f"a fresh kernel did not start ({type(exc).__name__}: {exc})") from None
         self.session = session
+        self.kernels.append("forked" if session.forked else "started")
         if self.prelude:
             self.session.run_code(self.prelude, 120)
         self.startup_seconds = time.monotonic() - started

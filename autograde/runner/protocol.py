@@ -9,13 +9,17 @@ Host -> sandbox, in the job's ``in/`` folder (read-only inside):
     plan.json        limits, device, seed and the probes to run (``version`` = PLAN_VERSION)
     inputs.npz       the probe inputs drawn on the host (one array per key, loaded lazily)
     files/...        the assignment's support files, copied into the working folder (work/)
-                     before the kernel starts, so the notebook reads them by relative paths
+                     before the first cell runs, so the notebook reads them by relative paths
+    warm.json        (a warm sandbox only, written before launch) what to prepare before the
+                     job exists: the modules to import in the kernel, the device
+    start            (a warm sandbox only) written last, empty: the job's files are complete
 
 Sandbox -> host, in ``out/`` (size-capped, read back without unpickling):
     cells.json       the execution record of every cell
     run.json         the runner's summary (timings, notes, a fatal reason)
     probes/<id>.json and probes/<id>.npz   one probe's status, message, values
     executed.ipynb   the notebook with (capped) outputs, for the instructor
+    warm.json        (a warm sandbox only) the kernel is up and waiting for the job
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from pathlib import Path
 
 from autograde.runner.compat import StrEnum
 
-PLAN_VERSION = 3  # 3: the `script` probe (test code), in/files/ copied into work/
+PLAN_VERSION = 4  # 4: warm sandboxes (in/warm.json, in/start); 3: the `script` probe, in/files/
 
 IN_DIR, OUT_DIR, WORK_DIR = "in", "out", "work"
 
@@ -32,6 +36,8 @@ NOTEBOOK = "notebook.ipynb"
 PLAN = "plan.json"
 INPUTS = "inputs.npz"
 FILES = "files"
+WARM = "warm.json"
+START = "start"
 
 CELLS = "cells.json"
 RUN_SUMMARY = "run.json"

@@ -4,6 +4,8 @@ then the bundle's probes; the bundle's checks judge what they return."""
 
 from __future__ import annotations
 
+import hashlib
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ from autograde.errors import SubmissionError
 from autograde.pipeline.grade import GradeOptions, Staged, run_staged
 from autograde.pipeline.ingest import Submission, read_notebook, tagged_source
 from autograde.pipeline.judge import ProbeReader, cell_hint, read_cells, read_summary, run_verdict, versions
+from autograde.pipeline.preload import notebook_imports, stack_modules
 from autograde.results import GradeReport
 from autograde.rubric.schema import Limits
 from autograde.selfcheck.bundle import Bundle, BundleError, read_npz
@@ -59,14 +62,27 @@ def read_for_check(path: Path, bundle: Bundle) -> Submission:
     return sub
 
 
+def _kept_data(bundle: Bundle, cache: Path) -> Path:
+    """The bundle's data, extracted once into `cache` under the bundle's digest."""
+    folder = cache / hashlib.sha256(bundle.path.read_bytes()).hexdigest()[:16]
+    if not (folder / ".complete").exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        bundle.extract_data(folder / "data")
+        (folder / ".complete").touch()
+    return folder / "data"
+
+
 def check_notebook(
     path: Path,
     bundle: Bundle,
     opts: GradeOptions | None = None,
     data: Path | None = None,
     tasks: list[str] | None = None,
+    data_cache: Path | None = None,
 ) -> GradeReport:
-    """Run `path` fresh with the bundle's probes and judge them with its checks."""
+    """Run `path` fresh with the bundle's probes and judge them with its checks. `data_cache`:
+    a folder where the bundle's data is kept between checks (the check server's; a warm
+    sandbox is made for one data folder)."""
     opts = opts or GradeOptions()
     manifest = bundle.manifest
     sub = read_for_check(path, bundle)
@@ -74,7 +90,10 @@ def check_notebook(
     with tempfile.TemporaryDirectory(prefix="autograde-check-") as scratch:
         data_dir = data
         if data_dir is None and manifest.data:
-            data_dir = bundle.extract_data(Path(scratch) / "data")
+            if data_cache is not None:
+                data_dir = _kept_data(bundle, data_cache)
+            else:
+                data_dir = bundle.extract_data(Path(scratch) / "data")
         staged = Staged(
             dict(manifest.parameters),
             Limits(**manifest.limits),
@@ -82,6 +101,8 @@ def check_notebook(
             read_npz(bundle.inputs),
             data_dir,
             bundle.extract_support(Path(scratch) / "files"),
+            manifest.assignment,
+            stack_modules(notebook_imports(sub.nb)),
         )
 
         def judged(job: Any, outcome: Any) -> GradeReport:

@@ -1,7 +1,8 @@
 """Faults of the engine under a running docker batch: the Docker daemon restarted
-mid-batch. The affected uploads get a clear grader-error verdict naming the engine, the
-rest of the batch is graded, and a rerun of the same command grades exactly the affected
-ones; no container is left behind."""
+mid-batch, with warm containers (idle ones die with the engine) and with cold ones. The
+affected uploads get a clear grader-error verdict naming the engine, the rest of the batch
+is graded, and a rerun of the same command grades exactly the affected ones; no container
+is left behind, by the batch itself or after the rerun."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from autograde.backends.docker import LABEL
+from autograde.backends.docker import LABEL, OWNER_LABEL
 
 pytestmark = pytest.mark.integration
 
@@ -51,7 +52,8 @@ def _stop_dockerd() -> None:
     raise AssertionError("dockerd did not stop")
 
 
-def test_docker_daemon_restarted_mid_batch(docker_client, sandbox_image, tmp_path):
+@pytest.mark.parametrize("sandboxes", ["--warm", "--cold"])
+def test_docker_daemon_restarted_mid_batch(docker_client, sandbox_image, tmp_path, sandboxes):
     if not Path("/var/run/docker.pid").is_file() or os.getuid() != 0:
         pytest.skip("restarting the engine needs root and a dockerd started by sandbox/start-docker.sh")
     uploads = tmp_path / "uploads"
@@ -63,7 +65,7 @@ def test_docker_daemon_restarted_mid_batch(docker_client, sandbox_image, tmp_pat
             expected[f"{name}_{index}"] = total
     out = tmp_path / "out"
     command = [CLI, "grade", str(uploads), "-a", "ex02_gradient_descent", "--out", str(out), "-j", "2",
-               "--backend", "docker", "--seed", "3"]
+               "--backend", "docker", "--seed", "3", sandboxes]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 300
@@ -73,6 +75,7 @@ def test_docker_daemon_restarted_mid_batch(docker_client, sandbox_image, tmp_pat
         time.sleep(0.5)  # two sandboxes are running now
         _stop_dockerd()
         subprocess.run(["bash", str(START)], check=True, timeout=120)
+        ended_without_engine = process.poll() is not None  # then its last removals failed too
         output = process.communicate(timeout=600)[0].decode()
     finally:
         if process.poll() is None:
@@ -93,6 +96,10 @@ def test_docker_daemon_restarted_mid_batch(docker_client, sandbox_image, tmp_pat
     import docker
 
     client = docker.from_env()  # the engine restarted: a new connection
+    owner = f"{os.uname().nodename}:{process.pid}"
+    left = [c.name for c in client.containers.list(all=True, filters={"label": LABEL})
+            if c.labels.get(OWNER_LABEL) == owner]
+    assert ended_without_engine or not left, f"the batch left containers behind: {left}"
     rerun = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     with open(out / "grades.csv", newline="") as handle:

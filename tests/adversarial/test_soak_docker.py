@@ -1,6 +1,7 @@
 """Soak: 200 uploads, 20% of them hostile (drawn from the attack catalogue), graded in one
-batch on the docker backend with two workers. Every verdict as expected, no container or
-temp folder left, and the host's free memory and process count back where they started."""
+batch on the docker backend with two workers and warm containers. Every verdict as
+expected, no container or temp folder left, and the host's free memory and process count
+back where they started."""
 
 from __future__ import annotations
 
@@ -77,7 +78,7 @@ def test_soak_200_uploads_20_percent_hostile_on_docker(docker_client, sandbox_im
     started = time.monotonic()
     done = subprocess.run(
         [CLI, "grade", str(uploads), "-a", str(write_rubric(tmp_path)), "--out", str(out), "-j", "2",
-         "--seed", "11", "--backend", "docker"],
+         "--seed", "11", "--backend", "docker", "--warm"],
         capture_output=True, text=True, timeout=2400, env=env,
     )
     seconds = time.monotonic() - started

@@ -53,6 +53,11 @@ def no_container_left(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if "docker_client" not in request.fixturenames:
         return
+    from autograde.backends.docker_cleanup import REMOVAL
+    from autograde.backends.warm import close_pools
+
+    close_pools()  # idle warm containers are removed by design at a batch's end
+    REMOVAL.drain()  # and finished ones in the background, just after their run
     client = request.getfixturevalue("docker_client")
     left = client.containers.list(all=True, filters={"label": LABEL})
     assert not left, f"containers left behind: {[c.name for c in left]}"

@@ -62,8 +62,9 @@ def make_nb(tmp_path: Path, solution_nb: Any) -> Callable[..., Path]:
 @pytest.fixture(scope="session")
 def library_grades() -> dict[tuple[str, str], Any]:
     """Every notebook of the library (solutions, templates, mutants) graded once per session,
-    two at a time, at seed 3: (assignment id, notebook) -> its `selftest.Case`. The rubric
-    library test and the self-check agreement test read the same grades."""
+    two at a time, at seed 3, each in a warm sandbox (as `rubric test` grades them): (assignment
+    id, notebook) -> its `selftest.Case`. The rubric library test and the self-check agreement
+    test read the same grades."""
     import os
 
     from autograde.rubric import discover
@@ -71,4 +72,4 @@ def library_grades() -> dict[tuple[str, str], Any]:
 
     jobs = int(os.environ.get("AUTOGRADE_LIBRARY_JOBS", "2"))
     assignments = [load_rubric_file(path) for path in discover()]
-    return {(c.assignment, c.notebook): c for c in run_library(assignments, seed=3, jobs=jobs)}
+    return {(c.assignment, c.notebook): c for c in run_library(assignments, seed=3, jobs=jobs, warm=True)}

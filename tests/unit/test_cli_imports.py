@@ -4,6 +4,7 @@ grading stack: a structural test (which modules a command imports), not a timed 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -26,13 +27,19 @@ print(json.dumps({"code": code, "loaded": [m for m in json.loads(sys.argv[1]) if
 """
 
 
-def loaded_by(args: list[str], watch: list[str]) -> list[str]:
+def loaded_by(args: list[str], watch: list[str], cache: Path | None = None) -> list[str]:
+    """The modules of `watch` that `autograde ARGS` imported; `cache`: the rubric summary
+    cache folder it uses (None: the user's, as it is)."""
+    env = dict(os.environ)
+    if cache is not None:
+        env["AUTOGRADE_CACHE"] = str(cache)
     done = subprocess.run(
         [sys.executable, "-c", PROBE, json.dumps(watch), *args],
         capture_output=True,
         text=True,
         cwd=ROOT,
         timeout=120,
+        env=env,
     )
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["code"] == 0, done.stdout + done.stderr
@@ -51,6 +58,13 @@ def loaded_by(args: list[str], watch: list[str]) -> list[str]:
         ["rubric", "test", "--help"],
         ["sandbox", "build", "--help"],
         ["manual", "merge", "--help"],
+        ["bundle", "--help"],
+        ["manual", "--help"],
+        ["sandbox", "--help"],
+        ["import", "--help"],
+        ["assign", "--help"],
+        ["rubric", "validate", "--help"],
+        ["rubric", "mutate", "--help"],
     ],
 )
 def test_help_imports_click_only(args):
@@ -64,9 +78,21 @@ def test_library_commands_do_not_import_the_grading_stack(args):
     assert loaded_by(args, [m for m in GRADING_STACK if m != "numpy"]) == []
 
 
-def test_probe_sees_what_a_command_imports():
-    # the probe itself works: a module the command does import is reported
-    assert loaded_by(["list"], ["pydantic", "yaml", "rich"]) == ["pydantic", "yaml", "rich"]
+def test_probe_sees_what_a_command_imports(tmp_path):
+    # the probe itself works: a module the command does import is reported (an empty summary
+    # cache: every rubric is loaded in full)
+    assert loaded_by(["list"], ["pydantic", "yaml", "rich"], cache=tmp_path) == ["pydantic", "yaml", "rich"]
+
+
+RUBRIC_STACK = ["numpy", "pydantic", "yaml", "autograde.checks", "autograde.rubric.schema"]
+
+
+@pytest.mark.parametrize("args", [["list"], ["list", "--markdown"]])
+def test_list_with_cached_summaries_loads_no_rubric(tmp_path, args):
+    # the first run loads every rubric in full and caches its summary; the next one reads the
+    # summaries alone: no YAML parser, no schema, no check kinds (and so no numpy)
+    assert "pydantic" in loaded_by(args, RUBRIC_STACK, cache=tmp_path)
+    assert loaded_by(args, [*RUBRIC_STACK, *GRADING_STACK], cache=tmp_path) == []
 
 
 def test_rubric_schema_does_not_import_numpy():

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import shutil
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
 
 from autograde.backends import image
 from autograde.backends.base import Job, SandboxLimits
@@ -45,6 +49,7 @@ def test_cpu_job_is_locked_down(tmp_path):
     assert config["environment"]["CUDA_VISIBLE_DEVICES"] == ""
     assert config["environment"]["NVIDIA_VISIBLE_DEVICES"] == "void"
     assert config["labels"]["org.autograde.job"] == "m1"
+    assert config["name"] == "autograde-m1"  # removable by name should the engine not answer a create
     assert config["command"][:3] == ["python", "-m", "autograde.runner"]
 
 
@@ -235,3 +240,118 @@ def test_gpu_jobs_use_the_gpu_variant_of_the_image(monkeypatch, gpus, gpu, varia
     assert backend.image() == f"tag-{variant}"  # type: ignore[attr-defined]
     named = get_backend("docker", GradeOptions(backend="docker", gpus=gpus, image="mine:1").backend_options())
     assert named.image() == "mine:1"  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------- warm containers, waiting, removal
+
+
+class FakeContainer:
+    """A container as the SDK shows it: running until `stops_at` (monotonic seconds)."""
+
+    def __init__(self, stops_at: float) -> None:
+        self.id, self.stops_at, self.status, self.reloads = "c0ffee", stops_at, "running", 0
+
+    def reload(self) -> None:
+        self.reloads += 1
+        self.status = "exited" if time.monotonic() >= self.stops_at else "running"
+
+    def wait(self, timeout: float) -> dict[str, int]:
+        left = self.stops_at - time.monotonic()
+        if left > timeout:
+            time.sleep(timeout)
+            raise requests.exceptions.ConnectionError("Read timed out.")
+        time.sleep(max(0.0, left))
+        return {"StatusCode": 0}
+
+
+class FakeClient:
+    def __init__(self) -> None:
+        self.removed: list[tuple[str, str]] = []
+        self.api = self
+
+    def remove_container(self, container_id: str, force: bool, v: bool) -> None:
+        self.removed.append((container_id, threading.current_thread().name))
+
+
+def sandbox(tmp_path: Path, container: FakeContainer | None, warm: bool = False) -> tuple[Any, FakeClient]:
+    from autograde.backends.docker import DockerSandbox
+
+    the_job = Job(tmp_path, None, LIMITS, warm=warm)
+    the_job.make_dirs()
+    client = FakeClient()
+    box = DockerSandbox(the_job, client, "img")
+    box.container = container
+    return box, client
+
+
+def test_a_warm_job_starts_the_runner_in_warm_mode(tmp_path):
+    cold, _ = sandbox(tmp_path / "c", None)
+    warm, _ = sandbox(tmp_path / "w", None, warm=True)
+    runner = ["python", "-m", "autograde.runner", "--in", IN, "--out", OUT, "--work", "/job/work"]
+    assert cold.config["command"] == runner
+    assert warm.config["command"] == [*runner, "--warm"]
+
+
+def test_ended_says_a_stopped_container_stopped_without_waiting(tmp_path):
+    box, _ = sandbox(tmp_path, FakeContainer(stops_at=0.0))
+    started = time.monotonic()
+    assert box.ended() is True
+    running, _ = sandbox(tmp_path / "r", FakeContainer(stops_at=time.monotonic() + 60))
+    assert running.ended() is False
+    assert time.monotonic() - started < 0.2
+
+
+def test_ended_asks_the_engine_at_most_every_few_milliseconds(tmp_path):
+    container = FakeContainer(stops_at=time.monotonic() + 60)
+    box, _ = sandbox(tmp_path, container)
+    for _ in range(50):
+        box.ended()
+    assert container.reloads == 1
+
+
+def test_wait_returns_when_the_container_stops_not_at_the_next_poll(tmp_path):
+    box, _ = sandbox(tmp_path, FakeContainer(stops_at=time.monotonic() + 0.05))
+    started = time.monotonic()
+    assert box.wait(10) is True
+    assert time.monotonic() - started < 0.3  # a 0.5 s poll took at least 0.5 s
+    late, _ = sandbox(tmp_path / "late", FakeContainer(stops_at=time.monotonic() + 60))
+    started = time.monotonic()
+    assert late.wait(0.7) is False
+    assert 0.7 <= time.monotonic() - started < 1.5
+
+
+def test_a_finished_run_is_removed_in_the_background_an_unused_warm_one_at_once(tmp_path):
+    from autograde.backends.docker_cleanup import REMOVAL
+
+    ran, client = sandbox(tmp_path / "ran", FakeContainer(stops_at=0.0))
+    assert ran.wait(1)
+    ran.cleanup()
+    REMOVAL.drain()
+    assert [name.startswith("autograde-docker-rm") for _, name in client.removed] == [True]
+    unused, client = sandbox(tmp_path / "unused", FakeContainer(stops_at=0.0), warm=True)
+    unused.cleanup()
+    assert client.removed == [("c0ffee", threading.current_thread().name)]
+
+
+class RefusingClient(FakeClient):
+    """An engine that went away: every create fails (the container may have been made)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.containers = self
+
+    def create(self, **config: Any) -> None:
+        raise requests.exceptions.ConnectionError("Connection aborted.")
+
+
+def test_a_launch_the_engine_failed_counts_as_ended_and_removes_by_name(tmp_path):
+    from autograde.backends.docker import DockerSandbox
+
+    the_job = Job(tmp_path, None, LIMITS, warm=True)
+    the_job.make_dirs()
+    client = RefusingClient()
+    box = DockerSandbox(the_job, client, "img")
+    with pytest.raises(requests.exceptions.ConnectionError):
+        box.launch()
+    assert box.ended() is True and box.ready() is False  # never waited for as a warming sandbox
+    assert [name for name, _ in client.removed] == [box.config["name"]]

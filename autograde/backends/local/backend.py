@@ -17,27 +17,42 @@ can read): use the docker backend for that.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
 
 import autograde
-from autograde.backends.base import GRACE_SECONDS, RUNNER_ARGS, Backend, Ended, Job, Sandbox, register_backend
+from autograde.backends.base import (
+    GRACE_SECONDS,
+    RUNNER_ARGS,
+    Backend,
+    BackendOptions,
+    Ended,
+    Job,
+    Sandbox,
+    register_backend,
+)
+from autograde.backends.forking import forking_enabled
 from autograde.backends.local import facilities, isolation
 from autograde.backends.local.cgroups import CgroupResult, create_job_cgroup, job_cgroup_name
+from autograde.backends.local.forkserver import ForkedRunner, ForkServer
 from autograde.backends.local.logcap import LOG_LIMIT, LogCapture
-from autograde.backends.local.orphans import grader_environment, kill_marked, reap_local_orphans
+from autograde.backends.local.orphans import grader_environment, kill_marked, marked, reap_local_orphans
 from autograde.backends.local.rlimits import effective_rlimits, rlimits_for
 from autograde.errors import SandboxError
+from autograde.runner import protocol
 from autograde.runner.confine import PID_INIT_ENV
 
 PASS_THROUGH = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "SYSTEMROOT", "TZ")
 CLEANUP_SECONDS = 6.0  # of the grace, kept for killing, draining the log and removing cgroups
+WARM_CPU_SECONDS = 120.0  # a warm sandbox's CPU allowance for its warm-up (imports, idle polling)
 GiB = 2**30
 
 log = logging.getLogger(__name__)
@@ -134,6 +149,37 @@ def isolation_notes(
 class LocalBackend(Backend):
     name = "local"
 
+    def __init__(self, options: BackendOptions | None = None) -> None:
+        super().__init__(options)
+        self._servers: dict[tuple[str, ...], ForkServer | None] = {}
+        self._servers_lock = threading.Lock()
+
+    def fork_server(self, preload: tuple[str, ...], env: dict[str, str]) -> ForkServer | None:
+        """The fork server for warm sandboxes that import `preload` (started on first use);
+        None where there is none (no fork here, or it failed: such sandboxes start as before)."""
+        if not forking_enabled():
+            return None
+        with self._servers_lock:
+            server = self._servers.get(preload)
+            if server is not None and not server.alive:
+                server.close()
+                server = None
+                self._servers.pop(preload, None)
+            if preload not in self._servers:
+                made = ForkServer(preload, {**env, "AUTOGRADE_JOB": f"forkserver-{uuid.uuid4().hex}"})
+                if not made.alive:
+                    log.warning("the fork server did not start: warm sandboxes start a runner each")
+                    made.close()
+                self._servers[preload] = made if made.alive else None
+            return self._servers[preload]
+
+    def close(self) -> None:
+        with self._servers_lock:
+            servers = [s for s in self._servers.values() if s is not None]
+            self._servers.clear()
+        for server in servers:
+            server.close()
+
     def preflight(self) -> None:
         """Before a batch: remove the sandboxes of graders that were killed outright."""
         reaped = reap_local_orphans()
@@ -144,7 +190,7 @@ class LocalBackend(Backend):
         return str(job.data_dir) if job.data_dir else str(job.work_dir / "data")
 
     def open(self, job: Job) -> LocalSandbox:
-        return LocalSandbox(job)
+        return LocalSandbox(job, self)
 
 
 class LocalSandbox(Sandbox):
@@ -152,19 +198,21 @@ class LocalSandbox(Sandbox):
 
     cleanup_seconds = CLEANUP_SECONDS
 
-    def __init__(self, job: Job) -> None:
+    def __init__(self, job: Job, backend: LocalBackend | None = None) -> None:
         super().__init__(job)
+        self.backend = backend
         self.marker = uuid.uuid4().hex
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: subprocess.Popen[bytes] | ForkedRunner | None = None
         self.capture: LogCapture | None = None
         self.read_fd = -1
         self.child: dict[str, list[str]] = {}  # what the child reported (ChildSetup)
         self.stopped = False
+        self.settled = False
         self.tail = ""
         self.oom_kills = self.refused = 0
         have = facilities.available()  # what is missing is left out, with a note
         self.unavailable = have.missing(isolate_network=not job.limits.network)
-        wanted = rlimits_for(job.limits, job.gpu, GRACE_SECONDS)
+        wanted = rlimits_for(job.limits, job.gpu, GRACE_SECONDS + (WARM_CPU_SECONDS if job.warm else 0.0))
         self.rlimits = effective_rlimits(wanted) if have.rlimits else {}
         fs = None
         if have.namespaces:
@@ -191,14 +239,13 @@ class LocalSandbox(Sandbox):
 
     def launch(self) -> None:
         job = self.job
-        command = [sys.executable, *RUNNER_ARGS]
-        command += ["--in", str(job.in_dir), "--out", str(job.out_dir), "--work", str(job.work_dir)]
+        args = self.runner_args(str(job.in_dir), str(job.out_dir), str(job.work_dir))
         try:
             self.read_fd, write_fd = os.pipe()
             try:
                 self.capture = LogCapture(self.read_fd, job.root / "runner.log")
-                self.process = subprocess.Popen(
-                    command,
+                self.process = self._forked(args, write_fd) or subprocess.Popen(
+                    [sys.executable, *args],
                     cwd=job.work_dir,
                     env=self.env,
                     stdin=subprocess.DEVNULL,
@@ -212,16 +259,48 @@ class LocalSandbox(Sandbox):
         except (OSError, subprocess.SubprocessError) as exc:
             raise SandboxError(f"the local backend could not start the runner ({exc})") from exc
 
+    def _forked(self, args: list[str], log_fd: int) -> ForkedRunner | None:
+        """A warm sandbox's runner from the fork server of its modules (None: start one)."""
+        if not self.job.warm or self.backend is None:
+            return None
+        try:
+            spec = json.loads((self.job.in_dir / protocol.WARM).read_text(encoding="utf-8"))
+            preload = tuple(str(m) for m in spec.get("preload", []))
+        except (OSError, ValueError, AttributeError):
+            return None
+        server = self.backend.fork_server(preload, self.env)
+        if server is None:
+            return None
+        return server.spawn(args[len(RUNNER_ARGS):], self.env, str(self.job.work_dir), self.setup, log_fd)
+
+    def _settle(self) -> None:
+        """Once, after the launch: read what the child's set-up reported, start the log."""
+        assert self.capture is not None
+        if not self.settled:
+            self.settled = True
+            self.child = self.setup.collect()
+            self.capture.start()
+
     def wait(self, seconds: float) -> bool:
-        assert self.process is not None and self.capture is not None
+        assert self.process is not None
         deadline = time.monotonic() + seconds
-        self.child = self.setup.collect()
-        self.capture.start()
+        self._settle()
         try:
             self.process.wait(timeout=max(1.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             return False
         return True
+
+    def ended(self) -> bool:
+        assert self.process is not None
+        self._settle()
+        return self.process.poll() is not None
+
+    def processes(self) -> list[int]:
+        """The cgroup's members, else every process carrying the job's marker."""
+        if self.group is not None:
+            return sorted(self.group.members())
+        return marked(self.marker)
 
     def kill(self) -> None:
         """The runner's session and its cgroup."""

@@ -160,6 +160,11 @@ class ChildSetup:
         self.gid_map = f"{gid} {gid} 1".encode()
         self._read_fd, self._write_fd = os.pipe()  # both close-on-exec
 
+    @property
+    def write_fd(self) -> int:
+        """The report pipe's end the child writes to (a fork server's child gets a copy)."""
+        return self._write_fd
+
     def __call__(self) -> None:
         try:
             self._setup()

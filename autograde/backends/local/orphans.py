@@ -114,11 +114,17 @@ def _orphaned(pid: int) -> bool:
     return grader_gone(int(grader), before=start_time(pid))
 
 
+def marked(marker: str) -> list[int]:
+    """The processes whose environment carries this job's marker (setsid escapes too)."""
+    me, wanted = os.getpid(), marker.encode()
+    return [pid for pid in procfs.pids() if pid != me and procfs.environ(pid).get(JOB_VAR) == wanted]
+
+
 def kill_marked(marker: str) -> int:
     """SIGKILL every process whose environment carries this job's marker (setsid escapes too)."""
-    killed, me, wanted = 0, os.getpid(), marker.encode()
+    killed = 0
     for _ in range(5):
-        found = [pid for pid in procfs.pids() if pid != me and procfs.environ(pid).get(JOB_VAR) == wanted]
+        found = marked(marker)
         if not found:
             break
         for pid in found:

@@ -1,0 +1,159 @@
+"""A kernel forked from the runner instead of started as a new interpreter: what the runner
+imported (ipykernel, numpy, torch, ...) the kernel has without importing it again.
+
+The kernel is still the kernel Jupyter starts: ipykernel's `IPKernelApp`, given the same
+command line and connection file as ``python -m ipykernel_launcher -f FILE``, in a session of
+its own, in the working folder, with the launcher's `sys.path`. It is adopted by jupyter_client
+through a provisioner (`ForkedProvisioner`) whose process is the forked child, so that
+interrupts, `is_alive` and shutdown work as for any kernel.
+
+A fork is only safe from a single-threaded process that has made no zmq socket and no CUDA
+context: `fork_safe` says why not otherwise, and the runner then starts the kernel as usual.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Any, NoReturn
+
+from jupyter_client.provisioning.local_provisioner import LocalProvisioner
+
+
+def fork_safe() -> str | None:
+    """Why this process may not fork a kernel now (None: it may)."""
+    if not hasattr(os, "fork"):
+        return "no fork() on this platform"
+    if threading.active_count() > 1:
+        return f"{threading.active_count()} Python threads run"
+    with contextlib.suppress(OSError):
+        tasks = os.listdir("/proc/self/task")
+        if len(tasks) > 1:
+            return f"{len(tasks)} threads run"
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        with contextlib.suppress(Exception):
+            if torch.cuda.is_initialized():
+                return "CUDA is initialised"
+    return None
+
+
+def preimport(modules: list[str]) -> list[str]:
+    """Import ipykernel and `modules` in this process, for the kernels forked from it; the
+    modules that failed (the notebook meets them itself)."""
+    import ipykernel.ipkernel
+    import ipykernel.kernelapp  # noqa: F401
+
+    failed = []
+    for module in modules:
+        try:
+            __import__(module)
+        except Exception:
+            failed.append(module)
+    return failed
+
+
+class ForkedProcess:
+    """The `subprocess.Popen` face jupyter_client's provisioner needs, over a forked child."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                done, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:  # reaped elsewhere (the runner kills and reaps what is left)
+                self.returncode = -signal.SIGKILL
+            else:
+                if done:
+                    self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            time.sleep(0.01)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+
+class ForkedProvisioner(LocalProvisioner):
+    """A local provisioner whose kernel was forked before the manager knew of it."""
+
+    def adopt(self, pid: int, connection_info: Any) -> None:
+        self.process = ForkedProcess(pid)  # type: ignore[assignment]
+        self.pid = self.pgid = pid  # the kernel leads a session of its own
+        self.connection_info = connection_info
+
+    async def wait(self) -> int | None:
+        """Until the kernel is gone: polled every 10 ms (the base class sleeps 100 ms between
+        looks, after the runner has already killed it)."""
+        ret = 0
+        if self.process is not None:
+            ret = self.process.wait(timeout=5.0) or 0
+            self.process = None
+        return ret
+
+
+def fork_kernel(connection_file: str, cwd: str) -> int:
+    """Fork; the child becomes the kernel of `connection_file` and never returns."""
+    pid = os.fork()
+    if pid == 0:
+        _be_the_kernel(connection_file, cwd)
+    return pid
+
+
+def _be_the_kernel(connection_file: str, cwd: str) -> NoReturn:
+    code = 1
+    try:
+        os.setsid()
+        os.chdir(cwd)
+        asyncio.set_event_loop_policy(None)  # nothing of the runner's event loop
+        parent = os.getppid()
+        os.environ["JPY_PARENT_PID"] = str(parent)  # as jupyter_client's launcher sets it
+        from ipykernel.kernelapp import IPKernelApp
+
+        # as ipykernel_launcher: the runner's own folder is not on the path, and
+        # InteractiveShellApp.init_path puts the working folder ('') first
+        if sys.path and (sys.path[0] == "" or Path(sys.path[0]).resolve() == Path.cwd().resolve()):
+            del sys.path[0]
+        launcher = importlib.util.find_spec("ipykernel_launcher")
+        sys.argv = [str(launcher.origin if launcher else "ipykernel_launcher.py"), "-f", connection_file]
+        app = IPKernelApp.instance(parent_handle=parent)
+        app.initialize(sys.argv[1:])  # type: ignore[no-untyped-call]
+        app.start()  # type: ignore[no-untyped-call]
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:
+        with contextlib.suppress(Exception):
+            traceback.print_exc()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
