@@ -15,6 +15,8 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from autograde.runner import procs
+
 LABEL = "org.autograde.job"
 OWNER_LABEL = "org.autograde.owner"
 
@@ -96,16 +98,6 @@ def _retry_pending_at_exit() -> None:
 atexit.register(_retry_pending_at_exit)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_orphans(client: Any) -> int:
     """Remove sandbox containers whose grader process on this host is gone (killed hard),
     idle warm ones included."""
@@ -114,7 +106,7 @@ def remove_orphans(client: Any) -> int:
     for container in client.containers.list(all=True, filters={"label": LABEL}):
         owner = str(container.labels.get(OWNER_LABEL, ""))
         name, _, pid = owner.rpartition(":")
-        if name == host and pid.isdigit() and not _alive(int(pid)):
+        if name == host and pid.isdigit() and not procs.alive(int(pid)):
             with contextlib.suppress(Exception):
                 container.remove(force=True, v=True)
                 removed += 1

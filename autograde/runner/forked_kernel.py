@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -127,9 +128,26 @@ def fork_kernel(connection_file: str, cwd: str) -> int:
     return pid
 
 
-def _be_the_kernel(connection_file: str, cwd: str) -> NoReturn:
+def exit_after(body: Callable[[], int | None]) -> NoReturn:
+    """In a forked child: run `body`, print what it raised, flush, and end the process with
+    its code (never returning into the parent's code, never running its exit handlers)."""
     code = 1
     try:
+        code = body() or 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:
+        with contextlib.suppress(Exception):
+            traceback.print_exc()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+
+
+def _be_the_kernel(connection_file: str, cwd: str) -> NoReturn:
+    def kernel() -> int:
         os.setsid()
         os.chdir(cwd)
         asyncio.set_event_loop_policy(None)  # nothing of the runner's event loop
@@ -146,14 +164,6 @@ def _be_the_kernel(connection_file: str, cwd: str) -> NoReturn:
         app = IPKernelApp.instance(parent_handle=parent)
         app.initialize(sys.argv[1:])  # type: ignore[no-untyped-call]
         app.start()  # type: ignore[no-untyped-call]
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    except BaseException:
-        with contextlib.suppress(Exception):
-            traceback.print_exc()
-    finally:
-        with contextlib.suppress(Exception):
-            sys.stdout.flush()
-            sys.stderr.flush()
-        os._exit(code)
+        return 0
+
+    exit_after(kernel)

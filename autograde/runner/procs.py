@@ -83,3 +83,14 @@ def _reap() -> None:
             return
         if pid == 0:
             return
+
+
+def alive(pid: int) -> bool:
+    """Whether a process of this pid exists (one of another user's counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

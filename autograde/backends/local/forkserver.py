@@ -26,6 +26,7 @@ import time
 from typing import Any
 
 from autograde.backends.local.isolation import ChildSetup
+from autograde.runner import procs
 
 START_SECONDS = 120.0
 SPAWN_SECONDS = 30.0
@@ -146,7 +147,7 @@ class ForkServer:
         with self._cond:
             if pid in self._exits:
                 return self._exits[pid]
-            if not self.alive and not _exists(pid):
+            if not self.alive and not procs.alive(pid):
                 return -signal.SIGKILL  # the fork server died before it could say
             return None
 
@@ -173,13 +174,3 @@ class ForkServer:
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=5)
         shutil.rmtree(self.home, ignore_errors=True)
-
-
-def _exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -57,10 +57,10 @@ def _reap(sock: socket.socket) -> None:
 
 
 def _child(request: dict[str, Any], log_fd: int, report_fd: int) -> NoReturn:
-    code = 1
-    try:
-        from autograde.runner.confine import die_with_parent
+    from autograde.runner.confine import die_with_parent
+    from autograde.runner.forked_kernel import exit_after
 
+    def runner() -> int:
         die_with_parent()  # the fork server ends when its grader does: so does every sandbox of it
         os.setsid()
         null = os.open(os.devnull, os.O_RDONLY)
@@ -84,19 +84,9 @@ def _child(request: dict[str, Any], log_fd: int, report_fd: int) -> NoReturn:
         sys.argv = [sys.argv[0], *request["argv"]]
         from autograde.runner.__main__ import main
 
-        code = main(request["argv"])
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    except BaseException:
-        with contextlib.suppress(Exception):
-            import traceback
+        return main(request["argv"])
 
-            traceback.print_exc()
-    finally:
-        with contextlib.suppress(Exception):
-            sys.stdout.flush()
-            sys.stderr.flush()
-        os._exit(code)
+    exit_after(runner)
 
 
 def serve(sock: socket.socket, preload: list[str]) -> None:
