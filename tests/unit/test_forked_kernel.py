@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 import threading
+import types
+
+import pytest
 
 from autograde.runner.forked_kernel import ForkedProcess, fork_safe
 
@@ -29,3 +33,14 @@ def test_a_forked_process_reports_how_it_ended() -> None:
     assert process.wait(timeout=10) == 3
     assert process.poll() == 3
     process.kill()  # gone already: nothing happens
+
+
+def test_no_fork_once_cuda_is_initialised(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A GPU job's runner imports torch before it forks the kernel, but never initialises CUDA;
+    if something did, the kernel would be started, not forked."""
+    fake = types.ModuleType("torch")
+    fake.cuda = types.SimpleNamespace(is_initialized=lambda: True)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "torch", fake)
+    assert fork_safe() == "CUDA is initialised"
+    fake.cuda = types.SimpleNamespace(is_initialized=lambda: False)  # type: ignore[attr-defined]
+    assert fork_safe() is None
