@@ -5,11 +5,14 @@
 
 - ex02, a batch of N copies of the solution: the parameterized code cells as a plain Python
   script per copy (the baseline), papermill per copy, `grade_batch` on the local backend warm
-  and cold with 1 and 2 workers, with --docker the docker backend warm and cold (1 worker),
-  with --otter `otter run` per copy (otter-grader installed into .cache/bench-otter/).
+  and cold with 1 and 2 workers, warm with AUTOGRADE_FORK=off (the other mechanism: each warm
+  sandbox starts its runner and kernel as new interpreters), with --docker the docker backend
+  warm and cold (1 worker), with --otter `otter run` per copy (otter-grader installed into
+  .cache/bench-otter/).
 - each listed assignment's solution, one copy, --repeat times: plain Python script against
   `grade_submission` cold and warm; each idle warm sandbox's RSS (runner + kernel, local backend).
-- ex02's self-check (`autograde check --bundle`, a subprocess), the CLI start-up figures of
+- ex02's self-check (`autograde check --bundle`, a subprocess): the first, in the command, and
+  the later ones, answered by the student's check server it started; the CLI start-up figures of
   bench/startup_speed.py where it exists, the grader's peak RSS, with --library-test
   `autograde rubric test -j 2`.
 Every figure is the median of its repeats, timed in-process with time.perf_counter around
@@ -21,6 +24,7 @@ run cannot look good. Warm figures need GradeOptions.warm; without it they are l
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import importlib.util
 import json
@@ -30,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import speed_memory
@@ -55,6 +60,21 @@ def grade_options(backend: str = "local", warm: bool = False) -> GradeOptions:
 
 def batch_options(workers: int, warm: bool) -> BatchOptions:
     return BatchOptions(workers=workers, **({"warm": warm} if BATCH_WARM else {}))
+
+
+@contextlib.contextmanager
+def forking(on: bool) -> Iterator[None]:
+    """AUTOGRADE_FORK=off for the block when `on` is false (no fork server, no forked kernel)."""
+    before = os.environ.get("AUTOGRADE_FORK")
+    if not on:
+        os.environ["AUTOGRADE_FORK"] = "off"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("AUTOGRADE_FORK", None)
+        else:
+            os.environ["AUTOGRADE_FORK"] = before
 
 
 def close_pools() -> None:
@@ -101,17 +121,20 @@ class Bench:
             self.sample(f"{tag} plain python", run_scripts(scripts, self.work))
             params = grading_parameters(assignment)
             self.sample(f"{tag} papermill", run_papermill(uploads, self.work / f"pm{rep}", params))
-            for backend in backends:
-                for warm in [False, True] if WARM else [False]:
-                    for workers in (1, 2) if backend == "local" else (1,):
-                        name = f"{tag} {backend} {'warm' if warm else 'cold'} {workers}w"
-                        out = self.work / f"{backend}-{warm}-{workers}-{rep}"
-                        started = time.perf_counter()
-                        reports = grade_batch([uploads[0].parent], assignment, out,
-                                              grade_options(backend, warm), batch_options(workers, warm))
-                        self.sample(name, time.perf_counter() - started)
-                        close_pools()  # what the batch does at its end once BatchOptions.warm exists
-                        full_marks(reports, n, name)
+            runs = [(b, w, j, True) for b in backends for w in ([False, True] if WARM else [False])
+                    for j in ((1, 2) if b == "local" else (1,))]
+            if WARM:  # the other mechanism: a warm sandbox that starts its runner and kernel itself
+                runs.append(("local", True, 1, False))
+            for backend, warm, workers, fork in runs:
+                name = f"{tag} {backend} {'warm' if warm else 'cold'} {workers}w{'' if fork else ' no fork'}"
+                out = self.work / f"{backend}-{warm}-{workers}-{fork}-{rep}"
+                started = time.perf_counter()
+                with forking(fork):
+                    reports = grade_batch([uploads[0].parent], assignment, out,
+                                          grade_options(backend, warm), batch_options(workers, warm))
+                    self.sample(name, time.perf_counter() - started)
+                    close_pools()  # what the batch does at its end once BatchOptions.warm exists
+                full_marks(reports, n, name)
             if otter is not None:
                 took = speed_otter.run_otter(*otter, uploads, self.work / f"otter{rep}")
                 self.sample(f"{tag} otter run", took)
@@ -124,6 +147,7 @@ class Bench:
                 self.figure(f"{tag} {backend} {mode} 1w", plain, target)
                 self.figure(f"{tag} {backend} {mode} 2w", f"{tag} {backend} {mode} 1w",
                             Target("speedup_at_least", 1.8), speedup=True)
+        self.figure(f"{tag} local warm 1w no fork", plain)
         self.figure(f"{tag} otter run", plain)
 
     def docker_ready(self) -> bool:
@@ -179,20 +203,32 @@ class Bench:
 
     # -- the student's self-check, start-up, the library's self-test ---------------------------------
     def self_check(self, assignment: Assignment) -> None:
+        """The first check runs in the command and starts the student's check server; the
+        next ones are answered by it (the figure with the target)."""
         bundle_dir = self.work / "bundle"
         subprocess.run([str(AUTOGRADE), "bundle", assignment.id, "--out", str(bundle_dir)], check=True,
                        capture_output=True)
         notebook = shutil.copy(assignment.path(assignment.rubric.solution), self.work / "my_solution.ipynb")
         bundle = bundle_dir / f"{assignment.id}.check"
         command = [str(AUTOGRADE), "check", str(notebook), "--bundle", str(bundle)]
-        for _ in range(self.args.repeat):
-            started = time.perf_counter()
-            done = subprocess.run(command, capture_output=True, text=True, cwd=self.work)
-            if done.returncode != 0:
-                raise SystemExit(f"autograde check failed on the solution:\n{done.stdout[-1500:]}"
-                                 f"{done.stderr[-1500:]}")
-            self.sample("ex02 self-check (autograde check)", time.perf_counter() - started)
-        self.figure("ex02 self-check (autograde check)", "ex02 plain python", Target("seconds_under", 1.0))
+        runtime = Path(tempfile.mkdtemp(prefix="agb-", dir="/tmp"))  # a private check-server folder
+        env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime), "AUTOGRADE_CHECK_SERVER": "on"}
+        try:
+            for index in range(self.args.repeat + 1):
+                started = time.perf_counter()
+                done = subprocess.run(command, capture_output=True, text=True, cwd=self.work, env=env)
+                took = time.perf_counter() - started
+                if done.returncode != 0:
+                    raise SystemExit(f"autograde check failed on the solution:\n{done.stdout[-1500:]}"
+                                     f"{done.stderr[-1500:]}")
+                self.sample("ex02 self-check, served" if index else "ex02 self-check, first", took)
+                if index == 0:
+                    wait_for_socket(runtime)
+        finally:
+            stop_check_servers(runtime)
+            shutil.rmtree(runtime, ignore_errors=True)
+        self.figure("ex02 self-check, first", "ex02 plain python")
+        self.figure("ex02 self-check, served", "ex02 plain python", Target("seconds_under", 1.0))
 
     def startup(self) -> None:
         if importlib.util.find_spec("startup_speed") is None:
@@ -213,6 +249,24 @@ class Bench:
         self.sample("autograde rubric test -j 2", time.perf_counter() - started)
         self.figure("autograde rubric test -j 2")
         self.table.notes.append("rubric test -j 2: target 2x faster than before (time the old checkout)")
+
+
+def wait_for_socket(runtime: Path, seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not list(runtime.glob("autograde-check-*/check-*.sock")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.0)  # its first warm sandbox
+
+
+def stop_check_servers(runtime: Path) -> None:
+    import psutil
+
+    for process in psutil.process_iter(["cmdline"]):
+        with contextlib.suppress(psutil.Error, OSError):
+            if "autograde.selfcheck.server" in " ".join(process.info["cmdline"] or []) and \
+                    process.environ().get("XDG_RUNTIME_DIR") == str(runtime):
+                process.terminate()
+                process.wait(30)
 
 
 def chosen(names: str) -> list[Assignment]:
