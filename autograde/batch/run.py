@@ -266,8 +266,10 @@ def _run_workers(
         cancelled.set()
         pool.shutdown(wait=False, cancel_futures=True)
         RUNNING.kill_all()
-        while wait(futures, timeout=0.2).not_done:  # a sandbox that a worker starts after all
-            RUNNING.kill_all()  # (a warm one leased while Ctrl-C came) is killed as well
+        # a sandbox that a worker starts after all (a warm one leased while Ctrl-C came) is
+        # killed as well; a cancelled future never counts as done for wait(), so it is left out
+        while wait([f for f in futures if not f.cancelled()], timeout=0.2).not_done:
+            RUNNING.kill_all()
         pool.shutdown(wait=True)
         raise
     pool.shutdown(wait=True)

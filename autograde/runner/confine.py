@@ -90,6 +90,16 @@ def die_with_parent() -> bool:
     return ok
 
 
+PR_SET_NAME = 15
+
+
+def set_process_name(name: str) -> None:
+    """The name `ps` and `top` show (/proc/PID/comm, 15 bytes): a forked process keeps its
+    parent's command line, so a forked kernel says what it is here."""
+    if PRCTL is not None:
+        PRCTL(PR_SET_NAME, ctypes.c_char_p(name.encode()[:15]), 0, 0, 0)
+
+
 def no_new_privileges() -> bool:
     return PRCTL is not None and PRCTL(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0
 

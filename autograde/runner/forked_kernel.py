@@ -148,7 +148,10 @@ def exit_after(body: Callable[[], int | None]) -> NoReturn:
 
 def _be_the_kernel(connection_file: str, cwd: str) -> NoReturn:
     def kernel() -> int:
+        from autograde.runner.confine import set_process_name
+
         os.setsid()
+        set_process_name("ipykernel")  # its command line is still the runner's
         os.chdir(cwd)
         asyncio.set_event_loop_policy(None)  # nothing of the runner's event loop
         parent = os.getppid()

@@ -177,7 +177,8 @@ def test_no_sandbox_outlives_an_interrupted_parallel_batch(tmp_path):
 
 def _hangs(grader: int) -> int:
     """Jupyter kernels of this grader's jobs running now (their environment carries the job
-    marker and the grader's pid; kernels of other graders on the machine do not count)."""
+    marker and the grader's pid; kernels of other graders on the machine do not count). A
+    kernel forked from its runner keeps the runner's command line and names itself."""
     owner = f"AUTOGRADE_GRADER={grader}".encode()
     count = 0
     for entry in os.listdir("/proc"):
@@ -185,7 +186,9 @@ def _hangs(grader: int) -> int:
             continue
         try:
             with open(f"/proc/{entry}/cmdline", "rb") as handle:
-                if b"ipykernel" not in handle.read():
+                command = handle.read()
+            with open(f"/proc/{entry}/comm", "rb") as handle:
+                if b"ipykernel" not in command and handle.read().strip() != b"ipykernel":
                     continue
             with open(f"/proc/{entry}/environ", "rb") as handle:
                 environ = handle.read().split(b"\0")

@@ -260,8 +260,10 @@ class LocalSandbox(Sandbox):
             raise SandboxError(f"the local backend could not start the runner ({exc})") from exc
 
     def _forked(self, args: list[str], log_fd: int) -> ForkedRunner | None:
-        """A warm sandbox's runner from the fork server of its modules (None: start one)."""
-        if not self.job.warm or self.backend is None:
+        """A warm sandbox's runner from the fork server of its modules (None: start one). Only
+        in a job cgroup: a forked process's /proc environment is the fork server's, so the
+        job's marker cannot find its processes; the cgroup can (and kills them all)."""
+        if not self.job.warm or self.backend is None or self.group is None:
             return None
         try:
             spec = json.loads((self.job.in_dir / protocol.WARM).read_text(encoding="utf-8"))
