@@ -34,7 +34,7 @@ from autograde.pipeline.ingest import Submission, parameterize, read_notebook, s
 from autograde.pipeline.judge import judge
 from autograde.pipeline.locked import restore_locked
 from autograde.pipeline.plan import build_plan, is_hidden
-from autograde.pipeline.preload import preload_modules
+from autograde.pipeline.preload import notebook_imports, preload_modules, stack_modules
 from autograde.pipeline.wire import save_arrays, write_json_atomic
 from autograde.results import CheckResult, GradeReport, TaskResult
 from autograde.rubric import Assignment
@@ -212,7 +212,9 @@ def stage(sub: Submission, staged: Staged, job: Job, backend: Backend, opts: Gra
             "probes": staged.probes,
             "device": opts.device,
             "seed": parameters.get("seed"),
-            "preload": list(staged.preload),
+            # the assignment's stack and the notebook's own: imported before its first cell,
+            # outside the cells' time limits (the kernel is forked with them, or imports them first)
+            "preload": list(stack_modules([*staged.preload, *notebook_imports(sub.nb)])),
             "fork": forking_enabled(),
         },
     )

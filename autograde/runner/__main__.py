@@ -27,7 +27,7 @@ from autograde.runner.kernel import KernelSession
 from autograde.runner.notebook_run import NotebookRun
 from autograde.runner.outputs import cap_outputs
 from autograde.runner.probe_phase import JobFiles, install_harness_code, run_probes, write_json
-from autograde.runner.warm import WarmKernel, WarmSpec, wait_for_start, warm_up, write_ready
+from autograde.runner.warm import WarmKernel, WarmSpec, preload_code, wait_for_start, warm_up, write_ready
 
 
 def _socket_base() -> str | None:
@@ -150,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
         session.run_code(install, 30)
 
     prelude, fatal = _device_setup(plan, nb, limits, summary["notes"], warm.gpus if warm else None)
+    preload = [str(m) for m in plan.get("preload", []) if isinstance(m, str)]
+    if prelude is not None:  # a kernel not forked with them (warm, a replay's) imports them first
+        prelude = preload_code(preload) + prelude
     fatal = copied or fatal
     run = NotebookRun(
         nb,
@@ -164,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     if warm is not None and warm.session is not None:
         run.adopt(warm.session, warm.seconds)
     elif not fatal and plan.get("fork", True) is not False:  # the first kernel forked from here
-        preimport([str(m) for m in plan.get("preload", []) if isinstance(m, str)])
+        preimport(preload)
         run.fork_first = True
     try:
         if fatal:

@@ -272,3 +272,27 @@ def test_a_dead_fork_server_costs_speed_only(ex02: Assignment, tmp_path: Path) -
         report = grade_submission(ex02.path(ex02.rubric.solution), ex02, opts, student=student)
         assert report.score == ex02.rubric.max_points, report.notes
     assert _kept_summary(keep, "fourth")["warm"]["sandbox"]
+
+
+@pytest.mark.parametrize("mode", ["cold", "warm"])
+def test_the_notebooks_own_stack_is_imported_before_its_first_cell(
+    tmp_path: Path, make_nb: Callable[..., Path], mode: str
+) -> None:
+    """torchvision takes seconds to import; ex02's rubric does not import it, the notebook
+    does, in a cell with a 1 s limit: the import is made before the first cell, outside it."""
+    from autograde.rubric import load_rubric_file
+    from tests.ex02_variant import ex02_variant
+
+    tight = load_rubric_file(ex02_variant(tmp_path / "ex02_tight", {"cell_timeout": "1s"}))
+    cell = "import torchvision\nimport torch.nn as nn\n"
+    notebook = make_nb("imports.ipynb", insert_before={"descent": cell})
+    keep = tmp_path / "keep"
+    opts = GradeOptions(grading_seed=1, warm=mode == "warm", keep_job=keep)
+    if mode == "warm":
+        grade_submission(notebook, tight, opts, student="first")
+    report = grade_submission(notebook, tight, opts, student="graded")
+    assert report.score == tight.rubric.max_points, report.notes
+    cells = json.loads((keep / "graded" / "out" / protocol.CELLS).read_text())
+    assert {cell["status"] for cell in cells} == {"ok"}, [c for c in cells if c["status"] != "ok"]
+    summary = _kept_summary(keep, "graded")
+    assert summary["kernels"] == (["warm"] if mode == "warm" else ["forked"])

@@ -171,6 +171,7 @@ def test_an_unreachable_engine_is_a_sandbox_error_that_names_the_rerun(tmp_path:
         raise EngineUnavailable("cannot reach the Docker daemon")
 
     monkeypatch.setattr(image, "docker_client", away)
+    monkeypatch.setattr(image, "_SHARED", {})  # no client an earlier test of this process made
     backend = get_backend("docker")
     backend.options.image = "img:1"
     with pytest.raises(EngineUnavailable, match="daemon; this upload is graded again") as caught:
