@@ -29,16 +29,21 @@ from typing import Any, NoReturn
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 
 
+def thread_count() -> int:
+    """This process's threads (the kernel's view where /proc has it: C libraries start some)."""
+    count = threading.active_count()
+    with contextlib.suppress(OSError):
+        count = max(count, len(os.listdir("/proc/self/task")))
+    return count
+
+
 def fork_safe() -> str | None:
     """Why this process may not fork a kernel now (None: it may)."""
     if not hasattr(os, "fork"):
         return "no fork() on this platform"
-    if threading.active_count() > 1:
-        return f"{threading.active_count()} Python threads run"
-    with contextlib.suppress(OSError):
-        tasks = os.listdir("/proc/self/task")
-        if len(tasks) > 1:
-            return f"{len(tasks)} threads run"
+    threads = thread_count()
+    if threads > 1:
+        return f"{threads} threads run"
     torch = sys.modules.get("torch")
     if torch is not None:
         with contextlib.suppress(Exception):
