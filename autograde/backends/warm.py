@@ -28,7 +28,6 @@ import tempfile
 import threading
 import time
 import uuid
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,7 +151,6 @@ class WarmPool:
         self._peak = 0
         self._closed = False
         self._launcher = ThreadPoolExecutor(max_workers=2, thread_name_prefix="autograde-warm")
-        self.stats: Counter[str] = Counter()  # made, leased, cold, discarded
 
     def lease(self, key: WarmKey) -> WarmSandbox | None:
         """A ready warm sandbox of `key` (None: none ready, grade in a cold one), and the next
@@ -168,9 +166,7 @@ class WarmPool:
         if warm is not None and not warm.wait_ready(READY_SECONDS):
             log.info("a warm sandbox was not ready (%s); grading in a fresh one", warm.problem or "no kernel")
             warm.discard()
-            self.stats["discarded"] += 1
             warm = None
-        self.stats["leased" if warm is not None else "cold"] += 1
         return warm
 
     def release(self) -> None:
@@ -192,9 +188,8 @@ class WarmPool:
                 idle.append(warm)
                 made.append(warm)
         for warm in others:
-            self._launcher.submit(self._discard, warm)
+            self._launcher.submit(warm.discard)
         for warm in made:
-            self.stats["made"] += 1
             self._launcher.submit(warm.launch)
 
     def depth(self) -> int:
@@ -202,10 +197,6 @@ class WarmPool:
         left over and warm-ups run at a low priority (two then overlap with the gradings)."""
         spare = (os.cpu_count() or 1) > self._peak and warm_nice() > 0
         return max(1, self._peak + spare)
-
-    def _discard(self, warm: WarmSandbox) -> None:
-        warm.discard()
-        self.stats["discarded"] += 1
 
     def idle(self) -> list[WarmSandbox]:
         with self._lock:
@@ -218,7 +209,7 @@ class WarmPool:
             idle = [w for ws in self._idle.values() for w in ws]
             self._idle.clear()
         for warm in idle:
-            self._discard(warm)
+            warm.discard()
         self.backend.close()
 
 

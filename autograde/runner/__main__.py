@@ -94,17 +94,7 @@ def _warm_start(args: argparse.Namespace, runtime_dir: str, summary: dict[str, A
     summary["warm"] = warm.record()
     if warm.problem:
         summary["notes"].append(f"the warm sandbox had no kernel ({warm.problem}); a fresh one was used")
-    if plan_device(args.in_dir) != spec.device:
-        summary["fatal"] = "the warm sandbox was prepared for another device than its job's (a grader bug)"
     return warm
-
-
-def plan_device(in_dir: Path) -> str | None:
-    try:
-        device_name = json.loads((in_dir / protocol.PLAN).read_text(encoding="utf-8")).get("device", "cpu")
-    except (OSError, ValueError, AttributeError):
-        return None
-    return str(device_name)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -132,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         plan = None
         summary.setdefault("fatal", f"the grading plan could not be read ({exc})")
     problem = summary.get("fatal") or protocol.plan_problem(plan)
+    if not problem and warm is not None and plan.get("device", "cpu") != warm.spec.device:
+        problem = "the warm sandbox was prepared for another device than its job's (a grader bug)"
     if problem:  # nothing of the job is run: the host reports a grader error with the reason
         if warm is not None and warm.session is not None:
             warm.session.stop()

@@ -7,6 +7,7 @@ import ctypes
 import os
 import signal
 import sys
+from collections.abc import Iterator
 
 PR_SET_CHILD_SUBREAPER = 36
 
@@ -75,14 +76,21 @@ def kill_descendants(keep: int | None = None, rounds: int = 200) -> int:
     return len(stopped)
 
 
-def _reap() -> None:
+def reap() -> Iterator[tuple[int, int]]:
+    """Reap every child that has ended: (pid, exit code) each, without waiting."""
     while True:
         try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
+            pid, status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
             return
         if pid == 0:
             return
+        yield pid, os.waitstatus_to_exitcode(status)
+
+
+def _reap() -> None:
+    for _ in reap():
+        pass
 
 
 def alive(pid: int) -> bool:

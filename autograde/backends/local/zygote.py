@@ -46,14 +46,10 @@ def _send(sock: socket.socket, message: dict[str, Any]) -> None:
 
 
 def _reap(sock: socket.socket) -> None:
-    while True:
-        try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-        _send(sock, {"exit": pid, "code": os.waitstatus_to_exitcode(status)})
+    from autograde.runner.procs import reap
+
+    for pid, code in reap():
+        _send(sock, {"exit": pid, "code": code})
 
 
 def _child(request: dict[str, Any], log_fd: int, report_fd: int) -> NoReturn:
