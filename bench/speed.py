@@ -96,6 +96,7 @@ class Bench:
         self.args, self.work, self.table = args, work, Table()
         self.samples: dict[str, list[float]] = {}
         self.idle_rss: dict[str, list[float]] = {}  # the last look: each idle sandbox's MiB
+        self.cores: dict[str, list[float]] = {}  # each batch run: the machine's busy cores
 
     def sample(self, name: str, seconds: float) -> None:
         self.samples.setdefault(name, []).append(seconds)
@@ -128,12 +129,14 @@ class Bench:
             for backend, warm, workers, fork in runs:
                 name = f"{tag} {backend} {'warm' if warm else 'cold'} {workers}w{'' if fork else ' no fork'}"
                 out = self.work / f"{backend}-{warm}-{workers}-{fork}-{rep}"
-                started = time.perf_counter()
+                busy, started = machine_cpu_seconds(), time.perf_counter()
                 with forking(fork):
                     reports = grade_batch([uploads[0].parent], assignment, out,
                                           grade_options(backend, warm), batch_options(workers, warm))
-                    self.sample(name, time.perf_counter() - started)
+                    took = time.perf_counter() - started
+                    self.sample(name, took)
                     close_pools()  # what the batch does at its end once BatchOptions.warm exists
+                self.cores.setdefault(name, []).append((machine_cpu_seconds() - busy) / took)
                 full_marks(reports, n, name)
             if otter is not None:
                 took = speed_otter.run_otter(*otter, uploads, self.work / f"otter{rep}")
@@ -149,6 +152,12 @@ class Bench:
                             Target("speedup_at_least", 1.8), speedup=True)
         self.figure(f"{tag} local warm 1w no fork", plain)
         self.figure(f"{tag} otter run", plain)
+        cores = os.cpu_count() or 1
+        for name, used in self.cores.items():  # what a second worker can add: the cores left
+            mean = sum(used) / len(used)
+            self.table.notes.append(f"{name}: {mean:.2f} of {cores} cores busy (the whole machine's "
+                                    f"CPU time over the wall time); more workers gain at most "
+                                    f"{cores / mean:.2f}x")
 
     def docker_ready(self) -> bool:
         from autograde.backends import get_backend
@@ -249,6 +258,16 @@ class Bench:
         self.sample("autograde rubric test -j 2", time.perf_counter() - started)
         self.figure("autograde rubric test -j 2")
         self.table.notes.append("rubric test -j 2: target 2x faster than before (time the old checkout)")
+
+
+def machine_cpu_seconds() -> float:
+    """CPU seconds every core of this machine has been busy since boot (/proc/stat: all but
+    idle and iowait); 0 where there is no /proc."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0.0
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def wait_for_socket(runtime: Path, seconds: float = 60.0) -> None:

@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     copied = _copy_support_files(args.in_dir / protocol.FILES, args.work_dir)
     (args.out_dir / protocol.PROBES).mkdir(parents=True, exist_ok=True)
     deadline = started + float(limits["total_timeout"]) * 0.8
-    install = install_harness_code()
+    install = install_harness_code(runtime_dir)
 
     def harness_ready(session: KernelSession) -> None:
         session.run_code(install, 30)

@@ -13,9 +13,11 @@ import contextlib
 import os
 import re
 import signal
+import subprocess
 import time
 import uuid
 from dataclasses import dataclass, field
+from queue import Empty
 from typing import Any
 
 import nbformat
@@ -31,7 +33,9 @@ from autograde.runner.forked_kernel import ForkedProvisioner, fork_kernel, fork_
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _ARROW = re.compile(r"^-*>\s*(\d+)\s(.*)$")
 RESPONSIVE_SECONDS = 5.0
+REAP_SECONDS = 5.0  # a killed kernel is reaped within this (as jupyter_client waits)
 STARTUP_SECONDS = 120
+RECONNECT_MS = 5
 RECEIVE_QUEUE = 64  # messages the runner's sockets hold before the kernel's side must wait
 CELL_OUTPUT_BYTES = 2 * 2**20  # what one cell's outputs may hold while it runs
 DROPPED = "[autograde: further output of this cell dropped, over {limit} bytes]\n"
@@ -104,6 +108,31 @@ class Outcome:
     outputs: list[Any] = field(default_factory=list)
 
 
+async def _wait_for_ready(kc: Any, timeout: float) -> None:
+    """A kernel_info reply on shell, and a message on IOPub (it is subscribed); RuntimeError
+    when the kernel dies first or `timeout` passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        kc.kernel_info()
+        try:
+            reply = await kc.shell_channel.get_msg(timeout=1)
+        except Empty:
+            pass
+        else:
+            if reply["msg_type"] == "kernel_info_reply":
+                try:
+                    await kc.iopub_channel.get_msg(timeout=0.2)
+                except Empty:
+                    pass  # IOPub not subscribed yet: ask again
+                else:
+                    kc._handle_kernel_info_reply(reply)
+                    return
+        if not await kc.is_alive():
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+
+
 def _error_line(traceback: list[str]) -> str | None:
     """The '----> 3 x = 1/0' line of an IPython traceback: where in the cell it failed."""
     found = None
@@ -149,8 +178,21 @@ class KernelSession:
         else:
             self.client.start_new_kernel(cwd=self.cwd)
         self._first_pid = self.pid
-        self.client.start_new_kernel_client()
+        self._connect(STARTUP_SECONDS)
         self._started = True
+
+    def _connect(self, timeout: float) -> None:
+        """nbclient's start_new_kernel_client, but ready as soon as the kernel answered on
+        shell and IOPub (jupyter_client's wait_for_ready then waits until IOPub has been
+        silent for 0.2 s; a later request's messages are told apart by their parent anyway)."""
+        kc: Any = self._km.client()
+        self.client.kc = kc
+        # it connects before the kernel has bound its sockets: look again within milliseconds,
+        # not zmq's default 100 ms (a kernel start waited for two of those)
+        kc.context.setsockopt(zmq.RECONNECT_IVL, RECONNECT_MS)
+        kc.start_channels()
+        run_sync(_wait_for_ready)(kc, timeout)
+        kc.allow_stdin = False
 
     def _fork_kernel(self, km: Any) -> None:
         km.write_connection_file()  # as the provisioner's pre_launch writes it
@@ -214,11 +256,7 @@ class KernelSession:
                 old_client.stop_channels()
             # The new client waits for a kernel_info reply; a kernel still spinning in the
             # cell never sends one, so wait only as long as the responsiveness check.
-            self.client.startup_timeout = int(RESPONSIVE_SECONDS)
-            try:
-                self.client.start_new_kernel_client()
-            finally:
-                self.client.startup_timeout = STARTUP_SECONDS
+            self._connect(RESPONSIVE_SECONDS)
         except KERNEL_FAILURES:
             return "unresponsive"
         probe = nbformat.v4.new_code_cell("pass")
@@ -244,7 +282,15 @@ class KernelSession:
                 self.client.kc.stop_channels()
         km: Any = self.client.km  # None when nbclient gave the kernel up (a failed reconnect)
         if km is not None:
-            with contextlib.suppress(*KERNEL_FAILURES):
-                run_sync(km.shutdown_kernel)(now=True)
+            # reaped here, at once (jupyter_client's shutdown looks again only every 100 ms
+            # and then sleeps); only a kernel that does not end goes through its shutdown
+            process = getattr(getattr(km, "provisioner", None), "process", None)
+            reaped = False
+            if process is not None:
+                with contextlib.suppress(subprocess.TimeoutExpired, OSError):
+                    reaped = process.wait(timeout=REAP_SECONDS) is not None
+            if not reaped:
+                with contextlib.suppress(*KERNEL_FAILURES):
+                    run_sync(km.shutdown_kernel)(now=True)
             with contextlib.suppress(*KERNEL_FAILURES):
                 run_sync(km.cleanup_resources)()

@@ -108,13 +108,12 @@ def warm_up(spec: WarmSpec, work_dir: Path, runtime_dir: str) -> WarmKernel:
     except KERNEL_FAILURES as exc:
         session.stop()
         return WarmKernel(spec, None, time.monotonic() - started, gpus, f"the kernel did not start ({exc})")
-    code = preload_code(spec.preload)
-    if code:
-        outcome = session.run_code(code, 300)
-        if outcome.status != "ok":
-            session.stop()
-            why = f"importing {', '.join(spec.preload)} ended with {outcome.status}"
-            return WarmKernel(spec, None, time.monotonic() - started, gpus, why)
+    # also without modules: a kernel's first request costs most, and it is not the job's
+    outcome = session.run_code(preload_code(spec.preload) or "pass", 300)
+    if outcome.status != "ok":
+        session.stop()
+        why = f"importing {', '.join(spec.preload) or 'nothing'} ended with {outcome.status}"
+        return WarmKernel(spec, None, time.monotonic() - started, gpus, why)
     return WarmKernel(spec, session, time.monotonic() - started, gpus)
 
 

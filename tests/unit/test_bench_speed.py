@@ -115,3 +115,15 @@ def test_otter_files_are_ok_format_and_pass_only_a_right_solution(tmp_path: Path
     changed = {**right, "gradient_descent": in_place}
     # float input arrays: the in-place update gives the right result but changes the caller's array
     assert _passed_points(specs[2], changed) == pytest.approx(1.0)
+
+
+def test_the_machine_cpu_figure_counts_a_busy_loop() -> None:
+    import time
+
+    import speed
+
+    before = speed.machine_cpu_seconds()
+    begun = time.process_time()
+    while time.process_time() - begun < 0.3:
+        pass
+    assert speed.machine_cpu_seconds() - before >= 0.25  # this process's 0.3 s, at least

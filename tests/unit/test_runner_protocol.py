@@ -5,6 +5,7 @@ for a probe that left no result or was never reached."""
 from __future__ import annotations
 
 import ast
+import importlib.util
 import io
 import json
 import os
@@ -78,13 +79,35 @@ def test_plan_problem_names_both_versions():
 # -- the harness, loaded as the runner installs it -------------------------------------------------
 
 
-@pytest.fixture
-def harness() -> types.ModuleType:
+def install(runtime_dir: Path) -> types.ModuleType:
     namespace: dict[str, Any] = {}
-    exec(compile(probe_phase.install_harness_code(), "<install>", "exec"), namespace)
+    exec(compile(probe_phase.install_harness_code(str(runtime_dir)), "<install>", "exec"), namespace)
     import sys
 
     return sys.modules.pop(probe_phase.HARNESS_MODULE)
+
+
+@pytest.fixture
+def harness(tmp_path_factory) -> types.ModuleType:
+    return install(tmp_path_factory.mktemp("runtime"))
+
+
+def test_the_harness_is_installed_from_its_compiled_code(tmp_path):
+    module = install(tmp_path)
+    assert (tmp_path / "harness.code").read_bytes().startswith(importlib.util.MAGIC_NUMBER)
+    assert module.run_batch.__code__.co_filename == "<autograde-harness>"
+
+
+def test_a_kernel_of_another_python_compiles_the_harness_source(tmp_path):
+    source = probe_phase.install_harness_code(str(tmp_path))
+    (tmp_path / "harness.code").write_bytes(b"\0\0\0\0 another Python's marshal")
+    namespace: dict[str, Any] = {}
+    exec(compile(source, "<install>", "exec"), namespace)
+    import sys
+
+    module = sys.modules.pop(probe_phase.HARNESS_MODULE)
+    assert (module.OK, module.ERROR) == (ProbeStatus.OK, ProbeStatus.ERROR)
+    assert module.run_batch.__code__.co_filename == "<autograde-harness>"
 
 
 def corrupt_member() -> bytes:

@@ -34,6 +34,7 @@ import tempfile
 from typing import Any, NoReturn
 
 PACKET = 4 * 2**20
+IDLE_LOOK = 1.0  # seconds between looks for ended children when no signal came (a safety net)
 OWN_FOLDER = os.getcwd()  # where the fork server runs (its first entry on sys.path)
 # imported ahead in the fork server; matplotlib is not: it reads its configuration folder
 # from HOME when imported, and HOME is the job's (the runner imports it in the child)
@@ -57,6 +58,7 @@ def _child(request: dict[str, Any], log_fd: int, report_fd: int) -> NoReturn:
     from autograde.runner.forked_kernel import exit_after
 
     def runner() -> int:
+        signal.set_wakeup_fd(-1)  # the server's; its pipe is closed below
         die_with_parent()  # the fork server ends when its grader does: so does every sandbox of it
         os.setsid()
         null = os.open(os.devnull, os.O_RDONLY)
@@ -85,16 +87,31 @@ def _child(request: dict[str, Any], log_fd: int, report_fd: int) -> NoReturn:
     exit_after(runner)
 
 
+def _child_exits_wake() -> int:
+    """A pipe's read end that becomes readable when a child ends (SIGCHLD through Python's
+    wakeup fd): a runner's exit reaches the grader at once, not at the next look."""
+    read, write = os.pipe()
+    os.set_blocking(read, False)
+    os.set_blocking(write, False)
+    signal.signal(signal.SIGCHLD, lambda _number, _frame: None)
+    signal.set_wakeup_fd(write, warn_on_full_buffer=False)
+    return read
+
+
 def serve(sock: socket.socket, preload: list[str]) -> None:
     from autograde.runner import __main__ as runner  # noqa: F401  (its imports, for the children)
     from autograde.runner.forked_kernel import fork_safe, preimport
 
     failed = preimport([m for m in preload if m.split(".")[0] not in NOT_AHEAD])
+    wake = _child_exits_wake()
     _send(sock, {"ready": os.getpid(), "failed": failed})
     while True:
-        readable, _, _ = select.select([sock], [], [], 0.05)
+        readable, _, _ = select.select([sock.fileno(), wake], [], [], IDLE_LOOK)
+        if wake in readable:
+            with contextlib.suppress(BlockingIOError):
+                os.read(wake, 512)
         _reap(sock)
-        if not readable:
+        if sock.fileno() not in readable:
             continue
         try:
             data, fds, _flags, _addr = socket.recv_fds(sock, PACKET, 2)
