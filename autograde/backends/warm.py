@@ -169,6 +169,11 @@ class WarmPool:
             warm = None
         return warm
 
+    def prepare(self, key: WarmKey) -> None:
+        """Start sandboxes of `key` now, before any lease asks for one (a check server's first
+        check, right after the one its command ran)."""
+        self._refill(key)
+
     def release(self) -> None:
         with self._lock:
             self._open = max(0, self._open - 1)

@@ -106,7 +106,7 @@ def _check_with_bundle(
     with usage_errors(), out.status("running your notebook..."):
         opts = _options(sandbox, overrides=request["overrides"], public_only=True)
         report, after, code = server.check_here(notebook, bundle_path, data, tasks, opts)
-    server.start()  # the next check is answered in a warm sandbox
+    server.start(request)  # the next check is answered in a sandbox it warmed for this one
     print_self_check(out, report, after)
     sys.exit(code)
 

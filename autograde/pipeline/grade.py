@@ -150,8 +150,7 @@ def run_staged(
     if not opts.warm:
         return _run_cold(sub, staged, opts, get_backend(opts.backend, opts.backend_options()), like, then)
     pool = pool_for(opts.backend, opts.backend_options())
-    warm = pool.lease(WarmKey(staged.assignment, staged.preload, opts.device, opts.gpu, limits,
-                              staged.data_dir, hidden))
+    warm = pool.lease(warm_key(staged, opts, hidden))
     try:
         if warm is None or warm.sandbox is None:  # none was ready: a cold sandbox
             return _run_cold(sub, staged, opts, pool.backend, like, then)
@@ -161,6 +160,17 @@ def run_staged(
             warm.remove_folder()
     finally:
         pool.release()
+
+
+def warm_key(staged: Staged, opts: GradeOptions, hidden: tuple[Path, ...]) -> WarmKey:
+    """The warm sandboxes a job of `staged` may run in."""
+    limits = SandboxLimits.from_rubric(staged.limits, **opts.limits)
+    return WarmKey(staged.assignment, staged.preload, opts.device, opts.gpu, limits, staged.data_dir, hidden)
+
+
+def warm_ahead(staged: Staged, opts: GradeOptions, hidden: tuple[Path, ...]) -> None:
+    """Warm a sandbox for a job of `staged` now, before one is asked for."""
+    pool_for(opts.backend, opts.backend_options()).prepare(warm_key(staged, opts, hidden))
 
 
 def _run_cold(

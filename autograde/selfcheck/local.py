@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from autograde.errors import SubmissionError
-from autograde.pipeline.grade import GradeOptions, Staged, run_staged
+from autograde.pipeline.grade import GradeOptions, Staged, run_staged, warm_ahead
 from autograde.pipeline.ingest import Submission, read_notebook, tagged_source
 from autograde.pipeline.judge import ProbeReader, cell_hint, read_cells, read_summary, run_verdict, versions
 from autograde.pipeline.preload import notebook_imports, stack_modules
@@ -72,6 +72,39 @@ def _kept_data(bundle: Bundle, cache: Path) -> Path:
     return folder / "data"
 
 
+def _staged(sub: Submission, bundle: Bundle, data: Path | None, data_cache: Path | None,
+            scratch: Path) -> Staged:
+    """What a check of `sub` runs with besides the notebook (data and support files extracted
+    into `scratch`, or the data into `data_cache`, kept)."""
+    manifest = bundle.manifest
+    data_dir = data
+    if data_dir is None and manifest.data:
+        if data_cache is not None:
+            data_dir = _kept_data(bundle, data_cache)
+        else:
+            data_dir = bundle.extract_data(scratch / "data")
+    return Staged(
+        dict(manifest.parameters),
+        Limits(**manifest.limits),
+        manifest.probes,
+        read_npz(bundle.inputs),
+        data_dir,
+        bundle.extract_support(scratch / "files"),
+        manifest.assignment,
+        stack_modules(notebook_imports(sub.nb)),
+    )
+
+
+def prepare_check(
+    path: Path, bundle: Bundle, opts: GradeOptions, data: Path | None, data_cache: Path
+) -> None:
+    """Warm a sandbox for the next check of `path` (its imports as now, the data kept in
+    `data_cache`); nothing of the notebook runs."""
+    sub = read_for_check(path, bundle)
+    with tempfile.TemporaryDirectory(prefix="autograde-check-") as scratch:
+        warm_ahead(_staged(sub, bundle, data, data_cache, Path(scratch)), opts, ())
+
+
 def check_notebook(
     path: Path,
     bundle: Bundle,
@@ -88,22 +121,7 @@ def check_notebook(
     sub = read_for_check(path, bundle)
     sub.student = "self-check"
     with tempfile.TemporaryDirectory(prefix="autograde-check-") as scratch:
-        data_dir = data
-        if data_dir is None and manifest.data:
-            if data_cache is not None:
-                data_dir = _kept_data(bundle, data_cache)
-            else:
-                data_dir = bundle.extract_data(Path(scratch) / "data")
-        staged = Staged(
-            dict(manifest.parameters),
-            Limits(**manifest.limits),
-            manifest.probes,
-            read_npz(bundle.inputs),
-            data_dir,
-            bundle.extract_support(Path(scratch) / "files"),
-            manifest.assignment,
-            stack_modules(notebook_imports(sub.nb)),
-        )
+        staged = _staged(sub, bundle, data, data_cache, Path(scratch))
 
         def judged(job: Any, outcome: Any) -> GradeReport:
             cells = read_cells(job.out_dir)

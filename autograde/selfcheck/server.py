@@ -3,7 +3,8 @@ student's own that keeps the next sandbox warm, so that a check after the first 
 the time of the notebook itself.
 
 The first check runs in the command as before and then starts the server (detached, of the
-same user, for this version of the engine). Later checks send it their request on a unix
+same user, for this version of the engine), which warms a sandbox for a check like that one
+as it starts (`prepare`: nothing of the notebook runs). Later checks send it their request on a unix
 socket in a folder only the user can enter, authenticated with a key only the user can read
 (`multiprocessing.connection`); it grades them one at a time in warm sandboxes of its own
 pool (each sandbox for one check, never reused, as in a batch) and sends the report back.
@@ -15,6 +16,7 @@ keeps checks in the command. When the command is interrupted, the check it asked
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import signal
@@ -87,16 +89,18 @@ def ask(request: dict[str, Any]) -> dict[str, Any] | None:
     return reply
 
 
-def start() -> None:
-    """Start the server in the background, unless checks stay in the command."""
+def start(request: dict[str, Any] | None = None) -> None:
+    """Start the server in the background, unless checks stay in the command; it warms a
+    sandbox for a check like `request` (the one the command just ran) as it starts."""
     if not enabled():
         return
     with contextlib.suppress(OSError, AutogradeError):
         address, _ = _address()
         if os.path.exists(address):
             return
+        prepare = ["--prepare", json.dumps(request)] if request is not None else []
         subprocess.Popen(
-            [sys.executable, "-m", "autograde.selfcheck.server"], stdin=subprocess.DEVNULL,
+            [sys.executable, "-m", "autograde.selfcheck.server", *prepare], stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )
 
@@ -121,13 +125,30 @@ def check_here(
     return report, after_submission(bundle, report), 0 if graded and passed == judged else 1
 
 
-def handle(request: dict[str, Any]) -> dict[str, Any]:
-    """One check asked for by a command: the report as data, or the error it prints (exit 2)."""
+def _options(request: dict[str, Any]) -> Any:
     from autograde.pipeline.grade import GradeOptions
 
+    return GradeOptions(overrides=dict(request.get("overrides") or {}), public_only=True, warm=True,
+                        limits=dict(request.get("limits") or {}))
+
+
+def prepare(request: dict[str, Any]) -> None:
+    """Warm a sandbox for a check like `request`: what the server does as it starts, so that
+    its first check is answered as fast as the next ones. Never raises (the check itself
+    then says what is wrong)."""
+    from autograde.selfcheck.bundle import read_bundle
+    from autograde.selfcheck.local import prepare_check
+
+    with contextlib.suppress(Exception):
+        data = Path(request["data"]) if request.get("data") else None
+        prepare_check(Path(request["notebook"]), read_bundle(Path(request["bundle"])), _options(request),
+                      data, _folder() / "data")
+
+
+def handle(request: dict[str, Any]) -> dict[str, Any]:
+    """One check asked for by a command: the report as data, or the error it prints (exit 2)."""
     try:
-        opts = GradeOptions(overrides=dict(request.get("overrides") or {}), public_only=True, warm=True,
-                            limits=dict(request.get("limits") or {}))
+        opts = _options(request)
         data = Path(request["data"]) if request.get("data") else None
         report, after, code = check_here(Path(request["notebook"]), Path(request["bundle"]), data,
                                          request.get("tasks") or None, opts, _folder() / "data")
@@ -153,8 +174,9 @@ def _serve_one(conn: Connection) -> None:
             conn.send(reply)
 
 
-def serve() -> None:
-    """Answer checks until none came for IDLE_SECONDS."""
+def serve(first: dict[str, Any] | None = None) -> None:
+    """Answer checks until none came for IDLE_SECONDS; warm a sandbox for a check like
+    `first` at once."""
     from autograde.backends.warm import close_pools
 
     address, key = _address()
@@ -180,6 +202,8 @@ def serve() -> None:
 
     signal.signal(signal.SIGTERM, stop)
     threading.Thread(target=watch, daemon=True).start()
+    if first is not None:
+        prepare(first)
     while True:
         try:
             conn = listener.accept()
@@ -195,5 +219,14 @@ def serve() -> None:
             log.write(f"{stamp} a check answered in {time.monotonic() - started:.2f} s\n")
 
 
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="autograde.selfcheck.server")
+    parser.add_argument("--prepare", type=json.loads, help="a check request (JSON) to warm a sandbox for")
+    args = parser.parse_args(argv)
+    serve(args.prepare if isinstance(args.prepare, dict) else None)
+
+
 if __name__ == "__main__":
-    serve()
+    main()

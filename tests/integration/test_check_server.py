@@ -117,3 +117,33 @@ def test_the_server_ends_when_no_check_comes(runtime: Path) -> None:
     assert _wait_for("check-*.sock", folder)
     assert server.wait(timeout=60) == 0
     assert not list(folder.glob("check-*.sock"))
+
+
+def test_the_server_warms_a_sandbox_for_its_first_check_as_it_starts(
+    ex02: Assignment, tmp_path: Path, runtime: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from autograde.backends import warm
+    from autograde.backends.base import BackendOptions
+    from autograde.selfcheck import server
+
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    made = subprocess.run([CLI, "bundle", ex02.id, "--out", str(tmp_path / "pub")], capture_output=True,
+                          text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    bundle = tmp_path / "pub" / f"{ex02.id}.check"
+    request = {"notebook": str(ex02.path(ex02.rubric.solution)), "bundle": str(bundle), "data": None,
+               "tasks": None, "overrides": {}, "limits": {}}
+    pool = warm.pool_for("local", BackendOptions())
+    try:
+        assert not pool.idle()
+        server.prepare(request)  # as the server starts: no check asked for yet, no notebook run
+        idle = pool.idle()
+        assert [w.key.assignment for w in idle][:1] == [ex02.id] and "numpy" in idle[0].key.preload
+        prepared = idle[0]
+        assert prepared.wait_ready(120)
+        reply = server.handle(request)
+        assert reply["exit"] == 0, reply
+        assert prepared.leased and not prepared.root.exists()  # the first check ran in it
+        server.prepare({**request, "notebook": str(tmp_path / "missing.ipynb")})  # never raises
+    finally:
+        warm.close_pools()
