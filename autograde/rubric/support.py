@@ -7,6 +7,7 @@ and host-side reference modules are refused.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,14 +35,24 @@ def _secret_files(assignment: Assignment) -> set[Path]:
     rubric = assignment.rubric
     folder = assignment.folder
     names = ["rubric.yaml", "made-by.txt", rubric.solution, *(m.notebook for m in rubric.mutants)]
-    notebooks = {p.resolve() for p in folder.rglob("*.ipynb")} - {(folder / rubric.template).resolve()}
+    notebooks = {p.resolve() for p in _notebooks_below(folder)} - {(folder / rubric.template).resolve()}
     return {(folder / name).resolve() for name in names} | notebooks
+
+
+def _notebooks_below(folder: Path) -> list[Path]:
+    """The notebooks below `folder`. os.walk passes over a folder that goes while it looks
+    (rglob raises): the assignment folder may hold the grader's temporary folder, whose job
+    folders come and go during a batch."""
+    return [Path(root, name) for root, _dirs, files in os.walk(folder) for name in files
+            if name.endswith(".ipynb")]
 
 
 def support_files(assignment: Assignment) -> dict[str, Path]:
     """Every file the rubric's `files` names, by its path relative to the assignment folder
     (posix), in order. A RubricError names the rubric and the entry: missing, a link or a
     path leaving the folder, not a regular file, or one of the folder's secret files."""
+    if not assignment.rubric.files:
+        return {}
     rubric_file = assignment.folder / "rubric.yaml"
     root = assignment.folder.resolve()
     secret = _secret_files(assignment)

@@ -7,9 +7,11 @@ import ctypes
 import os
 import signal
 import sys
+import time
 from collections.abc import Iterator
 
 PR_SET_CHILD_SUBREAPER = 36
+GONE_SECONDS = 2.0  # how long a sweep waits for what it killed to be gone
 
 
 def become_subreaper() -> bool:
@@ -72,8 +74,24 @@ def kill_descendants(keep: int | None = None, rounds: int = 200) -> int:
     for pid in stopped:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
-    _reap()
+    _reap_gone(stopped)
     return len(stopped)
+
+
+def _reap_gone(killed: set[int], seconds: float = GONE_SECONDS) -> None:
+    """Reap until every killed process is gone (or `seconds` passed): a killed process still
+    counts against the sandbox's process limit until it has exited and been reaped, and a
+    fresh kernel started before then cannot start its threads."""
+    deadline = time.monotonic() + seconds
+    step = 0.0005
+    left = set(killed)
+    while True:
+        _reap()
+        left = {pid for pid in left if alive(pid)}
+        if not left or time.monotonic() >= deadline:
+            return
+        time.sleep(step)
+        step = min(step * 2, 0.01)
 
 
 def reap() -> Iterator[tuple[int, int]]:

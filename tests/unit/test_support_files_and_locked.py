@@ -4,6 +4,9 @@ and nbgrader's grade ids as tags at ingest."""
 from __future__ import annotations
 
 import json
+import shutil
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +42,47 @@ def load(folder: Path) -> Assignment:
 
 
 # ---------------------------------------------------------------- files
+
+
+def test_support_files_are_found_while_folders_below_come_and_go(tmp_path: Path) -> None:
+    """The assignment folder may hold the grader's temporary folder (job folders made and
+    removed by the sandboxes of a batch) while each upload looks for its support files."""
+    folder = folder_with(tmp_path, files=["ok.txt"])
+    (folder / "ok.txt").write_text("support")
+    (folder / "solution.ipynb").write_text("{}")
+    assignment = load(folder)
+    churn = folder / "tmp"
+    stop = threading.Event()
+
+    def come_and_go() -> None:
+        index = 0
+        while not stop.is_set():
+            job = churn / f"autograde-job-{index % 4}" / "work" / "a" / "b"
+            job.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(churn / f"autograde-job-{(index + 2) % 4}", ignore_errors=True)
+            index += 1
+
+    worker = threading.Thread(target=come_and_go)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            assert list(support_files(assignment)) == ["ok.txt"]
+    finally:
+        stop.set()
+        worker.join()
+
+
+def test_an_assignment_without_support_files_looks_at_no_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assignment = load(folder_with(tmp_path))
+    def walked(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the assignment folder was walked")
+
+    monkeypatch.setattr("os.walk", walked)
+    monkeypatch.setattr(Path, "rglob", walked)
+    assert support_files(assignment) == {}
 
 
 @pytest.mark.parametrize(
