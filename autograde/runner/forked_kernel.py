@@ -20,13 +20,14 @@ import os
 import signal
 import sys
 import threading
-import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
 from jupyter_client.provisioning.local_provisioner import LocalProvisioner
+
+from autograde.runner.procs import wait_until
 
 
 def thread_count() -> int:
@@ -115,13 +116,7 @@ class ForkedProcess:
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int | None:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        step = 0.0005  # as Popen.wait: short looks first (a killed kernel is gone within a few ms)
-        while self.poll() is None:
-            if deadline is not None and time.monotonic() >= deadline:
-                break
-            time.sleep(step)
-            step = min(step * 2, 0.01)
+        wait_until(lambda: self.poll() is not None, timeout)
         return self.returncode
 
     def send_signal(self, signum: int) -> None:

@@ -38,7 +38,8 @@ def write_json(path: Path, data: Any) -> None:
     tmp.replace(path)
 
 
-_HARNESS_SOURCE = Path(__file__).with_name("harness_src.py").read_text(encoding="utf-8")
+_HARNESS_PATH = Path(__file__).with_name("harness_src.py").resolve()
+_HARNESS_SOURCE = _HARNESS_PATH.read_text(encoding="utf-8")
 # compiled once per process (the fork server's runners inherit it): the kernel loads the code
 # object instead of compiling ~23 kB of source in the job's time (~25 ms a job)
 _HARNESS_CODE = importlib.util.MAGIC_NUMBER + marshal.dumps(
@@ -48,11 +49,10 @@ _HARNESS_CODE = importlib.util.MAGIC_NUMBER + marshal.dumps(
 
 def install_harness_code(runtime_dir: str) -> str:
     """Kernel code that makes the harness an importable module, with the protocol's statuses.
-    The harness is written into `runtime_dir` (the runner's, where the kernel reads its
-    connection file): compiled, and as source for a kernel of another Python."""
-    code, source = Path(runtime_dir, "harness.code"), Path(runtime_dir, "harness_src.py")
+    The compiled harness is written into `runtime_dir` (the runner's, where the kernel reads
+    its connection file); a kernel of another Python compiles the runner's source file."""
+    code, source = Path(runtime_dir, "harness.code"), _HARNESS_PATH
     code.write_bytes(_HARNESS_CODE)
-    source.write_text(_HARNESS_SOURCE, encoding="utf-8")
     statuses = {name: str(status) for name, status in _HARNESS_STATUSES.items()}
     return (
         "import sys as _s, types as _t, marshal as _ml, importlib.util as _iu\n"

@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 PR_SET_CHILD_SUBREAPER = 36
 GONE_SECONDS = 2.0  # how long a sweep waits for what it killed to be gone
@@ -82,16 +82,27 @@ def _reap_gone(killed: set[int], seconds: float = GONE_SECONDS) -> None:
     """Reap until every killed process is gone (or `seconds` passed): a killed process still
     counts against the sandbox's process limit until it has exited and been reaped, and a
     fresh kernel started before then cannot start its threads."""
-    deadline = time.monotonic() + seconds
-    step = 0.0005
     left = set(killed)
-    while True:
+
+    def gone() -> bool:
         _reap()
-        left = {pid for pid in left if alive(pid)}
-        if not left or time.monotonic() >= deadline:
-            return
+        left.intersection_update({pid for pid in left if alive(pid)})
+        return not left
+
+    wait_until(gone, seconds)
+
+
+def wait_until(done: Callable[[], bool], seconds: float | None) -> bool:
+    """Look until `done()` (True) or `seconds` passed (False; None: no limit): short looks
+    first, as Popen.wait makes them (what is waited for is mostly over within milliseconds)."""
+    deadline = None if seconds is None else time.monotonic() + seconds
+    step = 0.0005
+    while not done():
+        if deadline is not None and time.monotonic() >= deadline:
+            return False
         time.sleep(step)
         step = min(step * 2, 0.01)
+    return True
 
 
 def reap() -> Iterator[tuple[int, int]]:
