@@ -2,7 +2,7 @@
 
 Exit codes: list 0, or 2 on a rubric or README error; rubric validate 0 all valid, 2 otherwise;
 rubric test 0 every notebook scored as expected, 1 otherwise, 2 on usage errors; rubric mutate
-0, or 2 on usage errors.
+0, or 2 on usage errors; rubric schema 0.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -23,6 +24,9 @@ from autograde.cli.common import (
     usage_errors,
     warn,
 )
+
+if TYPE_CHECKING:
+    from autograde.rubric.selftest import Case
 
 
 @click.command(name="list")
@@ -126,8 +130,11 @@ def validate(rubrics_dir: Path | None, library: Path | None) -> None:
 )
 @click.option("--warm/--cold", default=True, show_default=True,
               help="make each notebook's sandbox ahead, while the one before is graded (never reused)")
+@click.option("--junit", "junit", type=click.Path(dir_okay=False, path_type=Path),
+              help="also write the results as JUnit XML here (one test case per notebook)")
 def test_cmd(
-    assignments: tuple[str, ...], backend: str, rubrics: Path | None, seed: int, jobs: int, warm: bool
+    assignments: tuple[str, ...], backend: str, rubrics: Path | None, seed: int, jobs: int, warm: bool,
+    junit: Path | None,
 ) -> None:
     """Grade solution, template and mutants of each assignment; check the expected points.
 
@@ -143,8 +150,10 @@ def test_cmd(
     failed = 0
     solution_of = {a.id: a.rubric.solution for a in loaded}
     solutions: list[tuple[float, str]] = []
+    done: list[Case] = []
     started = time.monotonic()
     for case in run_library(loaded, seed, backend, jobs, warm):
+        done.append(case)
         score = f"{case.report.score:g}/{case.report.max_score:g}" if case.report else "-"
         mark = "[green]ok[/green]  " if case.ok else "[red]FAIL[/red]"
         say(f"{mark} {escape(case.assignment)} {escape(case.notebook)}: {score} ({case.seconds:.1f} s)", out)
@@ -160,7 +169,32 @@ def test_cmd(
             f"slowest solution: {escape(slowest[1])} ({slowest[0]:.1f} s)",
             out,
         )
+    if junit is not None:
+        from autograde.rubric.junit import write_junit
+
+        write_junit(done, junit)
+        say(f"JUnit XML: {escape(str(junit))}", out)
     sys.exit(1 if failed else 0)
+
+
+@rubric.command(name="schema")
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="write it to this file instead of printing it")
+def schema_cmd(out: Path | None) -> None:
+    """Print the JSON Schema of rubric.yaml files (for an editor's YAML support, or CI).
+
+    It has every check kind registered now. What a schema cannot say (unique task ids,
+    declared data sets, mutants that name real tasks) `autograde rubric validate` checks.
+    """
+    import json
+
+    from autograde.rubric.json_schema import rubric_json_schema
+
+    text = json.dumps(rubric_json_schema(), indent=2) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
 
 
 @rubric.command(name="mutate")

@@ -20,6 +20,7 @@ from pydantic import (
     SerializeAsAny,
     Tag,
     TypeAdapter,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -91,7 +92,20 @@ def parse_bytes(value: Any) -> int:
     return size
 
 
-Seconds = Annotated[float, Field(gt=0)]
+# how the JSON Schema of rubric files (`autograde rubric schema`) writes what the validators
+# above accept besides a plain number
+_DURATION_JSON: dict[str, Any] = {
+    "anyOf": [{"type": "number", "exclusiveMinimum": 0},
+              {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*(ms|s|m|h)?\s*$"}],
+    "description": "seconds, or a duration such as '60s', '2m', '1h'",
+}
+_SIZE_JSON: dict[str, Any] = {
+    "anyOf": [{"type": "integer", "exclusiveMinimum": 0},
+              {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*([kKmMgGtT]([iI]?[bB])?|[bB])?\s*$"}],
+    "description": "bytes, or a size such as '2GiB', '512MB'",
+}
+Seconds = Annotated[float, Field(gt=0), WithJsonSchema(_DURATION_JSON)]
+Size = Annotated[int, WithJsonSchema(_SIZE_JSON)]
 
 
 class Limits(Strict):
@@ -100,13 +114,13 @@ class Limits(Strict):
     cell_timeout: Seconds = 60.0
     probe_timeout: Seconds = 10.0
     total_timeout: Seconds = 900.0
-    memory: int = 2 * 2**30
-    output_bytes: int = 2 * 2**20  # captured cell outputs kept in the executed notebook
+    memory: Size = 2 * 2**30
+    output_bytes: Size = 2 * 2**20  # captured cell outputs kept in the executed notebook
     max_replays: int = Field(3, ge=0, le=20)
     pids: int = Field(256, ge=16, le=65536)  # processes and threads in the sandbox
     cpus: float = Field(1.0, gt=0, le=256)
-    tmp_bytes: int = 512 * 2**20  # each writable scratch area: /tmp, HOME, the working folder
-    out_bytes: int = 64 * 2**20  # everything the sandbox may write to its output folder
+    tmp_bytes: Size = 512 * 2**20  # each writable scratch area: /tmp, HOME, the working folder
+    out_bytes: Size = 64 * 2**20  # everything the sandbox may write to its output folder
     network: bool = False
     gpu_fallback_cpu: bool = False  # a GPU job that finds no GPU may run on the CPU
 
@@ -198,8 +212,14 @@ def _arg_kind(value: Any) -> str:
 
 # A probe argument: a drawn array ({draw: ...}), a literal with options ({value: ...}), or a
 # plain literal. The callable discriminator keeps validation errors on the one meant member.
+_LITERAL_JSON: dict[str, Any] = {  # anything but a mapping with `draw` or `value`
+    "not": {"type": "object", "anyOf": [{"required": ["draw"]}, {"required": ["value"]}]},
+    "description": "a literal argument",
+}
 Arg = Annotated[
-    Annotated[InputSpec, Tag("draw")] | Annotated[Fixed, Tag("fixed")] | Annotated[Any, Tag("literal")],
+    Annotated[InputSpec, Tag("draw")]
+    | Annotated[Fixed, Tag("fixed")]
+    | Annotated[Any, Tag("literal"), WithJsonSchema(_LITERAL_JSON)],
     Discriminator(_arg_kind),
 ]
 
@@ -232,7 +252,7 @@ class CheckBase(Strict):
         return []
 
 
-def _registered_models() -> tuple[type[CheckBase], ...]:
+def registered_check_models() -> tuple[type[CheckBase], ...]:
     from autograde.checks.base import registered_models  # importing the package registers the kinds
 
     return registered_models()
@@ -248,7 +268,7 @@ def _validate_check(value: Any) -> CheckBase:
     """A check against the union of the registered kinds' models, discriminated by `kind`.
     Its errors are those of a fixed union (an unknown kind lists the known ones; a bad field
     is named under the check), and a kind registered later joins the next validation."""
-    return _union_of(_registered_models()).validate_python(value)
+    return _union_of(registered_check_models()).validate_python(value)
 
 
 Check = Annotated[SerializeAsAny[CheckBase], PlainValidator(_validate_check)]

@@ -1,6 +1,8 @@
 """The self-check agrees with the grade: for every notebook of the library (solution,
 template, mutants), every public check that a bundle judges ends the same three ways: in
-`autograde check --bundle` (a fresh run), in the notebook (`autograde.student` under
+`autograde check --bundle` (a fresh run; as the student's check server runs them, in a
+sandbox warmed while the notebook before it was checked, the first of each assignment cold),
+in the notebook (`autograde.student` under
 nbclient) and in the grader's own verdict of that check at the published inputs.
 
 The grader runs the rubric at a fresh secret seed and, for these checks, at the published
@@ -16,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from autograde.backends.warm import close_pools
 from autograde.checks.base import SelfCheck
+from autograde.pipeline.grade import GradeOptions
 from autograde.results import GradeReport
 from autograde.rubric import Assignment, discover, load_rubric_file
 from autograde.rubric.datasets import prepare_data_dir
@@ -61,7 +65,8 @@ def _agreement(
     order = list(modes)
     data_dir = prepare_data_dir(assignment.id, rubric.data_dir) if rubric.data_dir else None
     # a data folder too large for the bundle is the one the student passes with --data
-    cli = check_notebook(path, bundle, data=None if bundle.manifest.data else data_dir)
+    data = None if bundle.manifest.data else data_dir
+    cli = check_notebook(path, bundle, GradeOptions(warm=True), data=data, data_cache=scratch / "data")
     cli_rows = [(t.id, c.status) for t in cli.tasks for c in t.checks]
     live_rows, _ = run_live(path, bundle, scratch / notebook.replace("/", "_"), data_dir)
     if len(cli_rows) != len(order) or len(live_rows) != len(order):
@@ -98,7 +103,10 @@ def agreements(
             pool.submit(_agreement, a, nb, b, scratch / a.id, library_grades[(a.id, nb)].report)
             for a, nb, b in todo
         ]
-        return [f.result() for f in futures]
+        try:
+            return [f.result() for f in futures]
+        finally:
+            close_pools()
 
 
 def test_self_check_agrees_with_the_grade_at_the_published_inputs(agreements):
