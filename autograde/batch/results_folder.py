@@ -5,10 +5,12 @@
       students/<id>/feedback.md     for the student, Markdown
       students/<id>/feedback.html   for the student, a self-contained page
       students/<id>/gradescope.json Gradescope's results.json for the student
+      students/<id>/answers.json    each task's answer code, as graded (`autograde.similarity`)
       grades.csv, lms.csv           the gradebooks
       results.json, class.html      every report as data, the class page
       batch.json, journal.jsonl     the batch's seed and journal (`autograde.batch.journal`)
       manual/sheet.csv, sheet.html  the hand-grading sheet (`autograde.manual`)
+      similarity/pairs.csv, similarity.html  answers alike across uploads (`autograde similarity`)
 
 The batch run and manual grading go through `ResultsFolder`; reporters only turn reports
 into text. Every file is written beside its final place and renamed into it, so a reader
@@ -47,6 +49,10 @@ CLASS_PAGE = "class.html"
 MANUAL_DIR = "manual"
 SHEET_CSV = "sheet.csv"
 SHEET_HTML = "sheet.html"
+ANSWERS = "answers.json"
+SIMILARITY_DIR = "similarity"
+PAIRS_CSV = "pairs.csv"
+SIMILARITY_HTML = "similarity.html"
 
 
 class ResultsFolder:
@@ -114,6 +120,45 @@ class ResultsFolder:
                 f"{self.root}: no students/*/report.json (was it written by `autograde grade`?)"
             )
         return reports
+
+    def write_answers(self, student: str, assignment: str, answers: dict[str, str]) -> Path:
+        """answers.json of one student: the code of each task's answer cells."""
+        folder = self.student_dir(student)
+        folder.mkdir(parents=True, exist_ok=True)
+        kept = {"student": student, "assignment": assignment, "answers": answers}
+        write_json_atomic(folder / ANSWERS, kept)
+        return folder / ANSWERS
+
+    def read_answers(self) -> tuple[dict[str, dict[str, str]], set[str], list[str]]:
+        """(student -> task -> code, the assignments they were graded for, notes on the
+        answers.json files that could not be read: each such upload is left out, named)."""
+        answers: dict[str, dict[str, str]] = {}
+        assignments: set[str] = set()
+        notes: list[str] = []
+        students = self.root / STUDENTS
+        if not students.is_dir():
+            raise AutogradeError(
+                f"{self.root}: not a results folder of `autograde grade` (no students/ folder)"
+            )
+        for path in sorted(students.glob(f"*/{ANSWERS}")):
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                student, by_task = str(data["student"]), data["answers"]
+                if not isinstance(by_task, dict) or not all(isinstance(v, str) for v in by_task.values()):
+                    raise TypeError("answers is not a mapping of task ids to code")
+            except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError) as exc:
+                notes.append(f"{path}: not readable, left out ({exc})")
+                continue
+            answers[student] = {str(task): code for task, code in by_task.items()}
+            assignments.add(str(data.get("assignment")))
+        return answers, assignments, notes
+
+    def write_similarity(self, csv_text: str, html_text: str) -> tuple[Path, Path]:
+        folder = self.root / SIMILARITY_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(folder / PAIRS_CSV, csv_text)
+        write_text_atomic(folder / SIMILARITY_HTML, html_text)
+        return folder / PAIRS_CSV, folder / SIMILARITY_HTML
 
     # ------------------------------------------------------------ gradebooks and batch reports
 

@@ -211,6 +211,18 @@ def _grade_upload(
     return report
 
 
+def _keep_answers(folder: ResultsFolder, upload: Upload, assignment: Assignment, report: GradeReport) -> None:
+    """students/<id>/answers.json for a similarity check later; a failure is a note on the
+    report, never the grade's."""
+    from autograde.similarity.answers import answers_of
+
+    assert upload.path is not None
+    try:
+        folder.write_answers(upload.student, assignment.id, answers_of(upload.path, assignment))
+    except Exception as exc:
+        report.notes.append(f"the answers were not kept for a similarity check ({exc!r})")
+
+
 def _run_workers(
     todo: list[tuple[Upload, GradeKey]],
     assignment: Assignment,
@@ -237,6 +249,7 @@ def _run_workers(
         try:
             job_opts = dataclasses.replace(opts, gpu=gpu) if gpu is not None else opts
             report = _grade_upload(upload, assignment, job_opts, earlier.get(upload.student))
+            _keep_answers(rows.folder, upload, assignment, report)
         except Exception as exc:  # a bug, a failed job: this upload's row, never the batch's end
             reason = f"{upload.origin}: grading failed ({exc!r}); {AGAIN}"
             report = fault_report(upload.student, upload.origin, assignment, opts, reason)

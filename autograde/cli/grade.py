@@ -128,6 +128,8 @@ def _options(sandbox: dict[str, Any], **rest: Any) -> GradeOptions:
               help="student id from the upload's path: a regex with (?P<id>...), or moodle|canvas|olat")
 @click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="CSV with a column id (optional name, email): maps uploads, lists who did not submit")
+@click.option("--similarity", "similarity_check", is_flag=True,
+              help="then compare each task's answers across the uploads (as `autograde similarity`)")
 @sandbox_options
 @rubrics_option
 @param_option
@@ -144,6 +146,7 @@ def grade(
     rubrics: Path | None,
     params: tuple[str, ...],
     seed: int | None,
+    similarity_check: bool,
     **sandbox: Any,
 ) -> None:
     """Grade every upload in SOURCES (folders, notebooks, LMS zip exports) into --out.
@@ -171,3 +174,10 @@ def grade(
     out.print(summary_table(reports, task_ids, f"{loaded.rubric.title} ({len(reports)} uploads)"))
     gradebook, page, students = (escape(str(out_dir / n)) for n in ("grades.csv", "class.html", "students"))
     say(f"gradebook: {gradebook}\nclass report: {page}\nreports:   {students}/<student>/", out)
+    if similarity_check:
+        from autograde.cli.similarity import print_run
+        from autograde.similarity.compare import THRESHOLD
+        from autograde.similarity.run import check_similarity
+
+        with usage_errors():
+            print_run(check_similarity(out_dir, loaded, THRESHOLD), THRESHOLD)

@@ -22,6 +22,7 @@ from autograde.cli.grade import grade
 from autograde.cli.library import list_cmd, rubric
 from autograde.cli.manual import manual
 from autograde.cli.sandbox import sandbox
+from autograde.cli.similarity import similarity
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -39,5 +40,5 @@ def _terminate(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-for command in (grade, check, bundle, list_cmd, rubric, assign, import_group, sandbox, manual):
+for command in (grade, check, bundle, list_cmd, rubric, assign, import_group, sandbox, manual, similarity):
     main.add_command(command)
