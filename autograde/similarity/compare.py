@@ -38,11 +38,22 @@ class Match:
         return min(self.similarity)
 
 
-def _fingerprint(code: str, boilerplate: Any = None) -> Any:
-    from copydetect import CodeFingerprint
+def _copydetect() -> Any:
+    try:
+        import copydetect
+    except ImportError as exc:
+        from autograde.errors import AutogradeError
 
-    return CodeFingerprint("answer.py", NOISE, GUARANTEE - NOISE + 1, boilerplate=boilerplate,
-                           language="python", fp=io.StringIO(code))
+        raise AutogradeError(
+            "the similarity check needs copydetect: pip install 'autograde-notebooks[grader]'"
+        ) from exc
+    return copydetect
+
+
+def _fingerprint(code: str, boilerplate: Any = None) -> Any:
+    return _copydetect().CodeFingerprint("answer.py", NOISE, GUARANTEE - NOISE + 1, boilerplate=boilerplate,
+                                         language="python", fp=io.StringIO(code))
+
 
 
 def _spans(slices: Any) -> list[tuple[int, int]]:
@@ -53,8 +64,7 @@ def similar_pairs(answers: dict[str, dict[str, str]], template: dict[str, str],
                   threshold: float = THRESHOLD) -> list[Match]:
     """`answers`: student -> task -> code; `template`: task -> the template's code. Every pair
     of students whose answers to a task are at least `threshold` alike, most alike first."""
-    from copydetect import compare_files
-
+    compare_files = _copydetect().compare_files
     found: list[Match] = []
     tasks = sorted({task for by_task in answers.values() for task in by_task})
     for task in tasks:
