@@ -13,26 +13,12 @@ import pytest
 from autograde.batch.results_folder import ResultsFolder
 from autograde.errors import AutogradeError
 from autograde.rubric import load_assignment
+from autograde.similarity.answers import answers_of
 from autograde.similarity.compare import similar_pairs
 from autograde.similarity.page import marked, pairs_csv, similarity_html
 from autograde.similarity.run import check_similarity
+from tests import similarity_samples as samples
 
-GRADIENT = '''def gradient(w):
-    w1, w2 = w[0], w[1]
-    dw1 = 2 * w1 + 30 * np.cos(w1) * np.sin(w2)
-    dw2 = 2 * w2 + 30 * np.sin(w1) * np.cos(w2)
-    return np.array([dw1, dw2])
-'''
-FIT = '''def fit_line(x, t, eta, epochs):
-    w0, w1 = 0.0, 0.0
-    for _ in range(epochs):
-        y = w0 + w1 * x
-        grad_w0 = 2 * np.mean(y - t)
-        grad_w1 = 2 * np.mean((y - t) * x)
-        w0 = w0 - eta * grad_w0
-        w1 = w1 - eta * grad_w1
-    return np.array([w0, w1])
-'''
 HELPERS = '''def mse(y, t):
     return np.mean((y - t) ** 2)
 
@@ -46,24 +32,6 @@ def step(w, x, t, eta):
     return w - eta * np.array([2 * np.mean(y - t), 2 * np.mean((y - t) * x)])
 '''
 # the same code: names changed, comments added, functions in another order
-GRADIENT_RENAMED = '''def gradient(weights):
-    # the partial derivatives, one per weight
-    a, b = weights[0], weights[1]
-    ga = 2 * a + 30 * np.cos(a) * np.sin(b)   # d/da
-    gb = 2 * b + 30 * np.sin(a) * np.cos(b)   # d/db
-    return np.array([ga, gb])
-'''
-FIT_RENAMED = '''def fit_line(xs, ts, lr, n):
-    """Intercept and slope."""
-    b, m = 0.0, 0.0
-    for it in range(n):
-        pred = b + m * xs
-        gb = 2 * np.mean(pred - ts)
-        gm = 2 * np.mean((pred - ts) * xs)
-        b = b - lr * gb
-        m = m - lr * gm
-    return np.array([b, m])
-'''
 HELPERS_REORDERED = '''def update(weights, inputs, targets, rate):
     # one gradient step
     out = forward(weights, inputs)
@@ -78,18 +46,6 @@ def error(out, targets):
     return np.mean((out - targets) ** 2)
 '''
 # written independently, correct as well
-GRADIENT_OWN = '''def gradient(w):
-    x, y = w
-    return np.array([2*x + 30*np.cos(x)*np.sin(y), 2*y + 30*np.sin(x)*np.cos(y)])
-'''
-FIT_OWN = '''def fit_line(x, t, eta, epochs):
-    params = np.zeros(2)
-    X = np.stack([np.ones_like(x), x], axis=1)
-    for epoch in range(epochs):
-        residual = X @ params - t
-        params = params - eta * 2 * X.T @ residual / len(t)
-    return params
-'''
 HELPERS_OWN = '''def mse(y, t):
     d = y - t
     return float(d @ d) / d.size
@@ -110,9 +66,12 @@ TEMPLATE = {
     "helpers": "def mse(y, t):\n    ...\n\n\ndef predict(w, x):\n    ...\n\n\n"
                "def step(w, x, t, eta):\n    ...\n",
 }
-ORIGINAL = {"gradient": GRADIENT, "regression": FIT, "helpers": HELPERS}
-COPY = {"gradient": GRADIENT_RENAMED, "regression": FIT_RENAMED, "helpers": HELPERS_REORDERED}
-OWN = {"gradient": GRADIENT_OWN, "regression": FIT_OWN, "helpers": HELPERS_OWN}
+EX02 = load_assignment("ex02_gradient_descent")
+SOLUTION = answers_of(EX02.path(EX02.rubric.solution), EX02)
+ORIGINAL = {"gradient": SOLUTION["gradient"], "regression": SOLUTION["regression"], "helpers": HELPERS}
+COPY = {"gradient": samples.COPY["gradient"], "regression": samples.COPY["regression"],
+        "helpers": HELPERS_REORDERED}
+OWN = {"gradient": samples.OWN["gradient"], "regression": samples.OWN["regression"], "helpers": HELPERS_OWN}
 
 
 def _pairs(answers: dict[str, dict[str, str]], threshold: float = 0.8) -> set[tuple[str, str, str]]:
@@ -131,7 +90,7 @@ def test_independent_answers_and_the_template_are_not_paired() -> None:
 
 def test_the_template_is_left_out_so_handed_out_code_matches_nobody() -> None:
     # a long scaffold every student got, with a short answer each: the scaffold counts for nobody
-    scaffold = HELPERS + "\n\n" + FIT
+    scaffold = HELPERS + "\n\n" + SOLUTION["regression"]
     template = {"task": scaffold + "\ndef answer(x):\n    ...\n"}
     one = {"task": scaffold + "\ndef answer(x):\n    return x + 1\n"}
     two = {"task": scaffold + "\ndef answer(x):\n    return np.sqrt(np.abs(x)) * 3 - np.tanh(x) / 7\n"}
@@ -140,7 +99,7 @@ def test_the_template_is_left_out_so_handed_out_code_matches_nobody() -> None:
 
 
 def test_most_alike_first_and_each_share_in_the_csv() -> None:
-    answers = {"ann": ORIGINAL, "ben": COPY, "cat": OWN, "fay": {"gradient": GRADIENT}}
+    answers = {"ann": ORIGINAL, "ben": COPY, "cat": OWN, "fay": {"gradient": SOLUTION["gradient"]}}
     matches = similar_pairs(answers, TEMPLATE, 0.8)
     assert [m.score for m in matches] == sorted((m.score for m in matches), reverse=True)
     rows = pairs_csv(matches).splitlines()
@@ -150,8 +109,9 @@ def test_most_alike_first_and_each_share_in_the_csv() -> None:
 
 
 def test_the_page_escapes_student_code_and_marks_the_matches() -> None:
-    hostile = {k: v.replace("# the partial derivatives", "# </pre><script>alert(1)</script>")
+    hostile = {k: v.replace("# one partial derivative", "# </pre><script>alert(1)</script>")
                for k, v in COPY.items()}
+    assert hostile != COPY
     matches = similar_pairs({"ann": ORIGINAL, "<b>ben</b>": hostile}, TEMPLATE, 0.8)
     page = similarity_html("ex02", matches, 0.8, 2)
     assert "<script>" not in page and "&lt;script&gt;" in page
@@ -170,7 +130,7 @@ def _folder(tmp_path: Path, answers: dict[str, dict[str, str]], assignment: str)
 
 
 def test_a_results_folder_is_checked_and_written(tmp_path: Path) -> None:
-    ex02 = load_assignment("ex02_gradient_descent")
+    ex02 = EX02
     root = _folder(tmp_path, {"ann": ORIGINAL, "ben": COPY, "cat": OWN}, ex02.id)
     (root / "students" / "zed").mkdir()
     (root / "students" / "zed" / "answers.json").write_text("{not json", encoding="utf-8")
