@@ -21,7 +21,7 @@ from tests.student_env import ROOT, built_dists, make_student_venv, student_pyth
 
 pytestmark = pytest.mark.integration
 
-GRADER_ONLY = {"torch", "torchvision", "papermill", "docker", "matplotlib", "tqdm"}
+GRADER_ONLY = {"torch", "torchvision", "papermill", "docker", "matplotlib", "tqdm", "copydetect"}
 SDIST_TOP = re.compile(r"^(autograde/.*|autograde_notebooks\.egg-info/.*|PKG-INFO|setup\.cfg|pyproject\.toml"
                        r"|README\.md|MANIFEST\.in|LICEN[CS]E.*|NOTICE.*)$")
 WHEEL_TOP = re.compile(r"^(autograde/.*|autograde_notebooks-[^/]+\.dist-info/.*)$")
