@@ -11,6 +11,8 @@
       batch.json, journal.jsonl     the batch's seed and journal (`autograde.batch.journal`)
       manual/sheet.csv, sheet.html  the hand-grading sheet (`autograde.manual`)
       similarity/pairs.csv, similarity.html  answers alike across uploads (`autograde similarity`)
+      lms/                          for uploads from a Moodle or Canvas export, the files that LMS
+                                    imports as they are (`autograde.reporters.lms_exports`)
 
 The batch run and manual grading go through `ResultsFolder`; reporters only turn reports
 into text. Every file is written beside its final place and renamed into it, so a reader
@@ -26,7 +28,7 @@ from typing import Any
 
 from autograde.batch.journal import JOURNAL, Journal, batch_seed
 from autograde.errors import AutogradeError
-from autograde.pipeline.wire import write_json_atomic, write_text_atomic
+from autograde.pipeline.wire import write_bytes_atomic, write_json_atomic, write_text_atomic
 from autograde.reporters.batch_reports import results_json
 from autograde.reporters.class_report import class_html
 from autograde.reporters.files import gradebook_csv
@@ -53,6 +55,11 @@ ANSWERS = "answers.json"
 SIMILARITY_DIR = "similarity"
 PAIRS_CSV = "pairs.csv"
 SIMILARITY_HTML = "similarity.html"
+LMS_DIR = "lms"
+MOODLE_WORKSHEET = "moodle_grading_worksheet.csv"
+MOODLE_FEEDBACK = "moodle_feedback_files.zip"
+CANVAS_IMPORT = "canvas_gradebook_import.csv"
+LMS_NOTES = "left_out.txt"
 
 
 class ResultsFolder:
@@ -169,8 +176,8 @@ class ResultsFolder:
         return path
 
     def write_class_files(self, reports: list[GradeReport], assignment: Assignment) -> dict[str, Path]:
-        """results.json, lms.csv and class.html: each written even when another one fails
-        (the first failure is raised once all are tried)."""
+        """results.json, lms.csv, class.html and the LMS's own files (`write_lms_files`): each
+        written even when another one fails (the first failure is raised once all are tried)."""
         self.root.mkdir(parents=True, exist_ok=True)
         makers: dict[str, Callable[[], str | dict[str, Any]]] = {
             RESULTS: lambda: results_json(reports, assignment),
@@ -191,17 +198,52 @@ class ResultsFolder:
                 failure = failure or exc
                 continue
             written[name] = path
+        try:
+            written.update(self.write_lms_files(reports, assignment))
+        except Exception as exc:  # the other files are still written
+            failure = failure or exc
         if failure is not None:
             raise failure
         return written
 
     def write_batch_reports(self, reports: list[GradeReport], assignment: Assignment) -> dict[str, Path]:
-        """Every student's pages, then results.json, lms.csv and class.html;
-        returns {path relative to the folder: path}."""
+        """Every student's pages, then the class files; returns {path relative to the folder: path}."""
         written: dict[str, Path] = {}
         for report in sorted(reports, key=lambda r: r.student):
             written.update(self.write_student_pages(report, assignment))
         written.update(self.write_class_files(reports, assignment))
+        return written
+
+    def write_lms_files(self, reports: list[GradeReport], assignment: Assignment) -> dict[str, Path]:
+        """lms/: Moodle's worksheet and feedback zip when some upload came from a Moodle export,
+        Canvas's import CSV when some came from a Canvas download; left_out.txt names the
+        uploads those files could not identify."""
+        from datetime import datetime, timezone
+
+        from autograde.reporters import lms_exports as lms
+
+        graded = [r for r in reports if r.file]
+        files: dict[str, lms.LmsFile] = {}
+        if any(lms.moodle_identity(r.file) for r in graded):
+            files[MOODLE_WORKSHEET] = lms.moodle_worksheet(graded, datetime.now(timezone.utc))
+            pages = {r.student: feedback_html(r) for r in graded}
+            files[MOODLE_FEEDBACK] = lms.moodle_feedback_zip(graded, pages)
+        if any(lms.canvas_identity(r.file) for r in graded):
+            files[CANVAS_IMPORT] = lms.canvas_import(graded, assignment.rubric.title)
+        written: dict[str, Path] = {}
+        folder = self.root / LMS_DIR
+        notes = sorted({note for made in files.values() for note in made.left_out})
+        if files:
+            folder.mkdir(parents=True, exist_ok=True)
+        for name, made in files.items():
+            if isinstance(made.content, bytes):
+                write_bytes_atomic(folder / name, made.content)
+            else:
+                write_text_atomic(folder / name, made.content)
+            written[f"{LMS_DIR}/{name}"] = folder / name
+        if notes:
+            write_text_atomic(folder / LMS_NOTES, "\n".join(notes) + "\n")
+            written[f"{LMS_DIR}/{LMS_NOTES}"] = folder / LMS_NOTES
         return written
 
     # ------------------------------------------------------------ batch.json and the journal

@@ -23,11 +23,15 @@ MAX_NPZ_MEMBERS = 10_000
 ALLOWED_KINDS = "biuf"  # bool, signed, unsigned, float
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write text next to its final place, then rename: readers never see half a file."""
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write next to its final place, then rename: readers never see half a file."""
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
+    tmp.write_bytes(data)
     os.replace(tmp, path)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    write_bytes_atomic(path, text.encode("utf-8"))
 
 
 def write_json_atomic(path: Path, data: Any) -> None:

@@ -149,6 +149,18 @@ def test_lms_zip_export_with_moodle_names_and_roster(tmp_path):
     assert report["file"] == "export.zip!Alice Adams_1001_assignsubmission_file_/ex02.ipynb"
     lms = (out / "lms.csv").read_text()
     assert "u1" in lms and "u3" in lms
+    # Moodle's own files: the worksheet by participant number, the feedback zip by folder
+    with (out / "lms" / "moodle_grading_worksheet.csv").open(encoding="utf-8") as handle:
+        sheet = {row["Identifier"]: row for row in csv.DictReader(handle)}
+    assert set(sheet) == {"Participant 1001", "Participant 1002"}
+    assert (sheet["Participant 1001"]["Grade"], sheet["Participant 1002"]["Grade"]) == ("10", "5")
+    with zipfile.ZipFile(out / "lms" / "moodle_feedback_files.zip") as zf:
+        names = sorted(zf.namelist())
+        assert names == ["Alice Adams_1001_assignsubmission_file_/feedback.html",
+                         "Bob Brown_1002_assignsubmission_file_/feedback.html"]
+        assert zf.read(names[0]) == (out / "students" / "u1" / "feedback.html").read_bytes()
+    left_out = (out / "lms" / "left_out.txt").read_text()
+    assert "u3: no submission, so no row in the Moodle files" in left_out and "u1" not in left_out
 
 
 def test_no_sandbox_outlives_an_interrupted_parallel_batch(tmp_path):
