@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from autograde.cli.common import console, escape, load, rubrics_option, say, usage_errors, warn
+from autograde.similarity.compare import THRESHOLD
 
 if TYPE_CHECKING:
     from autograde.similarity.run import SimilarityRun
@@ -22,7 +23,7 @@ THRESHOLD_HELP = "report a pair when both answers are at least this share of sha
 @click.argument("results_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--assignment", "-a", default=None,
               help="the assignment the folder was graded for (default: the one its answers name)")
-@click.option("--threshold", type=click.FloatRange(0, 1, min_open=True), default=0.8, show_default=True,
+@click.option("--threshold", type=click.FloatRange(0, 1, min_open=True), default=THRESHOLD, show_default=True,
               help=THRESHOLD_HELP)
 @rubrics_option
 def similarity(results_dir: Path, assignment: str | None, threshold: float, rubrics: Path | None) -> None:

@@ -9,6 +9,7 @@ nothing (a one-line correct answer is the same for everyone) and is never paired
 
 from __future__ import annotations
 
+import hashlib
 import io
 import itertools
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import Any
 NOISE = 25  # k: the length in filtered characters of a fingerprinted k-gram (copydetect's default)
 GUARANTEE = 30  # a match of at least this many filtered characters is always found
 MIN_TOKENS = 40  # an answer with fewer fingerprinted characters than this is not compared
-THRESHOLD = 0.8  # a pair is reported when both answers are at least this share of shared code
+THRESHOLD = 0.6  # a pair is reported when both answers are at least this share of shared code
 
 
 @dataclass
@@ -38,15 +39,28 @@ class Match:
         return min(self.similarity)
 
 
+def _stable_kgrams(string: str, k: int) -> Any:
+    """The hash of each k-gram, the same in every process: copydetect's own uses Python's
+    `hash`, which is salted per process (PYTHONHASHSEED), so its winnowing picked other
+    fingerprints, and gave other shares, in every run."""
+    import numpy as np
+
+    return np.array([int.from_bytes(hashlib.blake2b(string[i:i + k].encode(), digest_size=8).digest(),
+                                    "little", signed=True) for i in range(len(string) - k + 1)],
+                    dtype=np.int64)
+
+
 def _copydetect() -> Any:
     try:
         import copydetect
+        import copydetect.utils
     except ImportError as exc:
         from autograde.errors import AutogradeError
 
         raise AutogradeError(
             "the similarity check needs copydetect: pip install 'autograde-notebooks[grader]'"
         ) from exc
+    copydetect.utils.hashed_kgrams = _stable_kgrams  # what get_document_fingerprints calls
     return copydetect
 
 

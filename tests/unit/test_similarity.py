@@ -5,7 +5,10 @@ the page escapes what students wrote."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +17,7 @@ from autograde.batch.results_folder import ResultsFolder
 from autograde.errors import AutogradeError
 from autograde.rubric import load_assignment
 from autograde.similarity.answers import answers_of
-from autograde.similarity.compare import similar_pairs
+from autograde.similarity.compare import THRESHOLD, similar_pairs
 from autograde.similarity.page import marked, pairs_csv, similarity_html
 from autograde.similarity.run import check_similarity
 from tests import similarity_samples as samples
@@ -74,13 +77,27 @@ COPY = {"gradient": samples.COPY["gradient"], "regression": samples.COPY["regres
 OWN = {"gradient": samples.OWN["gradient"], "regression": samples.OWN["regression"], "helpers": HELPERS_OWN}
 
 
-def _pairs(answers: dict[str, dict[str, str]], threshold: float = 0.8) -> set[tuple[str, str, str]]:
+def _pairs(answers: dict[str, dict[str, str]], threshold: float = THRESHOLD) -> set[tuple[str, str, str]]:
     return {(m.task, m.first, m.second) for m in similar_pairs(answers, TEMPLATE, threshold)}
 
 
 def test_a_renamed_commented_reordered_copy_is_found_in_every_task() -> None:
     found = _pairs({"ann": ORIGINAL, "ben": COPY})
     assert found == {("gradient", "ann", "ben"), ("regression", "ann", "ben"), ("helpers", "ann", "ben")}
+
+
+def test_the_shares_are_the_same_in_every_process() -> None:
+    """copydetect hashes with Python's salted `hash`: without stable k-gram hashes the shares,
+    and so the pairs, changed from one run to the next."""
+    code = ("import sys; sys.path.insert(0, sys.argv[1])\n"
+            "from tests.unit.test_similarity import ORIGINAL, COPY, TEMPLATE\n"
+            "from autograde.similarity.compare import similar_pairs\n"
+            "found = similar_pairs({'a': ORIGINAL, 'b': COPY}, TEMPLATE, 0.01)\n"
+            "print([(m.task, m.similarity) for m in found])")
+    root = str(Path(__file__).resolve().parents[2])
+    runs = {subprocess.run([sys.executable, "-c", code, root], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout for seed in (1, 2, 5, 7)}
+    assert len(runs) == 1, runs
 
 
 def test_independent_answers_and_the_template_are_not_paired() -> None:
@@ -112,8 +129,9 @@ def test_the_page_escapes_student_code_and_marks_the_matches() -> None:
     hostile = {k: v.replace("# one partial derivative", "# </pre><script>alert(1)</script>")
                for k, v in COPY.items()}
     assert hostile != COPY
-    matches = similar_pairs({"ann": ORIGINAL, "<b>ben</b>": hostile}, TEMPLATE, 0.8)
-    page = similarity_html("ex02", matches, 0.8, 2)
+    matches = similar_pairs({"ann": ORIGINAL, "<b>ben</b>": hostile}, TEMPLATE, THRESHOLD)
+    assert len(matches) == 3
+    page = similarity_html("ex02", matches, THRESHOLD, 2)
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert "<b>ben</b>" not in page and "&lt;b&gt;ben&lt;/b&gt;" in page
     assert "Content-Security-Policy" in page and "default-src 'none'" in page
