@@ -27,6 +27,8 @@ from typing import Any
 
 import pytest
 
+from autograde.batch.results_folder import LMS_DIR, MOODLE_FEEDBACK
+
 pytestmark = [pytest.mark.integration]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -188,10 +190,16 @@ def assert_reports_are_consistent(run: Run, expected_rows: int) -> dict[str, dic
         text = page.read_text(encoding="utf-8")
         for payload in XSS:
             assert payload not in text, f"{page.relative_to(run.out)} shows {payload!r} unescaped"
+    feedback_zip = run.out / LMS_DIR / MOODLE_FEEDBACK  # the grader's own zip: feedback pages only
+    if feedback_zip.exists():
+        with zipfile.ZipFile(feedback_zip) as archive:
+            assert all(member.endswith("/feedback.html") for member in archive.namelist()), archive.namelist()
     for folder, dirs, files in os.walk(run.out):
         for name in [*dirs, *files]:
             path = Path(folder, name)
             assert not path.is_symlink(), path
+            if path == feedback_zip:
+                continue
             assert name in dirs or not name.endswith((".ipynb", ".zip")), f"an upload was extracted: {path}"
     return book
 
