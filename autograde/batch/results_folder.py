@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from autograde.batch.journal import JOURNAL, Journal, batch_seed
 from autograde.errors import AutogradeError
@@ -60,6 +60,16 @@ MOODLE_WORKSHEET = "moodle_grading_worksheet.csv"
 MOODLE_FEEDBACK = "moodle_feedback_files.zip"
 CANVAS_IMPORT = "canvas_gradebook_import.csv"
 LMS_NOTES = "left_out.txt"
+
+
+class KeptAnswers(NamedTuple):
+    """What `ResultsFolder.read_answers` found: student -> task -> code, the assignments they
+    were graded for, and notes on the answers.json files that could not be read (each such
+    upload is left out, named)."""
+
+    answers: dict[str, dict[str, str]]
+    assignments: set[str]
+    notes: list[str]
 
 
 class ResultsFolder:
@@ -136,9 +146,8 @@ class ResultsFolder:
         write_json_atomic(folder / ANSWERS, kept)
         return folder / ANSWERS
 
-    def read_answers(self) -> tuple[dict[str, dict[str, str]], set[str], list[str]]:
-        """(student -> task -> code, the assignments they were graded for, notes on the
-        answers.json files that could not be read: each such upload is left out, named)."""
+    def read_answers(self) -> KeptAnswers:
+        """Every students/<id>/answers.json (see `KeptAnswers`)."""
         answers: dict[str, dict[str, str]] = {}
         assignments: set[str] = set()
         notes: list[str] = []
@@ -158,7 +167,7 @@ class ResultsFolder:
                 continue
             answers[student] = {str(task): code for task, code in by_task.items()}
             assignments.add(str(data.get("assignment")))
-        return answers, assignments, notes
+        return KeptAnswers(answers, assignments, notes)
 
     def write_similarity(self, csv_text: str, html_text: str) -> tuple[Path, Path]:
         folder = self.root / SIMILARITY_DIR
@@ -226,7 +235,7 @@ class ResultsFolder:
         files: dict[str, lms.LmsFile] = {}
         if any(lms.moodle_identity(r.file) for r in graded):
             files[MOODLE_WORKSHEET] = lms.moodle_worksheet(graded, datetime.now(timezone.utc))
-            pages = {r.student: feedback_html(r) for r in graded}
+            pages = {r.student: feedback_html(r) for r in graded if lms.moodle_identity(r.file)}
             files[MOODLE_FEEDBACK] = lms.moodle_feedback_zip(graded, pages)
         if any(lms.canvas_identity(r.file) for r in graded):
             files[CANVAS_IMPORT] = lms.canvas_import(graded, assignment.rubric.title)

@@ -176,8 +176,7 @@ def grade(
     say(f"gradebook: {gradebook}\nclass report: {page}\nreports:   {students}/<student>/", out)
     if similarity_check:
         from autograde.cli.similarity import print_run
-        from autograde.similarity.compare import THRESHOLD
         from autograde.similarity.run import check_similarity
 
         with usage_errors():
-            print_run(check_similarity(out_dir, loaded, THRESHOLD), THRESHOLD)
+            print_run(check_similarity(out_dir, loaded))

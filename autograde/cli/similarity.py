@@ -37,8 +37,9 @@ def similarity(results_dir: Path, assignment: str | None, threshold: float, rubr
     from autograde.similarity.run import check_similarity
 
     with usage_errors():
+        kept = ResultsFolder(results_dir).read_answers()
+        graded_for = kept.assignments
         if assignment is None:
-            _, graded_for, _ = ResultsFolder(results_dir).read_answers()
             if not graded_for:
                 raise AutogradeError(f"{results_dir}: no students/*/answers.json (grade the uploads "
                                      "with this version of `autograde grade` first)")
@@ -48,15 +49,15 @@ def similarity(results_dir: Path, assignment: str | None, threshold: float, rubr
             assignment = next(iter(graded_for))
     loaded = load(assignment, rubrics)
     with usage_errors():
-        run = check_similarity(results_dir, loaded, threshold)
-    print_run(run, threshold)
+        run = check_similarity(results_dir, loaded, threshold, kept)
+    print_run(run)
 
 
-def print_run(run: SimilarityRun, threshold: float) -> None:
+def print_run(run: SimilarityRun) -> None:
     out = console()
     for note in run.notes:
         warn(f"[yellow]note:[/yellow] {escape(note)}")
-    found = f"{len(run.matches)} pair(s) at least {threshold:.2f} alike over {run.compared} upload(s)"
+    found = f"{len(run.matches)} pair(s) at least {run.threshold:.2f} alike over {run.compared} upload(s)"
     say(f"similarity: {found}", out)
     for m in run.matches[:20]:
         say(f"  {escape(m.task)}: {escape(m.first)} and {escape(m.second)} ({m.score:.2f})", out)

@@ -23,11 +23,15 @@ from autograde.rubric import Assignment
 STACK = ("numpy", "scipy", "pandas", "matplotlib", "sklearn", "torch", "torchvision", "PIL")
 
 
+def without_magics(source: str) -> str:
+    """A cell's Python: its IPython `%magic` and `!shell` lines left out."""
+    return "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+
+
 def _imports(source: str) -> list[str]:
     """The modules a cell imports (IPython magics and shell lines left out)."""
-    code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
     try:
-        tree = ast.parse(code)
+        tree = ast.parse(without_magics(source))
     except SyntaxError:
         return []
     found = []

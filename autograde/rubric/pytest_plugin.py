@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from autograde.rubric.loader import RUBRIC_FILE
+
 if TYPE_CHECKING:
     from autograde.rubric import Assignment
     from autograde.rubric.selftest import Case
 
 LIBRARY_KEY = pytest.StashKey[Path]()
-RUBRIC_FILE = "rubric.yaml"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -1,6 +1,7 @@
 """A task's answer: the code of the cells carrying the tags of its checks, as the grader reads
-the notebook (format repairs included). Kept per upload in the results folder
-(students/<id>/answers.json) when it is graded, so that a similarity check needs no uploads."""
+the notebook (format repairs included), IPython's magic and shell lines left out. Kept per
+upload in the results folder (students/<id>/answers.json) when it is graded, so that a
+similarity check needs no uploads."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ def answers_of(path: Path, assignment: Assignment) -> dict[str, str]:
     is no readable notebook: the grader's report already says why)."""
     from autograde.errors import AutogradeError
     from autograde.pipeline.ingest import read_notebook
+    from autograde.pipeline.preload import without_magics
 
     try:
         nb = read_notebook(path).nb
@@ -34,10 +36,5 @@ def answers_of(path: Path, assignment: Assignment) -> dict[str, str]:
         cells = [cell.source for cell in nb.cells if cell.cell_type == "code"
                  and any(tag in cell.metadata.get("tags", []) for tag in tags)]
         if cells:
-            found[task] = "\n\n".join(_python_only(source) for source in cells)
+            found[task] = "\n\n".join(without_magics(source) for source in cells)
     return found
-
-
-def _python_only(source: str) -> str:
-    """IPython's `%magic` and `!shell` lines become blank lines (no code to compare)."""
-    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())

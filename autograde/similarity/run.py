@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograde.batch.results_folder import ResultsFolder
+from autograde.batch.results_folder import KeptAnswers, ResultsFolder
 from autograde.errors import AutogradeError
 from autograde.rubric import Assignment
 from autograde.similarity.answers import answers_of
@@ -19,17 +19,20 @@ from autograde.similarity.page import pairs_csv, similarity_html
 class SimilarityRun:
     matches: list[Match]
     compared: int
+    threshold: float
     csv: Path
     html: Path
     notes: list[str] = field(default_factory=list)
 
 
-def check_similarity(root: Path, assignment: Assignment, threshold: float = THRESHOLD) -> SimilarityRun:
-    """Compare the answers kept in the results folder `root` (graded for `assignment`)."""
+def check_similarity(root: Path, assignment: Assignment, threshold: float = THRESHOLD,
+                     kept: KeptAnswers | None = None) -> SimilarityRun:
+    """Compare the answers kept in the results folder `root` (graded for `assignment`);
+    `kept`: what `ResultsFolder.read_answers` already found there."""
     if not 0 < threshold <= 1:
         raise AutogradeError(f"--threshold {threshold}: a share between 0 (exclusive) and 1")
     folder = ResultsFolder(root)
-    answers, graded_for, notes = folder.read_answers()
+    answers, graded_for, notes = kept if kept is not None else folder.read_answers()
     if not answers:
         raise AutogradeError(
             f"{root}: no students/*/answers.json: grade the uploads with this version of "
@@ -42,4 +45,4 @@ def check_similarity(root: Path, assignment: Assignment, threshold: float = THRE
     matches = similar_pairs(answers, template, threshold)
     csv_path, html_path = folder.write_similarity(
         pairs_csv(matches), similarity_html(assignment.id, matches, threshold, len(answers)))
-    return SimilarityRun(matches, len(answers), csv_path, html_path, notes)
+    return SimilarityRun(matches, len(answers), threshold, csv_path, html_path, notes)
