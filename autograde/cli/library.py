@@ -172,7 +172,8 @@ def test_cmd(
     if junit is not None:
         from autograde.rubric.junit import write_junit
 
-        write_junit(done, junit)
+        with usage_errors():
+            write_junit(done, junit)
         say(f"JUnit XML: {escape(str(junit))}", out)
     sys.exit(1 if failed else 0)
 
@@ -193,8 +194,14 @@ def schema_cmd(out: Path | None) -> None:
     text = json.dumps(rubric_json_schema(), indent=2) + "\n"
     if out is None:
         click.echo(text, nl=False)
-    else:
+        return
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        why = escape(exc.strerror or str(exc))
+        warn(f"[red]error:[/red] --out {escape(str(out))}: cannot write it ({why})")
+        sys.exit(2)
 
 
 @rubric.command(name="mutate")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from autograde.errors import AutogradeError
 from autograde.rubric.selftest import Case
 
 
@@ -37,5 +38,8 @@ def write_junit(cases: list[Case], path: Path, name: str = "autograde rubric tes
     for suite in suites.values():
         suite.update_statistics()  # type: ignore[no-untyped-call]
     xml.update_statistics()  # type: ignore[no-untyped-call]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    xml.write(str(path), pretty=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        xml.write(str(path), pretty=True)
+    except OSError as exc:
+        raise AutogradeError(f"--junit {path}: cannot write it ({exc.strerror or exc})") from exc

@@ -3,11 +3,14 @@ with the standard library's XML parser, as a CI system's reader would)."""
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import pytest
 from junitparser import Failure, JUnitXml
 
+from autograde.errors import AutogradeError
 from autograde.results import GradeReport
 from autograde.rubric.junit import write_junit
 from autograde.rubric.selftest import Case
@@ -54,3 +57,10 @@ def test_one_suite_per_assignment_one_case_per_notebook(tmp_path: Path) -> None:
     assert root.tag == "testsuites"
     assert [s.get("name") for s in root.iter("testsuite")] == ["ex01", "ex02"]
     assert len(root.findall(".//testcase/failure")) == 2
+
+
+def test_a_path_that_cannot_be_written_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    target = tmp_path / "a-file" / "library.xml"
+    with pytest.raises(AutogradeError, match=f"--junit {re.escape(str(target))}: cannot write it"):
+        write_junit([_case("ex01", "solution.ipynb", [], 1.0, 10)], target)

@@ -45,6 +45,13 @@ def test_the_schema_names_its_dialect_and_writes_to_a_file(schema: dict[str, Any
     done = CliRunner().invoke(main, ["rubric", "schema", "--out", str(out)])
     assert done.exit_code == 0 and done.output == ""
     assert json.loads(out.read_text(encoding="utf-8")) == schema
+    nested = tmp_path / "new" / "folder" / "rubric.schema.json"  # folders made as needed
+    assert CliRunner().invoke(main, ["rubric", "schema", "--out", str(nested)]).exit_code == 0
+    assert json.loads(nested.read_text(encoding="utf-8")) == schema
+    blocked = tmp_path / "a-file" / "rubric.schema.json"  # under a file: a clear error, exit 2
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    refused = CliRunner().invoke(main, ["rubric", "schema", "--out", str(blocked)])
+    assert refused.exit_code == 2 and f"--out {blocked}: cannot write it" in refused.output
 
 @pytest.mark.parametrize("path", LIBRARY, ids=[p.parent.name for p in LIBRARY])
 def test_every_library_rubric_meets_the_schema(validator: Validator, path: Path) -> None:
