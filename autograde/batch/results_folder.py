@@ -13,6 +13,7 @@
       similarity/pairs.csv, similarity.html  answers alike across uploads (`autograde similarity`)
       lms/                          for uploads from a Moodle or Canvas export, the files that LMS
                                     imports as they are (`autograde.reporters.lms_exports`)
+      runs/NNNN.json                every grading run and hand-grade merge, numbered (`autograde.history`)
 
 The batch run and manual grading go through `ResultsFolder`; reporters only turn reports
 into text. Every file is written beside its final place and renamed into it, so a reader
@@ -22,9 +23,11 @@ into text. Every file is written beside its final place and renamed into it, so 
 from __future__ import annotations
 
 import json
+import os
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from autograde.batch.journal import JOURNAL, Journal, batch_seed
 from autograde.errors import AutogradeError
@@ -38,6 +41,10 @@ from autograde.reporters.lms import lms_csv
 from autograde.reporters.markdown import feedback_markdown
 from autograde.results import GradeReport
 from autograde.rubric import Assignment
+
+if TYPE_CHECKING:
+    from autograde.history.diff import RunDiff
+    from autograde.history.record import RunRecord
 
 STUDENTS = "students"
 REPORT = "report.json"
@@ -60,6 +67,8 @@ MOODLE_WORKSHEET = "moodle_grading_worksheet.csv"
 MOODLE_FEEDBACK = "moodle_feedback_files.zip"
 CANVAS_IMPORT = "canvas_gradebook_import.csv"
 LMS_NOTES = "left_out.txt"
+RUNS_DIR = "runs"
+_RUN_FILE = re.compile(r"^(\d{4,})\.json$")
 
 
 class KeptAnswers(NamedTuple):
@@ -185,13 +194,14 @@ class ResultsFolder:
         return path
 
     def write_class_files(self, reports: list[GradeReport], assignment: Assignment) -> dict[str, Path]:
-        """results.json, lms.csv, class.html and the LMS's own files (`write_lms_files`): each
-        written even when another one fails (the first failure is raised once all are tried)."""
+        """results.json, lms.csv, class.html (with what the last run changed) and the LMS's own
+        files (`write_lms_files`): each written even when another one fails (the first failure
+        is raised once all are tried)."""
         self.root.mkdir(parents=True, exist_ok=True)
         makers: dict[str, Callable[[], str | dict[str, Any]]] = {
             RESULTS: lambda: results_json(reports, assignment),
             LMS: lambda: lms_csv(reports),
-            CLASS_PAGE: lambda: class_html(reports, assignment),
+            CLASS_PAGE: lambda: class_html(reports, assignment, self.last_changes()),
         }
         written: dict[str, Path] = {}
         failure: Exception | None = None
@@ -274,6 +284,65 @@ class ResultsFolder:
             entry = journal.entries.get(report.student)
             if entry is not None:
                 journal.append(entry[0], report)
+
+    # ------------------------------------------------------------ runs/
+
+    def run_numbers(self) -> list[int]:
+        """The numbers of the runs kept in runs/, oldest first."""
+        folder = self.root / RUNS_DIR
+        if not folder.is_dir():
+            return []
+        return sorted(int(m.group(1)) for p in folder.iterdir() if (m := _RUN_FILE.match(p.name)))
+
+    def _run_path(self, number: int) -> Path:
+        return self.root / RUNS_DIR / f"{number:04d}.json"
+
+    def read_run(self, number: int) -> RunRecord:
+        from pydantic import ValidationError
+
+        from autograde.history.record import RunRecord
+
+        path = self._run_path(number)
+        if number not in self.run_numbers():
+            known = self.run_numbers()
+            have = f"its runs are {', '.join(map(str, known))}" if known else "it has no runs yet"
+            raise AutogradeError(f"{self.root}: no run {number} ({have}; see `autograde runs`)")
+        try:
+            return RunRecord.model_validate_json(path.read_bytes())
+        except (OSError, ValidationError) as exc:
+            first = str(exc).splitlines()[0] if str(exc) else repr(exc)
+            raise AutogradeError(f"{path}: not a readable run record ({first})") from exc
+
+    def write_run(self, record: RunRecord) -> RunRecord:
+        """Keep `record` as the next numbered run (its number is set here); never replaces a run."""
+        folder = self.root / RUNS_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        number = max(self.run_numbers(), default=0) + 1
+        tmp = folder / f".run.tmp{os.getpid()}"
+        while True:
+            record = record.model_copy(update={"number": number})
+            tmp.write_text(record.model_dump_json(indent=1), encoding="utf-8")
+            try:
+                os.link(tmp, self._run_path(number))  # atomic, and fails when another run took the number
+            except FileExistsError:
+                number += 1
+                continue
+            finally:
+                tmp.unlink(missing_ok=True)
+            return record
+
+    def last_changes(self) -> RunDiff | None:
+        """What the last run changed against the run before it; None with fewer than two
+        readable runs."""
+        from autograde.history.diff import diff_runs
+
+        numbers = self.run_numbers()
+        if len(numbers) < 2:
+            return None
+        try:
+            return diff_runs(self.read_run(numbers[-2]), self.read_run(numbers[-1]))
+        except AutogradeError:
+            return None
 
     # ------------------------------------------------------------ manual/
 

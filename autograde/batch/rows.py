@@ -49,6 +49,7 @@ class Rows:
         self.assignment = assignment
         self.task_ids = [task.id for task in assignment.rubric.tasks]
         self.results: dict[str, GradeReport] = {}
+        self.graded_now: set[str] = set()  # the students graded in this run (`save`)
 
     def write_files(self, report: GradeReport) -> None:
         """students/<id>/: report.json, feedback.md, feedback.html, gradescope.json."""
@@ -76,6 +77,16 @@ class Rows:
             with contextlib.suppress(Exception):
                 self.folder.write_report(report)
         self.results[report.student] = report
+        self.graded_now.add(report.student)
+
+    def digests(self) -> dict[str, str]:
+        """The sha256 of each row's graded upload, as journaled (rejected rows have none)."""
+        found = {}
+        for student, report in self.results.items():
+            entry = self.journal.entries.get(student)
+            if entry is not None and entry[1] is report:
+                found[student] = entry[0].file_sha256
+        return found
 
     def write_gradebook(self, strict: bool = True) -> None:
         """grades.csv of every row so far; while grading (not `strict`) a failed write waits

@@ -22,7 +22,9 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from autograde import __version__
 from autograde.backends import SandboxLimits, get_backend
@@ -33,6 +35,8 @@ from autograde.batch.journal import GradeKey, config_digest
 from autograde.batch.results_folder import ResultsFolder
 from autograde.batch.rows import AGAIN, Rows, fault_report
 from autograde.batch.uploads import IdRule, Roster, Upload, collect, file_digest
+from autograde.errors import AutogradeError
+from autograde.history.record import GRADE, now, run_record
 from autograde.manual.carry import carry_hand_grades
 from autograde.pipeline.grade import GradeOptions, empty_report, grade_submission
 from autograde.results import GradeReport
@@ -105,6 +109,7 @@ def grade_batch(
 ) -> list[GradeReport]:
     """Grade every upload of `sources` into `out_dir`; returns one report per upload."""
     batch = batch or BatchOptions()
+    started = now()
     rubric = assignment.rubric
     id_rule = IdRule(batch.id_pattern)  # bad options fail before anything is written
     roster = Roster.read(batch.roster) if batch.roster else None
@@ -143,17 +148,62 @@ def grade_batch(
         rows.write_gradebook()
         if progress:
             progress(None, state)
+        workers = batch.workers or default_workers(opts, limits.memory, limits.cpus)
+        interrupted = True  # until the workers are done
         try:
-            workers = batch.workers or default_workers(opts, limits.memory, limits.cpus)
             job_opts = dataclasses.replace(opts, warm=batch.warm and len(todo) > 1)
             _run_workers(todo, assignment, job_opts, workers, rows, state, progress)
+            interrupted = False
         finally:
             close_pools()  # the sandboxes warmed for uploads that never came (or a Ctrl-C)
             rows.write_gradebook()
+            run_options = {**run_config, "regrade": batch.regrade, "workers": workers, "warm": batch.warm,
+                           "id_pattern": batch.id_pattern,
+                           "roster": str(batch.roster) if batch.roster else None}
+            recorded = _record_run(
+                folder, rows, assignment, started, seed, parameters, run_options, interrupted
+            )
             folder.write_class_files(list(rows.results.values()), assignment)
+            if recorded is not None and not interrupted:
+                raise recorded
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return sorted(rows.results.values(), key=lambda r: r.student)
+
+
+def _record_run(
+    folder: ResultsFolder,
+    rows: Rows,
+    assignment: Assignment,
+    started: datetime,
+    seed: int,
+    parameters: dict[str, Any],
+    options: dict[str, Any],
+    interrupted: bool,
+) -> Exception | None:
+    """Keep this run as the folder's next numbered run; the failure, if any, is returned (the
+    grades are journaled and written whatever happens here)."""
+    try:
+        record = run_record(
+            number=1,  # the folder numbers it
+            kind=GRADE,
+            started=started,
+            assignment=assignment.id,
+            rubric_digest=assignment.digest,
+            reports=rows.results,
+            digests=rows.digests(),
+            graded_now=rows.graded_now,
+            seed=seed,
+            parameters=parameters,
+            backend=str(options.get("backend")),
+            options=options,
+            interrupted=interrupted,
+        )
+        folder.write_run(record)
+    except Exception as exc:
+        return AutogradeError(f"{folder.root}: this run could not be kept in runs/ ({exc!r}); "
+                              "its grades are journaled and written")
+    return None
 
 
 def _sort_upload(

@@ -154,6 +154,7 @@ def grade(
     Rerunning the same command after an interruption grades only what is missing or changed.
     """
     from autograde.batch.run import BatchOptions, grade_batch
+    from autograde.cli.history import print_last_changes
     from autograde.reporters.console import BatchDisplay, summary_table
 
     loaded = load(assignment, rubrics)
@@ -174,6 +175,7 @@ def grade(
     out.print(summary_table(reports, task_ids, f"{loaded.rubric.title} ({len(reports)} uploads)"))
     gradebook, page, students = (escape(str(out_dir / n)) for n in ("grades.csv", "class.html", "students"))
     say(f"gradebook: {gradebook}\nclass report: {page}\nreports:   {students}/<student>/", out)
+    print_last_changes(out_dir)
     if similarity_check:
         from autograde.cli.similarity import print_run
         from autograde.similarity.run import check_similarity

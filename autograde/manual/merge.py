@@ -22,6 +22,7 @@ from pathlib import Path
 
 from autograde.batch.results_folder import ResultsFolder
 from autograde.errors import AutogradeError
+from autograde.history.record import HAND_GRADES, now, run_record
 from autograde.manual.sheet import COLUMNS
 from autograde.manual.spots import COMMENT_SEP, Spot, check_result, manual_spots, num, share, ungraded
 from autograde.pipeline.scoring import score_task
@@ -169,6 +170,34 @@ def _apply(report: GradeReport, grade: _Grade) -> None:
     report.score = round(sum(t.points for t in report.tasks), 6)
 
 
+def _record_merge(
+    folder: ResultsFolder, reports: dict[str, GradeReport], changed: set[str], assignment: Assignment
+) -> None:
+    """A merge that changed grades is the folder's next numbered run (`autograde.history`); the
+    upload digests, seed and parameters are the last run's."""
+    numbers = folder.run_numbers()
+    try:
+        last = folder.read_run(numbers[-1]) if numbers else None
+    except AutogradeError:  # a damaged record: this run is kept without what it would give
+        last = None
+    kept = last.students.items() if last else ()
+    digests = {student: state.file_sha256 for student, state in kept if state.file_sha256}
+    started = now()
+    folder.write_run(run_record(
+        number=1,  # the folder numbers it
+        kind=HAND_GRADES,
+        started=started,
+        assignment=assignment.id,
+        rubric_digest=assignment.digest,
+        reports=reports,
+        digests=digests,
+        graded_now=changed,
+        seed=last.seed if last else None,
+        parameters=last.parameters if last else None,
+        backend=last.backend if last else None,
+    ))
+
+
 def merge_sheet(results_dir: Path, sheet: Path, assignment: Assignment) -> MergeResult:
     """Merge the points of a filled-in sheet into the reports; all rows valid, or nothing written."""
     folder = ResultsFolder(results_dir)
@@ -182,6 +211,8 @@ def merge_sheet(results_dir: Path, sheet: Path, assignment: Assignment) -> Merge
         folder.write_student(reports[student])
     # the hand grade becomes the journaled result: a resumed `grade` run keeps it
     folder.journal_hand_grades(reports[student] for student in changed)
+    if changed:
+        _record_merge(folder, reports, set(changed), assignment)
     task_ids = [task.id for task in assignment.rubric.tasks]
     gradebook = folder.write_gradebook(list(reports.values()), task_ids)
     folder.write_batch_reports(list(reports.values()), assignment)

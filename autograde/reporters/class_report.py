@@ -14,8 +14,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from autograde.history.diff import RunDiff
 from autograde.reporters.charts import bar_chart_svg, histogram_svg
 from autograde.reporters.html import esc, page, student_folder
+from autograde.reporters.run_changes import changes_html
 from autograde.results import GradeReport
 from autograde.rubric import Assignment
 from autograde.status import CheckStatus, SubmissionStatus
@@ -116,7 +118,7 @@ def _summary_row(label: str, scores: list[float]) -> str:
     return f"<tr><th>{esc(label)}</th>{cells}</tr>\n"
 
 
-def class_body(reports: list[GradeReport], assignment: Assignment) -> str:
+def class_body(reports: list[GradeReport], assignment: Assignment, changes: RunDiff | None = None) -> str:
     stats = class_stats(reports, assignment)
     rubric = assignment.rubric
     max_points = rubric.max_points
@@ -133,6 +135,8 @@ def class_body(reports: list[GradeReport], assignment: Assignment) -> str:
             f'<div class="note">{len(stats.other_rubric)} report(s) were graded with another version of '
             f"the rubric: {esc(', '.join(stats.other_rubric))}</div>\n"
         )
+    if changes is not None:
+        parts.append(changes_html(changes))
     parts.append('<h2>Submissions</h2>\n<table id="counts">\n<tbody>\n')
     parts.append(f'<tr><th>students</th><td class="num" data-count="students">{stats.students}</td></tr>\n')
     for status, count in stats.statuses.items():
@@ -202,6 +206,7 @@ def class_body(reports: list[GradeReport], assignment: Assignment) -> str:
     return "".join(parts)
 
 
-def class_html(reports: list[GradeReport], assignment: Assignment) -> str:
-    """A self-contained class report page (inline CSS and SVG charts, no script)."""
-    return page(f"Class report: {assignment.id}", class_body(reports, assignment))
+def class_html(reports: list[GradeReport], assignment: Assignment, changes: RunDiff | None = None) -> str:
+    """A self-contained class report page (inline CSS and SVG charts, no script); `changes`:
+    what the last run changed, shown first."""
+    return page(f"Class report: {assignment.id}", class_body(reports, assignment, changes))

@@ -46,6 +46,7 @@ ul.checks li { padding: 4px 0; border-bottom: 1px dotted #e1e4e8; }
 pre { background: #f6f8fa; border: 1px solid #d0d7de; border-radius: 6px; padding: 10px; overflow-x: auto;
       white-space: pre-wrap; overflow-wrap: anywhere; }
 .muted { color: #57606a; }
+ul.plain { margin: 0; padding-left: 1.1em; }
 figure { margin: 1em 0 2em; }
 figure svg { max-width: 100%; height: auto; display: block; }
 figcaption { color: #57606a; font-size: .9em; }

@@ -126,6 +126,11 @@ def test_interrupted_batch_resumes_and_grades_each_upload_once(tmp_path, how):
     assert sorted(students) == sorted(set(students)), "an upload was graded twice"
     assert students[: len(first)] == first
     assert book["alice_0"]["total"] == book["alice_1"]["total"] == "10"
+    # an interrupted run is kept as such (SIGINT); one killed outright leaves no record of its own
+    runs = [json.loads(p.read_text()) for p in sorted((out / "runs").glob("*.json"))]
+    assert [r["interrupted"] for r in runs] == ([True, False] if how == signal.SIGINT else [False])
+    assert len(runs[-1]["students"]) == 12
+    assert sum(state["graded_now"] for state in runs[-1]["students"].values()) == 12 - len(first)
 
 
 def test_lms_zip_export_with_moodle_names_and_roster(tmp_path):

@@ -87,6 +87,21 @@ def test_export_fill_in_and_merge(graded: Path) -> None:
     assert "Score: **12.5 / 13**" in feedback
     assert "1.5 / 2 points, graded by hand. Comment: Right idea" in feedback
 
+    # the merge is the folder's run 2, and the diff names the hand grade as the reason
+    from autograde.batch.results_folder import ResultsFolder
+    from autograde.history.diff import HAND_GRADE, diff_runs
+
+    folder = ResultsFolder(out)
+    assert folder.run_numbers() == [1, 2]
+    assert [folder.read_run(n).kind for n in (1, 2)] == ["grade", "hand grades merged"]
+    merge_diff = diff_runs(folder.read_run(1), folder.read_run(2))
+    [change] = merge_diff.changes
+    assert (change.student, change.before, change.after, change.reasons) == (
+        "alice", AUTOMATIC, AUTOMATIC + 1.5, [HAND_GRADE])
+    assert [(c.check, c.before, c.after) for c in change.checks] == [
+        ("theory/manual theory-1", "manual", "graded-by-hand")]
+    assert 'id="changes"' in (out / "class.html").read_text()  # the class page shows the change
+
     # the same sheet again: nothing changes
     files = {p: p.read_bytes() for p in (out / "students" / "alice").iterdir()}
     gradebook = (out / "grades.csv").read_bytes()
@@ -95,6 +110,7 @@ def test_export_fill_in_and_merge(graded: Path) -> None:
     assert "0 report(s) changed" in again.stdout
     assert {p: p.read_bytes() for p in files} == files
     assert (out / "grades.csv").read_bytes() == gradebook
+    assert folder.run_numbers() == [1, 2]  # a merge that changes nothing is no run
 
     # the hand grade reaches the batch reports and survives a rerun of `grade` (journal)
     lms = {r["student_id"]: r for r in read_csv(out / "lms.csv")}
@@ -111,6 +127,10 @@ def test_export_fill_in_and_merge(graded: Path) -> None:
     assert regraded[0].score == AUTOMATIC + 1.5  # graded again, the unchanged answer keeps its grade
     assert any("hand grade of theory was kept" in note for note in regraded[0].notes)
     assert {r["student"]: r for r in read_csv(out / "grades.csv")}["alice"]["theory"] == "1.5"
+    # runs 3 (resumed from the journal) and 4 (regraded) change nothing of run 2
+    assert folder.run_numbers() == [1, 2, 3, 4]
+    assert folder.read_run(3).graded_now == 0 and folder.read_run(4).graded_now == 1
+    assert diff_runs(folder.read_run(2), folder.read_run(4)).changes == []
 
 
 def test_merge_refuses_points_above_the_maximum(graded: Path) -> None:
