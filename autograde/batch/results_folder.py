@@ -12,7 +12,8 @@
       manual/sheet.csv, sheet.html  the hand-grading sheet (`autograde.manual`)
       similarity/pairs.csv, similarity.html  answers alike across uploads (`autograde similarity`)
       lms/                          for uploads from a Moodle or Canvas export, the files that LMS
-                                    imports as they are (`autograde.reporters.lms_exports`)
+                                    imports as they are (`autograde.reporters.lms_exports`); its
+                                    settings.json keeps the roster's LMS columns and the Canvas column
       runs/NNNN.json                every grading run and hand-grade merge, numbered (`autograde.history`)
 
 The batch run and manual grading go through `ResultsFolder`; reporters only turn reports
@@ -67,6 +68,7 @@ MOODLE_WORKSHEET = "moodle_grading_worksheet.csv"
 MOODLE_FEEDBACK = "moodle_feedback_files.zip"
 CANVAS_IMPORT = "canvas_gradebook_import.csv"
 LMS_NOTES = "left_out.txt"
+LMS_SETTINGS = "settings.json"
 RUNS_DIR = "runs"
 _RUN_FILE = re.compile(r"^(\d{4,})\.json$")
 
@@ -242,13 +244,16 @@ class ResultsFolder:
         from autograde.reporters import lms_exports as lms
 
         graded = [r for r in reports if r.file]
+        settings = self.read_lms_settings()
+        people = settings.get("people", {})
         files: dict[str, lms.LmsFile] = {}
         if any(lms.moodle_identity(r.file) for r in graded):
-            files[MOODLE_WORKSHEET] = lms.moodle_worksheet(graded, datetime.now(timezone.utc))
+            files[MOODLE_WORKSHEET] = lms.moodle_worksheet(graded, datetime.now(timezone.utc), people)
             pages = {r.student: feedback_html(r) for r in graded if lms.moodle_identity(r.file)}
             files[MOODLE_FEEDBACK] = lms.moodle_feedback_zip(graded, pages)
         if any(lms.canvas_identity(r.file) for r in graded):
-            files[CANVAS_IMPORT] = lms.canvas_import(graded, assignment.rubric.title)
+            column = settings.get("canvas_assignment") or assignment.rubric.title
+            files[CANVAS_IMPORT] = lms.canvas_import(graded, column, people)
         written: dict[str, Path] = {}
         folder = self.root / LMS_DIR
         notes = sorted({note for made in files.values() for note in made.left_out})
@@ -264,6 +269,35 @@ class ResultsFolder:
             write_text_atomic(folder / LMS_NOTES, "\n".join(notes) + "\n")
             written[f"{LMS_DIR}/{LMS_NOTES}"] = folder / LMS_NOTES
         return written
+
+    def write_lms_settings(
+        self, canvas_assignment: str | None, people: dict[str, dict[str, str]] | None
+    ) -> None:
+        """Keep what the LMS files take beyond the uploads (None: keep what the folder has), so
+        that a rerun or a hand-grade merge writes the same files."""
+        settings = self.read_lms_settings()
+        if canvas_assignment is not None:
+            settings["canvas_assignment"] = canvas_assignment
+        if people is not None:
+            settings["people"] = people
+        if settings:
+            (self.root / LMS_DIR).mkdir(parents=True, exist_ok=True)
+            write_json_atomic(self.root / LMS_DIR / LMS_SETTINGS, settings)
+
+    def read_lms_settings(self) -> dict[str, Any]:
+        """lms/settings.json ({} when there is none); a damaged one is an error naming it."""
+        path = self.root / LMS_DIR / LMS_SETTINGS
+        if not path.is_file():
+            return {}
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise AutogradeError(
+                f"{path}: not readable ({exc}); remove it or grade with --roster again"
+            ) from exc
+        if not isinstance(data, dict):
+            raise AutogradeError(f"{path}: not a JSON object; remove it or grade with --roster again")
+        return data
 
     # ------------------------------------------------------------ batch.json and the journal
 

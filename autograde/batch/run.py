@@ -52,6 +52,7 @@ class BatchOptions:
     id_pattern: str | None = None
     roster: Path | None = None
     warm: bool = True  # each upload in a sandbox made ahead (see autograde.backends.warm)
+    canvas_assignment: str | None = None  # the Canvas import's column, "Title (ID)" (default: the title)
 
 
 @dataclass
@@ -117,6 +118,7 @@ def grade_batch(
     backend = get_backend(opts.backend, opts.backend_options())
     backend.preflight()
     folder = ResultsFolder(out_dir)
+    folder.write_lms_settings(batch.canvas_assignment, roster.details if roster else None)
     seed = folder.batch_seed(assignment.id, opts.grading_seed)
     # every job of the batch runs on the image checked now, whatever changes meanwhile
     opts = dataclasses.replace(opts, grading_seed=seed, image=opts.image or backend.pinned_image())

@@ -21,7 +21,7 @@ import shutil
 import stat
 import unicodedata
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from autograde.errors import AutogradeError
@@ -86,12 +86,24 @@ class IdRule:
         return safe_id(name)
 
 
+# roster columns an LMS's own files take (`autograde.reporters.lms_exports`), with the
+# headers Moodle's and Canvas's exports give them; matched without case
+LMS_COLUMNS = {
+    "email": ("email", "email address"),
+    "sis_user_id": ("sis_user_id", "sis user id"),
+    "sis_login_id": ("sis_login_id", "sis login id"),
+    "section": ("section",),
+}
+
+
 @dataclass
 class Roster:
-    """Roster CSV: a column `id` (or `student`), optional `name` and `email`."""
+    """Roster CSV: a column `id` (or `student`), optional `name` and `email`, and the LMS's
+    own identifiers (`LMS_COLUMNS`: email, SIS user and login ids, section)."""
 
     ids: list[str]
     aliases: dict[str, str]  # normalised name/email/id -> id
+    details: dict[str, dict[str, str]] = field(default_factory=dict)  # id -> LMS column -> value
 
     @classmethod
     def read(cls, path: Path) -> Roster:
@@ -107,6 +119,13 @@ class Roster:
             raise AutogradeError(f"roster {path}: needs a column `id` (or `student`); has {list(rows[0])}")
         ids: list[str] = []
         aliases: dict[str, str] = {}
+        details: dict[str, dict[str, str]] = {}
+        headers = {header.strip().casefold(): header for header in rows[0] if header}
+        lms_headers = {
+            name: headers[found]
+            for name, names in LMS_COLUMNS.items()
+            if (found := next((n for n in names if n in headers), None)) is not None
+        }
         for number, row in enumerate(rows, start=2):
             raw = (row.get(column) or "").strip()
             if not raw:
@@ -118,7 +137,10 @@ class Roster:
             for key in (raw, row.get("name") or "", row.get("email") or ""):
                 if key.strip():
                     aliases[_alias(key)] = student
-        return cls(ids, aliases)
+            given = {name: (row.get(header) or "").strip() for name, header in lms_headers.items()}
+            if any(given.values()):
+                details[student] = {name: value for name, value in given.items() if value}
+        return cls(ids, aliases, details)
 
     def resolve(self, found: str) -> str | None:
         return self.aliases.get(_alias(found))

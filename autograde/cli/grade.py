@@ -128,6 +128,9 @@ def _options(sandbox: dict[str, Any], **rest: Any) -> GradeOptions:
               help="student id from the upload's path: a regex with (?P<id>...), or moodle|canvas|olat")
 @click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="CSV with a column id (optional name, email): maps uploads, lists who did not submit")
+@click.option("--canvas-assignment", default=None, metavar="'TITLE (ID)'",
+              help="the Canvas gradebook column to fill, as Canvas's export names it (default: the rubric's "
+                   "title, which makes a new assignment)")
 @click.option("--similarity", "similarity_check", is_flag=True,
               help="then compare each task's answers across the uploads (as `autograde similarity`)")
 @sandbox_options
@@ -147,6 +150,7 @@ def grade(
     params: tuple[str, ...],
     seed: int | None,
     similarity_check: bool,
+    canvas_assignment: str | None,
     **sandbox: Any,
 ) -> None:
     """Grade every upload in SOURCES (folders, notebooks, LMS zip exports) into --out.
@@ -159,7 +163,10 @@ def grade(
 
     loaded = load(assignment, rubrics)
     opts = _options(sandbox, overrides=_params(params), grading_seed=seed)
-    batch = BatchOptions(workers=workers, regrade=regrade, id_pattern=id_pattern, roster=roster, warm=warm)
+    if canvas_assignment is not None and not canvas_assignment.strip():
+        raise click.BadParameter("an empty column name", param_hint="--canvas-assignment")
+    batch = BatchOptions(workers=workers, regrade=regrade, id_pattern=id_pattern, roster=roster, warm=warm,
+                         canvas_assignment=canvas_assignment)
     out = console()
     display = BatchDisplay(out)
     try:

@@ -13,7 +13,10 @@ ID`, `SIS Login ID`, `Section`, then one column per assignment, and a `Points Po
 (`name_[LATE_]USERID_SUBMISSIONID_file.ipynb`). An assignment column named `Title (ID)`
 updates that assignment; a name alone makes a new one.
 
-An upload whose name carries no such identifier is left out of the file and named in a note.
+The LMS's other columns (Moodle's `Email address`; Canvas's `SIS User ID`, `SIS Login ID` and
+`Section`) come from the roster's columns of those names (`people`: student -> column -> value),
+and stay empty without one. An upload whose name carries no such identifier is left out of the
+file and named in a note.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import csv
 import io
 import re
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -40,6 +44,8 @@ _MOODLE = re.compile(
     r"(?:^|[!/])(?P<folder>(?P<name>[^/!_][^/!]*?)_(?P<id>\d+)_assignsubmission_file_?)/[^/]+$"
 )
 _CANVAS = re.compile(r"(?:^|[!/])(?P<name>[^/!_]+)_(?:LATE_|late_)?(?P<id>\d+)_\d+_[^/]+$")
+_CANVAS_COLUMN = re.compile(r"^.*\S\s*\(\d+\)$")  # "Exercise 2 (4242)": an existing assignment
+People = Mapping[str, Mapping[str, str]]
 
 
 @dataclass
@@ -75,7 +81,18 @@ def _left_out(report: GradeReport, lms: str) -> str:
     return f"{report.student} ({report.file}): the upload's name carries no {lms} identifier"
 
 
-def moodle_worksheet(reports: list[GradeReport], graded_at: datetime) -> LmsFile:
+def canvas_column_note(column: str) -> str | None:
+    """A note when a Canvas assignment column names no existing assignment ("Title (ID)")."""
+    if _CANVAS_COLUMN.match(column):
+        return None
+    return (f"Canvas: the column {column!r} names no assignment id, so importing the file makes a new "
+            "assignment; give --canvas-assignment 'Title (ID)' (the header of Canvas's gradebook export) "
+            "to update the existing one")
+
+
+def moodle_worksheet(
+    reports: list[GradeReport], graded_at: datetime, people: People | None = None
+) -> LmsFile:
     """The grading worksheet CSV Moodle's "Upload grading worksheet" reads."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -88,8 +105,10 @@ def moodle_worksheet(reports: list[GradeReport], graded_at: datetime) -> LmsFile
             left_out.append(_left_out(report, "Moodle"))
             continue
         number, name, _ = identity
-        writer.writerow([f"{MOODLE_PARTICIPANT}{number}", csv_cell(name), "", "Submitted for grading",
-                         points(report.score), points(report.max_score), "Yes", "-", stamp, _comment(report)])
+        email = (people or {}).get(report.student, {}).get("email", "")
+        writer.writerow([f"{MOODLE_PARTICIPANT}{number}", csv_cell(name), csv_cell(email),
+                         "Submitted for grading", points(report.score), points(report.max_score), "Yes", "-",
+                         stamp, _comment(report)])
         rows += 1
     return LmsFile(buffer.getvalue(), rows, left_out)
 
@@ -110,19 +129,23 @@ def moodle_feedback_zip(reports: list[GradeReport], pages: dict[str, str]) -> Lm
     return LmsFile(buffer.getvalue(), rows, left_out)
 
 
-def canvas_import(reports: list[GradeReport], assignment_column: str) -> LmsFile:
+def canvas_import(
+    reports: list[GradeReport], assignment_column: str, people: People | None = None
+) -> LmsFile:
     """The CSV Canvas's Gradebook import reads: one row per identified upload."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([*CANVAS_COLUMNS, assignment_column])
+    writer.writerow([*CANVAS_COLUMNS, csv_cell(assignment_column)])
     maximum = max((r.max_score for r in reports), default=0.0)
     writer.writerow(["Points Possible", "", "", "", "", points(maximum)])
-    left_out, rows = [], 0
+    left_out, rows = [note] if (note := canvas_column_note(assignment_column)) else [], 0
     for report in sorted(reports, key=lambda r: r.student):
         identity = canvas_identity(report.file)
         if identity is None:
             left_out.append(_left_out(report, "Canvas"))
             continue
-        writer.writerow([csv_cell(identity[1]), identity[0], "", "", "", points(report.score)])
+        known = (people or {}).get(report.student, {})
+        sis = [csv_cell(known.get(column, "")) for column in ("sis_user_id", "sis_login_id", "section")]
+        writer.writerow([csv_cell(identity[1]), identity[0], *sis, points(report.score)])
         rows += 1
     return LmsFile(buffer.getvalue(), rows, left_out)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import shutil
@@ -140,7 +141,7 @@ def test_lms_zip_export_with_moodle_names_and_roster(tmp_path):
         zf.write(EXAMPLES / "bob.ipynb", "Bob Brown_1002_assignsubmission_file_/ex02.ipynb")
         zf.writestr("../../evil.ipynb", "{}")
     roster = tmp_path / "roster.csv"
-    roster.write_text("id,name\nu1,Alice Adams\nu2,Bob Brown\nu3,Carl Cole\n")
+    roster.write_text("id,name,email\nu1,Alice Adams,alice@uni.example\nu2,Bob Brown,\nu3,Carl Cole,\n")
     out = tmp_path / "out"
     grade(str(archive), "-a", "ex02_gradient_descent", "--out", str(out), "--id-pattern", "moodle",
           "--roster", str(roster))
@@ -159,6 +160,9 @@ def test_lms_zip_export_with_moodle_names_and_roster(tmp_path):
         sheet = {row["Identifier"]: row for row in csv.DictReader(handle)}
     assert set(sheet) == {"Participant 1001", "Participant 1002"}
     assert (sheet["Participant 1001"]["Grade"], sheet["Participant 1002"]["Grade"]) == ("10", "5")
+    # the email Moodle's worksheet carries comes from the roster
+    assert [sheet[p]["Email address"] for p in ("Participant 1001", "Participant 1002")] == [
+        "alice@uni.example", ""]
     with zipfile.ZipFile(out / "lms" / "moodle_feedback_files.zip") as zf:
         names = sorted(zf.namelist())
         assert names == ["Alice Adams_1001_assignsubmission_file_/feedback.html",
@@ -166,6 +170,32 @@ def test_lms_zip_export_with_moodle_names_and_roster(tmp_path):
         assert zf.read(names[0]) == (out / "students" / "u1" / "feedback.html").read_bytes()
     left_out = (out / "lms" / "left_out.txt").read_text()
     assert "u3: no submission, so no row in the Moodle files" in left_out and "u1" not in left_out
+
+
+def test_canvas_download_gives_the_import_file_with_the_roster_and_the_assignment_column(tmp_path):
+    archive = tmp_path / "submissions.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(EXAMPLES / "alice.ipynb", "adamsalice_4711_99001_ex02.ipynb")
+        zf.write(EXAMPLES / "bob.ipynb", "brownbob_LATE_4712_99002_ex02-1.ipynb")
+    roster = tmp_path / "roster.csv"  # columns as Canvas's gradebook export names them
+    roster.write_text("id,Student,SIS User ID,SIS Login ID,Section\n"
+                      "adamsalice,\"Adams, Alice\",S-100,aadams,Tue\n"
+                      "brownbob,\"Brown, Bob\",S-200,bbrown,Wed\n")
+    out = tmp_path / "out"
+    args = [str(archive), "-a", "ex02_gradient_descent", "--out", str(out), "--id-pattern", "canvas",
+            "--roster", str(roster)]
+    grade(*args, "--canvas-assignment", "Exercise 2 (4242)")
+    path = out / "lms" / "canvas_gradebook_import.csv"
+
+    def rows() -> list[list[str]]:
+        return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+
+    assert rows()[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Exercise 2 (4242)"]
+    assert rows()[1][0] == "Points Possible" and rows()[1][5] == "10"
+    assert sorted(rows()[2:]) == [["adamsalice", "4711", "S-100", "aadams", "Tue", "10"],
+                                  ["brownbob", "4712", "S-200", "bbrown", "Wed", "5"]]
+    grade(*args[:-2], "--regrade")  # a rerun without the options: the same file
+    assert rows()[0][-1] == "Exercise 2 (4242)" and rows()[2][2] == "S-100"
 
 
 def test_no_sandbox_outlives_an_interrupted_parallel_batch(tmp_path):

@@ -13,7 +13,10 @@ import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
+
 from autograde.batch.results_folder import ResultsFolder
+from autograde.errors import AutogradeError
 from autograde.reporters import lms_exports as lms
 from autograde.results import GradeReport, TaskResult
 from autograde.rubric import load_assignment
@@ -116,3 +119,50 @@ def test_the_results_folder_writes_the_files_of_the_lms_the_uploads_came_from(tm
     assert header[-1] == ex02.rubric.title
     plain = ResultsFolder(tmp_path / "plain").write_lms_files([MOODLE[2], CANVAS[2]], ex02)
     assert plain == {} and not (tmp_path / "plain" / "lms").exists()
+
+
+def test_the_roster_gives_the_lms_columns_the_uploads_do_not_carry(tmp_path: Path) -> None:
+    from autograde.batch.uploads import Roster
+
+    # Canvas's own export headers, in any case; a row without them gets none
+    roster_file = tmp_path / "roster.csv"
+    roster_file.write_text("id,name,SIS User ID,sis login id,Section,Email Address\n"
+                           "a,Alice Adams,S-100,aadams,Tue 10:00,alice@uni.example\n"
+                           "b,Bob Brown,,,,\n", encoding="utf-8")
+    roster = Roster.read(roster_file)
+    assert roster.details == {"a": {"sis_user_id": "S-100", "sis_login_id": "aadams", "section": "Tue 10:00",
+                                    "email": "alice@uni.example"}}
+    canvas = list(csv.reader(io.StringIO(str(lms.canvas_import(CANVAS, "Exercise 2 (4242)",
+                                                               roster.details).content))))
+    by_id = {row[1]: row for row in canvas[2:]}
+    assert by_id["4711"][:5] == ["adamsalice", "4711", "S-100", "aadams", "Tue 10:00"]
+    assert by_id["4712"][2:5] == ["", "", ""]
+    people = {"u1": {"email": "alice@uni.example"}, "u2": {"email": "=cmd()"}}
+    moodle = list(csv.reader(io.StringIO(str(lms.moodle_worksheet(MOODLE, GRADED_AT, people).content))))
+    emails = {row[0]: row[MOODLE_WORKSHEET_DOC.index("Email address")] for row in moodle[1:]}
+    assert emails == {"Participant 1001": "alice@uni.example", "Participant 1002": "'=cmd()"}
+
+
+def test_a_canvas_column_without_an_assignment_id_is_named_in_a_note() -> None:
+    assert lms.canvas_column_note("Exercise 2 (4242)") is None
+    note = lms.canvas_column_note("Exercise 2")
+    assert note is not None and "makes a new assignment" in note and "--canvas-assignment" in note
+    made = lms.canvas_import(CANVAS, "Exercise 2")
+    assert made.left_out[0] == note
+    # a formula-like column name is defused too
+    header = next(csv.reader(io.StringIO(str(lms.canvas_import(CANVAS, "=1+1 (5)").content))))
+    assert header[-1] == "'=1+1 (5)"
+
+
+def test_the_folder_keeps_the_canvas_column_and_the_roster_for_later_writes(tmp_path: Path) -> None:
+    ex02 = load_assignment("ex02_gradient_descent")
+    folder = ResultsFolder(tmp_path)
+    folder.write_lms_settings("Exercise 2 (4242)", {"a": {"sis_user_id": "S-100"}})
+    folder.write_lms_settings(None, None)  # a rerun without the options keeps them
+    folder.write_lms_files(CANVAS, ex02)  # as a hand-grade merge does, with no options at all
+    rows = list(csv.reader(io.StringIO((tmp_path / "lms" / "canvas_gradebook_import.csv").read_text())))
+    assert rows[0][-1] == "Exercise 2 (4242)"
+    assert {row[1]: row[2] for row in rows[2:]} == {"4711": "S-100", "4712": ""}
+    (tmp_path / "lms" / "settings.json").write_text("{not json")
+    with pytest.raises(AutogradeError, match=r"settings\.json: not readable"):
+        folder.write_lms_files(CANVAS, ex02)
