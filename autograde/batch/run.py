@@ -33,6 +33,8 @@ from autograde.batch.journal import GradeKey, config_digest
 from autograde.batch.results_folder import ResultsFolder
 from autograde.batch.rows import AGAIN, Rows, fault_report
 from autograde.batch.uploads import IdRule, Roster, Upload, collect, file_digest
+from autograde.lateness.apply import Lateness
+from autograde.lateness.settings import DeadlineOptions, read_deadline
 from autograde.manual.carry import carry_hand_grades
 from autograde.pipeline.grade import GradeOptions, empty_report, grade_submission
 from autograde.results import GradeReport
@@ -48,6 +50,7 @@ class BatchOptions:
     id_pattern: str | None = None
     roster: Path | None = None
     warm: bool = True  # each upload in a sandbox made ahead (see autograde.backends.warm)
+    deadlines: DeadlineOptions = field(default_factory=DeadlineOptions)  # none given: the folder's
 
 
 @dataclass
@@ -108,6 +111,7 @@ def grade_batch(
     rubric = assignment.rubric
     id_rule = IdRule(batch.id_pattern)  # bad options fail before anything is written
     roster = Roster.read(batch.roster) if batch.roster else None
+    deadline = read_deadline(ResultsFolder(out_dir), assignment.id, batch.deadlines)
     limits = SandboxLimits.from_rubric(rubric.limits, **opts.limits)
     backend = get_backend(opts.backend, opts.backend_options())
     backend.preflight()
@@ -131,7 +135,9 @@ def grade_batch(
     write_owner(staging)
     try:
         uploads = collect(sources, staging, id_rule, roster)
-        rows = Rows(folder, folder.journal(), assignment)
+        lateness = Lateness(deadline, uploads, roster)  # extensions naming nobody: an error, here
+        lateness.keep(folder)
+        rows = Rows(folder, folder.journal(), assignment, settle=lateness.apply)
         state = Progress(total=len(uploads))
         todo: list[tuple[Upload, GradeKey]] = []
         for upload in uploads:
@@ -139,6 +145,7 @@ def grade_batch(
             if key is not None:
                 todo.append((upload, key))
         for report in rows.results.values():
+            rows.settle(report)
             rows.write_files(report)
         rows.write_gradebook()
         if progress:
