@@ -275,3 +275,35 @@ def test_a_rejected_upload_and_no_submission(tmp_path: Path) -> None:
     blocks = Lateness(deadline(late_policy="10%/day"), uploads, None).blocks
     assert "joe" not in blocks  # nothing submitted: no lateness
     assert blocks[uploads[0].student].fraction == pytest.approx(0.2)  # not a notebook: 0 points, still 0
+
+
+def test_a_hand_grade_merge_keeps_the_penalty(tmp_path: Path) -> None:
+    from autograde.manual.merge import merge_sheet
+    from autograde.pipeline.grade import GradeOptions, empty_report
+    from autograde.rubric import load_assignment
+    from autograde.status import CheckStatus
+
+    ex08 = load_assignment("ex08_open_set")  # 13 points, 2 of them (task theory) graded by hand
+    graded = empty_report(Path("alice.ipynb"), "alice", ex08, SubmissionStatus.GRADED, "", GradeOptions())
+    for task in graded.tasks:
+        for check in task.checks:
+            check.status, check.earned = ((CheckStatus.MANUAL, 0.0) if check.kind == "manual"
+                                          else (CheckStatus.PASS, 1.0))
+        task.points = 0.0 if task.id == "theory" else task.max_points
+    graded.late = LateBlock("10%/day", DEADLINE, "2026-12-03T11:59:00+01:00", "mtime", "mtime",
+                            late_seconds=36 * 3600, fraction=0.2)
+    from autograde.lateness.score import rescore
+
+    rescore(graded)
+    assert (graded.raw_score, graded.score) == (11, pytest.approx(8.8))
+    folder = ResultsFolder(tmp_path / "out")
+    folder.write_student(graded)
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text("student,task,check,points\nalice,theory,manual theory-1,2\n")
+    merged = merge_sheet(tmp_path / "out", sheet, ex08)
+    (alice,) = merged.reports
+    assert (alice.raw_score, alice.score) == (13, pytest.approx(10.4))  # 13 less the same 20%
+    on_disk = json.loads((tmp_path / "out" / "students" / "alice" / "report.json").read_text())
+    assert on_disk["score"] == pytest.approx(10.4) and on_disk["late"]["points"] == pytest.approx(2.6)
+    again = merge_sheet(tmp_path / "out", sheet, ex08)  # merging again changes nothing
+    assert again.changed == [] and again.reports[0].score == pytest.approx(10.4)
