@@ -61,6 +61,8 @@ class Lateness:
     def apply(self, report: GradeReport) -> None:
         """Give the report this run's late block (a copy: each report its own) and rescore it."""
         found = self.blocks.get(report.student)
+        if found is None and report.late is None and report.raw_score is None:
+            return  # no deadline now or before: the score stands as grading made it
         report.late = None if found is None else replace(found, notes=list(found.notes))
         rescore(report)
 
