@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from autograde.reporters.late import summary as late_summary
+from autograde.reporters.late import short as late_short
 from autograde.results import GradeReport
 from autograde.status import CheckStatus, SubmissionStatus
 
@@ -31,7 +31,7 @@ def summary_table(reports: list[GradeReport], task_ids: list[str], title: str) -
             *[f"{points.get(t, 0.0):g}" for t in task_ids],
             f"{report.score:g}/{report.max_score:g}",
             f"[{style}]{escape(report.status)}[/{style}]",
-            *([escape(late_summary(report))] if deadline else []),
+            *([escape(late_short(report))] if deadline else []),
         )
     return table
 

@@ -62,6 +62,16 @@ def summary(report: GradeReport) -> str:
     return "on time" if late.late is False else f"lateness {late_by(late)}: no penalty"
 
 
+def short(report: GradeReport) -> str:
+    """A table cell: `-2 (1d 12h)`, `on time`, `unknown`."""
+    late = report.late
+    if late is None:
+        return ""
+    if late.points > 0:
+        return f"-{num(late.points)} ({late_by(late)})"
+    return late_by(late) if late.late is not True else f"0 ({late_by(late)})"
+
+
 def any_late(reports: list[GradeReport]) -> bool:
     return any(report.late is not None for report in reports)
 
