@@ -39,6 +39,30 @@ class ManualAnswer:
 
 
 @dataclass
+class LateBlock:
+    """How late a submission was and what it cost (`autograde.lateness`). Computed after grading
+    by every run from its deadline settings, never by grading: `raw_score` beside it is the sum
+    of the task points, `score` that less `points`."""
+
+    policy: str  # the late policy's text, e.g. "10%/day,max=50%"
+    deadline: str  # the deadline in force for this student (ISO 8601 with offset), extension included
+    submitted_at: str | None  # ISO 8601 with offset; None: unknown
+    source: str  # where the submission time comes from (`autograde.lateness.times`)
+    source_text: str  # the same in words, for the reports
+    late_seconds: float | None = None  # > 0: late by; <= 0: on time; None: unknown
+    extension: str | None = None  # e.g. "2d (extensions.csv, line 3)"; None: the class deadline
+    fraction: float = 0.0  # of `base` deducted, 0..1
+    base: str = "score"  # the fraction is of the raw score ("score") or of the maximum ("max")
+    points: float = 0.0  # points deducted
+    verdict: str = ""  # one line: "on time", "late by 1d 12h: 20% deducted", ...
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def late(self) -> bool | None:
+        return None if self.late_seconds is None else self.late_seconds > 0
+
+
+@dataclass
 class GradeReport:
     student: str
     file: str
@@ -56,6 +80,8 @@ class GradeReport:
     grading_seed: int | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
+    raw_score: float | None = None  # before a late penalty; None: no deadline was in force
+    late: LateBlock | None = None  # the deadline, the submission time and the penalty
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -69,6 +95,8 @@ class GradeReport:
             for t in data.get("tasks", [])
         ]
         values["manual"] = [ManualAnswer(**m) for m in data.get("manual", [])]
+        late = data.get("late")
+        values["late"] = LateBlock(**late) if isinstance(late, dict) else None  # older reports: none
         return cls(**values)
 
     def task(self, task_id: str) -> TaskResult:

@@ -4,7 +4,8 @@
 was graded (student, sha256 of the file, rubric digest, parameters, seed, backend) and the
 report. A rerun of the same command reads it back and grades only what is missing or
 changed; a line torn by kill -9 is ignored. `RESULTS_DIR/batch.json` keeps the batch's
-grading seed, so a resumed batch grades with the same hidden inputs. Both are reached
+grading seed, so a resumed batch grades with the same hidden inputs, and its deadline
+settings (`autograde.lateness.settings`). Both are reached
 through `autograde.batch.results_folder.ResultsFolder`.
 """
 
@@ -49,20 +50,39 @@ def config_digest(rubric_digest: str, parameters: dict[str, Any], seed: int, ext
 def batch_seed(out_dir: Path, assignment_id: str, wanted: int | None) -> int:
     """The batch's grading seed: --seed, else the one this results folder already uses,
     else a fresh secret one (kept in batch.json so that a resumed run uses it again)."""
-    path = out_dir / BATCH
-    known: dict[str, Any] = {}
-    if path.is_file():
-        try:
-            known = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            known = {}
+    known = read_batch(out_dir)
     seed = wanted if wanted is not None else known.get("seed")
     if not isinstance(seed, int) or isinstance(seed, bool):
         seed = secrets.randbits(63)
     if known.get("seed") != seed or known.get("assignment") != assignment_id:
+        # what else batch.json keeps (the deadline settings) holds for its assignment only
+        kept = known if known.get("assignment") == assignment_id else {}
         out_dir.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(path, {"assignment": assignment_id, "seed": seed})
+        write_json_atomic(out_dir / BATCH, {**kept, "assignment": assignment_id, "seed": seed})
     return seed
+
+
+def read_batch(out_dir: Path) -> dict[str, Any]:
+    """batch.json as a mapping ({} when there is none or it cannot be read)."""
+    path = out_dir / BATCH
+    if not path.is_file():
+        return {}
+    try:
+        known = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return known if isinstance(known, dict) else {}
+
+
+def update_batch(out_dir: Path, key: str, value: Any) -> None:
+    """Set (or, for None, remove) one key of batch.json, keeping the others."""
+    known = read_batch(out_dir)
+    if value is None:
+        known.pop(key, None)
+    else:
+        known[key] = value
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(out_dir / BATCH, known)
 
 
 def regrade_on_rerun(report: GradeReport) -> bool:

@@ -8,7 +8,8 @@
       students/<id>/answers.json    each task's answer code, as graded (`autograde.similarity`)
       grades.csv, lms.csv           the gradebooks
       results.json, class.html      every report as data, the class page
-      batch.json, journal.jsonl     the batch's seed and journal (`autograde.batch.journal`)
+      batch.json, journal.jsonl     the batch's seed, deadline settings (`autograde.lateness`) and
+                                    journal (`autograde.batch.journal`)
       manual/sheet.csv, sheet.html  the hand-grading sheet (`autograde.manual`)
       similarity/pairs.csv, similarity.html  answers alike across uploads (`autograde similarity`)
       lms/                          for uploads from a Moodle or Canvas export, the files that LMS
@@ -30,7 +31,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from autograde.batch.journal import JOURNAL, Journal, batch_seed
+from autograde.batch.journal import JOURNAL, Journal, batch_seed, read_batch, update_batch
 from autograde.errors import AutogradeError
 from autograde.pipeline.wire import write_bytes_atomic, write_json_atomic, write_text_atomic
 from autograde.reporters.batch_reports import results_json
@@ -304,6 +305,17 @@ class ResultsFolder:
     def batch_seed(self, assignment_id: str, wanted: int | None) -> int:
         """The batch's grading seed, kept in batch.json (see `autograde.batch.journal.batch_seed`)."""
         return batch_seed(self.root, assignment_id, wanted)
+
+    def kept_deadline(self, assignment_id: str) -> dict[str, Any] | None:
+        """The deadline settings batch.json keeps for `assignment_id` (None: none)."""
+        known = read_batch(self.root)
+        found = known.get("deadline") if known.get("assignment") == assignment_id else None
+        return found if isinstance(found, dict) else None
+
+    def keep_deadline(self, settings: dict[str, Any] | None) -> None:
+        """Keep (None: remove) the deadline settings in batch.json, beside the seed."""
+        if settings is not None or "deadline" in read_batch(self.root):
+            update_batch(self.root, "deadline", settings)
 
     def journal(self) -> Journal:
         return Journal(self.root)

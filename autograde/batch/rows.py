@@ -8,6 +8,7 @@ run. The other rows, and what the batch has written for them, are never touched.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from pathlib import Path
 
 from autograde.batch.journal import GradeKey, Journal
@@ -43,8 +44,16 @@ def fault_report(
 class Rows:
     """The reports of one batch by student, and the writes that keep each of them on its own."""
 
-    def __init__(self, folder: ResultsFolder, journal: Journal, assignment: Assignment) -> None:
+    def __init__(
+        self,
+        folder: ResultsFolder,
+        journal: Journal,
+        assignment: Assignment,
+        settle: Callable[[GradeReport], None] | None = None,
+    ) -> None:
         self.folder = folder
+        # what every row gets before it is written: the run's late block (`autograde.lateness`)
+        self.settle = settle or (lambda report: None)
         self.journal = journal
         self.assignment = assignment
         self.task_ids = [task.id for task in assignment.rubric.tasks]
@@ -68,7 +77,8 @@ class Rows:
                 self.folder.write_report(report)
 
     def save(self, key: GradeKey, report: GradeReport) -> None:
-        """A graded upload: its files, then its journal line, then its row."""
+        """A graded upload: its late block, its files, then its journal line, then its row."""
+        self.settle(report)
         self.write_files(report)
         try:
             self.journal.append(key, report)

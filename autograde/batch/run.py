@@ -37,6 +37,8 @@ from autograde.batch.rows import AGAIN, Rows, fault_report
 from autograde.batch.uploads import IdRule, Roster, Upload, collect, file_digest
 from autograde.errors import AutogradeError
 from autograde.history.record import GRADE, now, run_record
+from autograde.lateness.apply import Lateness
+from autograde.lateness.settings import DeadlineOptions, read_deadline
 from autograde.manual.carry import carry_hand_grades
 from autograde.pipeline.grade import GradeOptions, empty_report, grade_submission
 from autograde.results import GradeReport
@@ -53,6 +55,7 @@ class BatchOptions:
     roster: Path | None = None
     warm: bool = True  # each upload in a sandbox made ahead (see autograde.backends.warm)
     canvas_assignment: str | None = None  # the Canvas import's column, "Title (ID)" (default: the title)
+    deadlines: DeadlineOptions = field(default_factory=DeadlineOptions)  # none given: the folder's
 
 
 @dataclass
@@ -114,6 +117,7 @@ def grade_batch(
     rubric = assignment.rubric
     id_rule = IdRule(batch.id_pattern)  # bad options fail before anything is written
     roster = Roster.read(batch.roster) if batch.roster else None
+    deadline = read_deadline(ResultsFolder(out_dir), assignment.id, batch.deadlines)
     limits = SandboxLimits.from_rubric(rubric.limits, **opts.limits)
     backend = get_backend(opts.backend, opts.backend_options())
     backend.preflight()
@@ -138,7 +142,9 @@ def grade_batch(
     write_owner(staging)
     try:
         uploads = collect(sources, staging, id_rule, roster)
-        rows = Rows(folder, folder.journal(), assignment)
+        lateness = Lateness(deadline, uploads, roster)  # extensions naming nobody: an error, here
+        lateness.keep(folder)
+        rows = Rows(folder, folder.journal(), assignment, settle=lateness.apply)
         state = Progress(total=len(uploads))
         todo: list[tuple[Upload, GradeKey]] = []
         for upload in uploads:
@@ -146,6 +152,7 @@ def grade_batch(
             if key is not None:
                 todo.append((upload, key))
         for report in rows.results.values():
+            rows.settle(report)
             rows.write_files(report)
         rows.write_gradebook()
         if progress:

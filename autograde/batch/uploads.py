@@ -34,6 +34,16 @@ MAX_ZIP_RATIO = 200  # uncompressed / compressed, per entry
 MAX_DEPTH = 4  # folders inside an export
 
 
+@dataclass(frozen=True)
+class Stamp:
+    """What an upload's source says of its time (`autograde.lateness.times` reads it): a zip
+    member's date_time (naive, as zip stores it) or a file's modification time."""
+
+    name: str  # its path inside the source (the zip member, the path under the folder, the file name)
+    zip_time: tuple[int, int, int, int, int, int] | None = None
+    mtime: float | None = None
+
+
 @dataclass
 class Upload:
     student: str
@@ -42,6 +52,7 @@ class Upload:
     problem: str | None = None  # why it is not graded (a verdict for the gradebook)
     status: str = SubmissionStatus.REJECTED
     notes: tuple[str, ...] = ()
+    stamp: Stamp | None = None
 
     @property
     def graded(self) -> bool:
@@ -161,6 +172,7 @@ class _Entry:
     data: bytes | None = None  # zip entries are read into memory (capped)
     file: Path | None = None  # folder entries are copied from here
     too_large: bool = False  # the problem is its size
+    stamp: Stamp | None = None
 
 
 def _walk_folder(root: Path) -> list[_Entry]:
@@ -199,10 +211,10 @@ def _folder_entry(path: Path, relative: PurePosixPath, origin: str, depth: int) 
             return _Entry(relative, origin, f"nested deeper than {MAX_DEPTH} folders")
         return None
     if path.is_file():
-        size = path.stat().st_size
-        if size > MAX_NOTEBOOK_BYTES:
-            return _Entry(relative, origin, too_large(size), too_large=True)
-        return _Entry(relative, origin, file=path)
+        info = path.stat()
+        if info.st_size > MAX_NOTEBOOK_BYTES:
+            return _Entry(relative, origin, too_large(info.st_size), too_large=True)
+        return _Entry(relative, origin, file=path, stamp=Stamp(str(relative), mtime=info.st_mtime))
     return _Entry(relative, origin, "not a regular file")
 
 
@@ -256,6 +268,7 @@ def _zip_entries(archive: Path) -> list[_Entry]:
                     continue  # OS metadata, not an upload
                 found.append(_Entry(relative, origin))
                 continue
+            stamp = Stamp(str(relative), zip_time=info.date_time)
             data = _read_capped(zf, info)
             total += len(data) if data is not None else 0
             if data is None:
@@ -263,7 +276,7 @@ def _zip_entries(archive: Path) -> list[_Entry]:
             elif total > MAX_ZIP_TOTAL:
                 raise _Refused(f"more than {MAX_ZIP_TOTAL} bytes uncompressed (a zip bomb?)")
             else:
-                found.append(_Entry(relative, origin, data=data))
+                found.append(_Entry(relative, origin, data=data, stamp=stamp))
     return found
 
 
@@ -320,7 +333,8 @@ def collect(
         elif source.is_file() and source.stat().st_size > MAX_NOTEBOOK_BYTES:
             entries.append(_Entry(name, str(source), too_large(source.stat().st_size), too_large=True))
         elif source.is_file():
-            entries.append(_Entry(name, str(source), file=source))
+            stamp = Stamp(source.name, mtime=source.stat().st_mtime)
+            entries.append(_Entry(name, str(source), file=source, stamp=stamp))
         else:
             raise AutogradeError(f"{source}: no such file or folder")
     staging.mkdir(parents=True, exist_ok=True)
@@ -338,7 +352,7 @@ def collect(
             earlier = uploads[index]  # both rows say so, the first one too
             earlier.notes = (*earlier.notes, f"another upload also maps to this student id ({entry.origin})")
             student = f"{student}~{count}"
-        upload = Upload(student, entry.origin, None, entry.problem, notes=tuple(notes))
+        upload = Upload(student, entry.origin, None, entry.problem, notes=tuple(notes), stamp=entry.stamp)
         if entry.problem is None and not entry.relative.name.lower().endswith(".ipynb"):
             upload.problem = f"{entry.origin}: not an .ipynb file"
             upload.status = SubmissionStatus.NOT_A_NOTEBOOK

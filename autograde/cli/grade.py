@@ -131,6 +131,16 @@ def _options(sandbox: dict[str, Any], **rest: Any) -> GradeOptions:
 @click.option("--canvas-assignment", default=None, metavar="'TITLE (ID)'",
               help="the Canvas gradebook column to fill, as Canvas's export names it (default: the rubric's "
                    "title, which makes a new assignment)")
+@click.option("--deadline", default=None, metavar="TIME",
+              help="ISO 8601 with an offset, e.g. 2026-12-01T23:59+01:00 ('none': remove the folder's)")
+@click.option("--timezone", default=None, metavar="ZONE",
+              help="IANA zone (Europe/Berlin) for a naive --deadline and for zip times")
+@click.option("--late-policy", default=None, metavar="POLICY",
+              help="e.g. '10%/day,max=50%,grace=15m', 'cutoff=3d', 'none' (the default; see README)")
+@click.option("--extensions", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="CSV: student, extension (a new deadline, or extra time like 2d, 36h)")
+@click.option("--submission-times", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="CSV: student, submitted_at (overrides the times found in the uploads)")
 @click.option("--similarity", "similarity_check", is_flag=True,
               help="then compare each task's answers across the uploads (as `autograde similarity`)")
 @sandbox_options
@@ -151,23 +161,38 @@ def grade(
     seed: int | None,
     similarity_check: bool,
     canvas_assignment: str | None,
+    deadline: str | None,
+    timezone: str | None,
+    late_policy: str | None,
+    extensions: Path | None,
+    submission_times: Path | None,
     **sandbox: Any,
 ) -> None:
     """Grade every upload in SOURCES (folders, notebooks, LMS zip exports) into --out.
 
     Rerunning the same command after an interruption grades only what is missing or changed.
+    The deadline settings are kept in --out: a rerun without them applies the same ones.
     """
+    from autograde.batch.results_folder import ResultsFolder
     from autograde.batch.run import BatchOptions, grade_batch
     from autograde.cli.history import print_last_changes
+    from autograde.lateness.settings import DeadlineOptions, resolve
     from autograde.reporters.console import BatchDisplay, summary_table
 
     loaded = load(assignment, rubrics)
     opts = _options(sandbox, overrides=_params(params), grading_seed=seed)
     if canvas_assignment is not None and not canvas_assignment.strip():
         raise click.BadParameter("an empty column name", param_hint="--canvas-assignment")
+    deadlines = DeadlineOptions(deadline, timezone, late_policy, extensions, submission_times)
+    with usage_errors():
+        in_force, kept = resolve(ResultsFolder(out_dir).kept_deadline(loaded.id), deadlines)
     batch = BatchOptions(workers=workers, regrade=regrade, id_pattern=id_pattern, roster=roster, warm=warm,
-                         canvas_assignment=canvas_assignment)
+                         canvas_assignment=canvas_assignment, deadlines=deadlines)
     out = console()
+    if in_force is not None:
+        say(escape(in_force.describe(kept)), out)
+    elif deadline is not None:
+        say("no deadline: the results folder's deadline settings are removed", out)
     display = BatchDisplay(out)
     try:
         with usage_errors(), display:

@@ -2,10 +2,10 @@
 
 A student is listed when the score, the upload's status or any check's status differs. The
 reasons come from what the two runs recorded for that student: the upload's digest, the
-rubric's digest, the seed, the parameters, the hand grades and the engine (backend and
-versions). A result that changed with none of these changed is named as such: grading the
-same upload with the same rubric and seed gave another result, so something in the notebook
-or the rubric is not reproducible.
+rubric's digest, the seed, the parameters, the hand grades, the late penalty (deadline,
+extension, policy) and the engine (backend and versions). A result that changed with none of
+these changed is named as such: grading the same upload with the same rubric and seed gave
+another result, so something in the notebook or the rubric is not reproducible.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ SEED_CHANGED = "seed changed"
 PARAMETERS_CHANGED = "parameters changed"
 HAND_GRADE = "hand grade merged"
 ENGINE_CHANGED = "engine changed"
+LATENESS_CHANGED = "late penalty changed"
 NOT_REPRODUCIBLE = "not reproducible: graded again with the same upload, rubric, seed and parameters"
 FIRST_GRADED = "first graded"
 LEFT_OUT = "not in the later run"
@@ -92,6 +93,8 @@ def reasons(before: StudentState, after: StudentState) -> list[str]:
         found.append(f"{PARAMETERS_CHANGED} ({', '.join(names)})")
     if before.hand_grades() != after.hand_grades():
         found.append(HAND_GRADE)
+    if before.late != after.late:
+        found.append(f"{LATENESS_CHANGED} ({before.late or 'no deadline'} -> {after.late or 'no deadline'})")
     engine = [
         f"{name} {before.engine.get(name, '-')} -> {after.engine.get(name, '-')}"
         for name in sorted({*before.engine, *after.engine})

@@ -41,6 +41,8 @@ class StudentState(BaseModel):
     parameters: dict[str, Any] = Field(default_factory=dict)
     engine: dict[str, str] = Field(default_factory=dict)  # backend and versions
     checks: dict[str, CheckState] = Field(default_factory=dict)  # "task/check" -> state
+    raw_score: float | None = None  # before a late penalty (None: no deadline in force)
+    late: str | None = None  # the late block's verdict, deadline and policy (`autograde.lateness`)
     graded_now: bool = False  # graded in this run (else carried from the journal or the folder)
 
     def hand_grades(self) -> dict[str, str]:
@@ -93,6 +95,9 @@ def student_state(report: GradeReport, file_sha256: str | None, graded_now: bool
         parameters=dict(report.parameters),
         engine=engine,
         checks=checks,
+        raw_score=report.raw_score,
+        late=(f"{report.late.verdict} (deadline {report.late.deadline}, policy {report.late.policy})"
+              if report.late is not None else None),
         graded_now=graded_now,
     )
 

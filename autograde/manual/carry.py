@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from autograde.lateness.score import rescore
 from autograde.pipeline.scoring import score_task
 from autograde.results import CheckResult, GradeReport, TaskResult
 from autograde.status import CheckStatus
@@ -54,5 +55,5 @@ def carry_hand_grades(previous: GradeReport, report: GradeReport) -> list[str]:
             notes.append(f"the hand grade of {which} was kept (the answer did not change)")
         if changed:
             task.points = score_task(task)
-    report.score = round(sum(t.points for t in report.tasks), 6)
+    rescore(report)  # the task points, less a late penalty when the report has one
     return notes

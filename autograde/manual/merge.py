@@ -23,6 +23,7 @@ from pathlib import Path
 from autograde.batch.results_folder import ResultsFolder
 from autograde.errors import AutogradeError
 from autograde.history.record import HAND_GRADES, now, run_record
+from autograde.lateness.score import rescore
 from autograde.manual.sheet import COLUMNS
 from autograde.manual.spots import COMMENT_SEP, Spot, check_result, manual_spots, num, share, ungraded
 from autograde.pipeline.scoring import score_task
@@ -167,7 +168,7 @@ def _apply(report: GradeReport, grade: _Grade) -> None:
         f"{COMMENT_SEP}{grade.comment}" if grade.comment else ""
     )
     task.points = score_task(task)
-    report.score = round(sum(t.points for t in report.tasks), 6)
+    rescore(report)  # the task points, less a late penalty when the report has one
 
 
 def _record_merge(

@@ -17,6 +17,7 @@ from urllib.parse import quote
 from autograde.history.diff import RunDiff
 from autograde.reporters.charts import bar_chart_svg, histogram_svg
 from autograde.reporters.html import esc, page, student_folder
+from autograde.reporters.late import class_section as late_section
 from autograde.reporters.run_changes import changes_html
 from autograde.results import GradeReport
 from autograde.rubric import Assignment
@@ -203,6 +204,7 @@ def class_body(reports: list[GradeReport], assignment: Assignment, changes: RunD
             f'<td class="num">{report.score:g}</td><td class="num">{report.max_score:g}</td></tr>\n'
         )
     parts.append("</tbody>\n</table>\n")
+    parts.append(late_section(reports))  # the deadline, when one is in force (autograde.lateness)
     return "".join(parts)
 
 

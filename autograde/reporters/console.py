@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from autograde.reporters.late import short as late_short
 from autograde.results import GradeReport
 from autograde.status import CheckStatus, SubmissionStatus
 
@@ -19,6 +20,9 @@ def summary_table(reports: list[GradeReport], task_ids: list[str], title: str) -
         table.add_column(escape(task_id), justify="right")
     table.add_column("total", justify="right")
     table.add_column("status")
+    deadline = any(report.late is not None for report in reports)
+    if deadline:
+        table.add_column("late")
     for report in sorted(reports, key=lambda r: r.student):
         points = {task.id: task.points for task in report.tasks}
         style = SubmissionStatus.parse(report.status).style
@@ -27,6 +31,7 @@ def summary_table(reports: list[GradeReport], task_ids: list[str], title: str) -
             *[f"{points.get(t, 0.0):g}" for t in task_ids],
             f"{report.score:g}/{report.max_score:g}",
             f"[{style}]{escape(report.status)}[/{style}]",
+            *([escape(late_short(report))] if deadline else []),
         )
     return table
 

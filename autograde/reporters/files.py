@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+from autograde.reporters import late
 from autograde.results import GradeReport
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -13,7 +14,8 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def gradebook_csv(reports: list[GradeReport], task_ids: list[str]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", *task_ids, "total", "max", "status"])
+    deadline = late.any_late(reports)  # then the raw total and the late columns follow
+    writer.writerow(["student", *task_ids, "total", "max", "status", *(late.COLUMNS if deadline else [])])
     for report in sorted(reports, key=lambda r: r.student):
         points = {task.id: task.points for task in report.tasks}
         writer.writerow(
@@ -23,6 +25,7 @@ def gradebook_csv(reports: list[GradeReport], task_ids: list[str]) -> str:
                 f"{report.score:g}",
                 f"{report.max_score:g}",
                 csv_cell(report.status),
+                *([csv_cell(cell) for cell in late.cells(report)] if deadline else []),
             ]
         )
     return buffer.getvalue()

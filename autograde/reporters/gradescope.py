@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from autograde.reporters import late as late_text
 from autograde.results import GradeReport, TaskResult
 from autograde.rubric import Assignment
 from autograde.status import CheckStatus
@@ -62,6 +63,7 @@ def gradescope_results(report: GradeReport, assignment: Assignment) -> dict[str,
     for result in by_id.values():  # tasks the rubric no longer has: still shown, never dropped
         tests.append(_test(result, len(tests) + 1, _test_output(result)))
     summary = [f"Status: {report.status}", f"Score: {report.score:g} / {report.max_score:g}"]
+    summary.extend(f"{label}: {text}" for label, text in late_text.lines(report))
     summary.extend(f"Note: {note}" for note in report.notes)
     return {
         "score": _points(report.score),

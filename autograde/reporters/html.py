@@ -12,6 +12,7 @@ import hashlib
 import html
 import re
 
+from autograde.reporters import late as late_text
 from autograde.results import GradeReport
 from autograde.runner.protocol import CellStatus
 from autograde.status import NEUTRAL_BADGE, CheckStatus
@@ -127,9 +128,16 @@ def feedback_body(report: GradeReport, include_hidden: bool = True) -> str:
         f'<dt>File</dt><dd id="file">{esc(report.file)}</dd>\n',
         f'<dt>Status</dt><dd id="status">{esc(report.status)}</dd>\n',
         f'<dt>Score</dt><dd id="score" class="score">{num(report.score)} / {num(report.max_score)}</dd>\n',
-        "</dl>\n",
-        "</header>\n",
     ]
+    if report.late is not None:
+        parts.append(f'<dt>Late</dt><dd id="late-summary">{esc(late_text.late_by(report.late))}; '
+                     f"penalty {esc(late_text.penalty(report))}</dd>\n")
+    parts.extend(["</dl>\n", "</header>\n"])
+    if report.late is not None:
+        parts.append('<section id="late">\n<h2>Deadline</h2>\n<dl class="meta">\n')
+        for label, text in late_text.lines(report):
+            parts.append(f"<dt>{esc(label)}</dt><dd>{esc(text)}</dd>\n")
+        parts.append("</dl>\n</section>\n")
     if report.notes:
         parts.append('<section id="notes">\n')
         parts.extend(f'<div class="note">Note: {esc(note)}</div>\n' for note in report.notes)

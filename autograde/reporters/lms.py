@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+from autograde.reporters import late
 from autograde.reporters.files import csv_cell
 from autograde.results import GradeReport
 
@@ -18,7 +19,12 @@ def points(value: float) -> str:
 def lms_csv(reports: list[GradeReport]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student_id", "total", "max"])
+    deadline = late.any_late(reports)  # then the raw total and the penalty follow
+    writer.writerow(["student_id", "total", "max", *(["raw_total", "late_penalty"] if deadline else [])])
     for report in sorted(reports, key=lambda r: r.student):
-        writer.writerow([csv_cell(report.student), points(report.score), points(report.max_score)])
+        row = [csv_cell(report.student), points(report.score), points(report.max_score)]
+        if deadline:
+            raw = report.raw_score if report.raw_score is not None else report.score
+            row += [points(raw), points(report.late.points if report.late else 0.0)]
+        writer.writerow(row)
     return buffer.getvalue()

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from autograde.reporters.files import csv_cell
+from autograde.reporters.late import summary as late_summary
 from autograde.reporters.lms import points
 from autograde.results import GradeReport
 from autograde.status import SubmissionStatus
@@ -72,6 +73,8 @@ def canvas_identity(origin: str) -> tuple[str, str] | None:
 def _comment(report: GradeReport) -> str:
     tasks = "; ".join(f"{t.id} {points(t.points)}/{points(t.max_points)}" for t in report.tasks)
     head = f"autograde: {points(report.score)}/{points(report.max_score)} ({report.status})"
+    if report.late is not None:
+        head += f", {late_summary(report)}"
     return f"{head}; {tasks}" if tasks else head
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 
+from autograde.reporters import late as late_text
 from autograde.results import GradeReport
 from autograde.runner.protocol import CellStatus
 from autograde.status import CheckStatus
@@ -24,8 +25,15 @@ def feedback_markdown(report: GradeReport, include_hidden: bool = True) -> str:
         f"- Student: {esc(report.student)} ({esc(report.file)})",
         f"- Status: {esc(report.status)}",
         f"- Score: **{report.score:g} / {report.max_score:g}**",
-        "",
     ]
+    if report.late is not None:
+        lateness, penalty = late_text.late_by(report.late), late_text.penalty(report)
+        lines.append(f"- Late: {esc(lateness)}; penalty {esc(penalty)}")
+    lines.append("")
+    if report.late is not None:
+        lines.extend(["## Deadline", ""])
+        lines.extend(f"- {label}: {esc(text)}" for label, text in late_text.lines(report))
+        lines.append("")
     for note in report.notes:
         lines.append(f"> Note: {esc(note)}")
     if report.notes:
