@@ -19,6 +19,7 @@ from autograde.cli.authoring import assign, import_group
 from autograde.cli.bundle import bundle
 from autograde.cli.check import check
 from autograde.cli.grade import grade
+from autograde.cli.gradescope import gradescope
 from autograde.cli.library import list_cmd, rubric
 from autograde.cli.manual import manual
 from autograde.cli.sandbox import sandbox
@@ -40,5 +41,6 @@ def _terminate(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-for command in (grade, check, bundle, list_cmd, rubric, assign, import_group, sandbox, manual, similarity):
+for command in (grade, check, bundle, list_cmd, rubric, assign, import_group, sandbox, manual, similarity,
+                gradescope):
     main.add_command(command)
