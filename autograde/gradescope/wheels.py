@@ -87,6 +87,7 @@ def closure_wheels(engine_wheel: Path, wheelhouse: Path) -> list[Path]:
             "install", "--quiet", "--dry-run", "--ignore-installed", "--no-index",
             "--find-links", str(wheelhouse.resolve()), "--only-binary=:all:",
             "--python-version", PYTHON_VERSION, "--implementation", "cp", *platform_args(GLIBC_MINOR),
+            "--target", str(Path(tmp, "target")),  # what pip wants with a --platform; a dry run writes none
             "--report", str(report), f"{engine_wheel.resolve()}[{EXTRA}]",
         ]  # fmt: skip
         try:
