@@ -43,15 +43,37 @@ def _load(source: Path) -> tuple[Manifest, Any]:
     return manifest, assignment
 
 
+def _can_unshare(flags: int) -> bool:
+    """Whether a child of this process may enter new namespaces `flags` (tried in a fork)."""
+    from autograde.runner import confine
+
+    unshare = confine.load_libc("unshare")
+    if unshare is None or not hasattr(os, "fork"):
+        return False
+    pid = os.fork()
+    if pid == 0:  # the child tries and reports by its exit status only
+        os._exit(0 if unshare(flags) == 0 else 1)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 0
+
+
 def confinement_lines() -> list[str]:
-    """What the local backend can enforce in this container, in words."""
+    """What the local backend can enforce in this container, tried here, in words."""
     from autograde.backends.local import facilities
+    from autograde.backends.local.isolation import CLONE_NEWNS, CLONE_NEWUSER
 
     have = facilities.available()
-    parts = {"rlimits": have.rlimits, "namespaces (file system, network)": have.namespaces,
-             "prctl (capabilities, no-new-privileges)": have.prctl}
-    lines = [f"  {name}: {'available' if ok else 'missing'}" for name, ok in parts.items()]
-    return ["local sandbox confinement here (each run's notes say what it could not enforce):", *lines]
+    namespaces = have.namespaces and (_can_unshare(CLONE_NEWNS) or _can_unshare(CLONE_NEWUSER | CLONE_NEWNS))
+    cgroups = have.cgroups and os.access("/sys/fs/cgroup", os.W_OK)
+    parts = [
+        ("rlimits (memory address space, CPU time, files)", have.rlimits, "not limited"),
+        ("namespaces (a read-only file system with the library hidden, no network)", namespaces,
+         "the notebook can read the archive's library and use the network"),
+        ("cgroups (memory, processes)", cgroups, "only the rlimits apply"),
+        ("prctl (capabilities dropped, no-new-privileges)", have.prctl, "not dropped"),
+    ]
+    lines = [f"  {name}: {'in force' if ok else 'missing: ' + missing}" for name, ok, missing in parts]
+    return ["local sandbox confinement in this container:", *lines]
 
 
 def prepare(source: Path) -> None:

@@ -7,7 +7,7 @@ Docker's default capabilities, /autograder/submission, /autograder/results and
 
 The images are built FROM the project's base image and tagged by the archive's digest (the
 archive is reproducible): a second run reuses them. The wheelhouse (the engine's closure,
-CPython 3.11) is made once with `pip download` under the autograde cache.
+CPython 3.11) is made once with `pip download` under ~/.cache/autograde/wheelhouse.
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ from autograde.backends.image import (
 from autograde.gradescope.archive import build_archive
 from autograde.gradescope.wheels import build_engine_wheel
 from autograde.rubric import load_assignment
-from autograde.rubric.datasets import cache_root
 
 pytestmark = pytest.mark.docker
 
@@ -91,10 +90,12 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         requires = sorted(line for line in wheel.read(metadata).decode().splitlines()
                           if line.startswith("Requires-Dist:"))
     key = hashlib.sha256("\n".join(requires).encode()).hexdigest()[:12]
-    folder = cache_root() / "wheelhouse" / f"gradescope-{key}"
+    # the user's cache, not the tests' private one (AUTOGRADE_CACHE): the wheels outlive a run
+    folder = Path.home() / ".cache" / "autograde" / "wheelhouse" / f"gradescope-{key}"
     if (folder / ".complete").is_file():
         return folder
-    sandbox_wheels = default_wheelhouse(sandbox_dir() / "requirements.txt")  # torch & co. when there
+    # the grading image's wheelhouse, where it was made: torch & co. without a download
+    sandbox_wheels = folder.parent / default_wheelhouse(sandbox_dir() / "requirements.txt").name
     links = ["--find-links", str(sandbox_wheels)] if sandbox_wheels.is_dir() else []
     done = subprocess.run(
         [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:", "--python-version",
@@ -153,6 +154,7 @@ METADATA = {
 def run_autograder(client: Any, image: str, notebook: Path, tmp_path: Path) -> tuple[dict[str, Any], str]:
     """results.json and the log of run_autograder on `notebook`, in a fresh container."""
     submission, results = tmp_path / "submission", tmp_path / "results"
+    tmp_path.mkdir(parents=True, exist_ok=True)
     submission.mkdir()
     results.mkdir()
     shutil.copy(notebook, submission / notebook.name)
@@ -219,7 +221,10 @@ def test_run_autograder_grades_the_submission_as_the_rubric_says(
     if mutant is not None:
         loses = next(m["loses"] for m in rubric_of(assignment)["mutants"] if m["notebook"] == mutant)
     check_results(found, assignment, expected_scores(assignment, loses))
-    assert "local sandbox confinement here" in log  # what the instructor's log shows
+    assert "local sandbox confinement in this container:" in log  # what the instructor's log shows
+    # Docker's default capabilities: no namespaces, a read-only /sys/fs/cgroup
+    assert "namespaces (a read-only file system with the library hidden, no network): missing" in log
+    assert "Note: file system not fully protected" in found["output"]
 
 
 def test_a_submission_without_a_notebook_is_a_zero_that_says_so(docker_client, images, tmp_path):
