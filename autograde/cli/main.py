@@ -19,6 +19,7 @@ from autograde.cli.authoring import assign, import_group
 from autograde.cli.bundle import bundle
 from autograde.cli.check import check
 from autograde.cli.grade import grade
+from autograde.cli.gradescope import gradescope
 from autograde.cli.history import diff, runs
 from autograde.cli.library import list_cmd, rubric
 from autograde.cli.manual import manual
@@ -42,5 +43,5 @@ def _terminate(signum: int, frame: Any) -> None:
 
 
 for command in (grade, check, bundle, list_cmd, rubric, assign, import_group, sandbox, manual, similarity,
-                runs, diff):
+                runs, diff, gradescope):
     main.add_command(command)
