@@ -135,6 +135,9 @@ class BackendOptions:
 
     image: str | None = None  # docker: the grading image (default: the one this version builds)
     gpu: bool = False  # jobs run on GPUs: docker uses the GPU variant of the image
+    # local, a grader running as root without namespaces (Gradescope's container): the notebook
+    # runs as this uid:gid, so what only root may read (the course library) is out of its reach
+    run_as: tuple[int, int] | None = None
 
 
 @dataclass

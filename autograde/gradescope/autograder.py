@@ -1,7 +1,9 @@
 """What runs inside Gradescope's container: `prepare` (from setup.sh) and `run` (from
 run_autograder), as `python -m autograde.gradescope.autograder`.
 
-`run` grades the one notebook in /autograder/submission with the local backend and writes
+`run` grades the one notebook in /autograder/submission with the local backend (run as root,
+where namespaces are missing, the notebook runs as nobody and the archive is made readable by
+root alone) and writes
 /autograder/results/results.json (Gradescope's format, `reporters.gradescope`). Whatever
 the upload or the metadata is, a results.json is written: no notebook or several is a
 score of 0 with a message that says what to upload; a grader failure is a score of 0 that
@@ -24,6 +26,25 @@ from autograde.gradescope.manifest import MANIFEST, Manifest, read_manifest
 
 RESULTS = "results/results.json"
 METADATA = "submission_metadata.json"
+NOTEBOOK_USER = (65534, 65534)  # nobody:nogroup, the notebook's user where namespaces are missing
+
+
+def lock_for_root(root: Path) -> None:
+    """What only the grader may read (the archive with the course library, the submission's
+    metadata): no access for group and others, so that the notebook, run as `NOTEBOOK_USER`,
+    cannot read it even where the local backend cannot hide it."""
+    for top in (root / "source", root / METADATA):
+        if not top.exists() or top.is_symlink():
+            continue
+        paths = [top]
+        if top.is_dir():
+            paths += [Path(folder, name) for folder, dirs, files in os.walk(top) for name in (*dirs, *files)]
+        for path in paths:
+            try:
+                if not path.is_symlink():
+                    os.chmod(path, path.stat().st_mode & 0o700)
+            except OSError as exc:  # a read-only mount, say: said in the log, grading goes on
+                print(f"autograde: {path} stays readable by the notebook ({exc.strerror})", file=sys.stderr)
 
 
 def _load(source: Path) -> tuple[Manifest, Any]:
@@ -73,6 +94,9 @@ def confinement_lines() -> list[str]:
         ("prctl (capabilities dropped, no-new-privileges)", have.prctl, "not dropped"),
     ]
     lines = [f"  {name}: {'in force' if ok else 'missing: ' + missing}" for name, ok, missing in parts]
+    if not namespaces and os.name == "posix" and os.geteuid() == 0:
+        lines.append(f"  user: the notebook runs as uid {NOTEBOOK_USER[0]}; "
+                     "the archive is readable by root alone")
     return ["local sandbox confinement in this container:", *lines]
 
 
@@ -138,7 +162,10 @@ def grade(root: Path) -> dict[str, Any]:
 
     _manifest, assignment = _load(root / "source")
     who, notes = student_of(root / METADATA)
-    opts = GradeOptions(backend="local")
+    as_root = os.name == "posix" and os.geteuid() == 0
+    if as_root:
+        lock_for_root(root)
+    opts = GradeOptions(backend="local", run_as=NOTEBOOK_USER if as_root else None)
     notebooks, others = _notebooks(root / "submission")
     if len(notebooks) == 1:
         report = grade_submission(notebooks[0], assignment, opts, student=who)

@@ -59,13 +59,15 @@ class GradeOptions:
     image: str | None = None  # docker backend: grading image (default: this version's tag)
     limits: dict[str, Any] = field(default_factory=dict)  # CLI overrides of the rubric's limits
     warm: bool = False  # run in a warm sandbox of the process's pool, and warm the next one
+    run_as: tuple[int, int] | None = None  # local, as root without namespaces: the notebook's uid:gid
 
     @property
     def device(self) -> str:
         return "cpu" if self.gpu is None else "cuda"
 
     def backend_options(self) -> BackendOptions:
-        return BackendOptions(image=self.image, gpu=self.gpu is not None or bool(self.gpus))
+        gpu = self.gpu is not None or bool(self.gpus)
+        return BackendOptions(image=self.image, gpu=gpu, run_as=self.run_as)
 
 
 def grade_submission(

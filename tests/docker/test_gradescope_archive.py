@@ -174,7 +174,7 @@ def run_autograder(client: Any, image: str, notebook: Path, tmp_path: Path) -> t
         image, ["/autograder/run_autograder"], detach=True, labels={LABEL: "1"},
         volumes={str(submission): {"bind": "/autograder/submission", "mode": "ro"},
                  str(results): {"bind": "/autograder/results", "mode": "rw"},
-                 str(metadata): {"bind": "/autograder/submission_metadata.json", "mode": "ro"}},
+                 str(metadata): {"bind": "/autograder/submission_metadata.json", "mode": "rw"}},
     )
     try:
         status = container.wait(timeout=600)
@@ -235,6 +235,35 @@ def test_run_autograder_grades_the_submission_as_the_rubric_says(
     # Docker's default capabilities: no namespaces, a read-only /sys/fs/cgroup
     assert "namespaces (a read-only file system with the library hidden, no network): missing" in log
     assert "Note: file system not fully protected" in found["output"]
+
+
+PEEK = """\
+import glob
+readable = []
+for path in glob.glob("/autograder/source/**", recursive=True) + ["/autograder/submission_metadata.json"]:
+    try:
+        with open(path, "rb"):
+            readable.append(path)
+    except OSError:  # a folder, or no permission
+        pass
+if readable:  # every answer goes: the checks fail (a cell's error alone would not stop grading)
+    for _name in [n for n in globals() if not n.startswith("_")]:
+        del globals()[_name]
+"""
+
+
+def test_the_notebook_cannot_read_the_archive_or_the_metadata(docker_client, images, tmp_path):
+    import nbformat
+
+    notebook = nbformat.read(ROOT / "rubrics" / "ex02_gradient_descent" / "solution.ipynb", as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell(PEEK))
+    path = tmp_path / "peek.ipynb"
+    nbformat.write(notebook, path)
+    found, log = run_autograder(docker_client, images["ex02_gradient_descent"], path, tmp_path / "run")
+    # had the last cell read anything, it would have removed every answer
+    check_results(found, "ex02_gradient_descent", expected_scores("ex02_gradient_descent"))
+    assert "user: the notebook runs as uid 65534; the archive is readable by root alone" in log
+    assert "the notebook ran as the grader's user" not in found["output"]
 
 
 def test_a_submission_without_a_notebook_is_a_zero_that_says_so(docker_client, images, tmp_path):

@@ -457,3 +457,66 @@ def test_the_grader_shields_its_proc_entries():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["True", "0"]
+
+
+def test_reachable_by_follows_every_folder_on_the_way(tmp_path):
+    import shutil
+    import tempfile
+
+    from autograde.backends.local.isolation import reachable_by
+
+    # under /tmp itself: pytest's own folders are open to their owner alone
+    tmp_path = Path(tempfile.mkdtemp(dir="/tmp"))
+    outer = tmp_path / "outer"
+    inner = outer / "inner"
+    inner.mkdir(parents=True)
+    target = inner / "python"
+    target.write_text("#!")
+    os.chmod(tmp_path, 0o755)
+    os.chmod(outer, 0o755)
+    os.chmod(inner, 0o755)
+    os.chmod(target, 0o644)
+    nobody = (65534, 65534)
+    assert reachable_by(target, *nobody)
+    os.chmod(outer, 0o700)  # a folder on the way only its owner may enter
+    assert not reachable_by(target, *nobody)
+    os.chmod(outer, 0o755)
+    os.chmod(target, 0o600)
+    assert not reachable_by(target, *nobody)
+    owner = os.stat(target)
+    assert reachable_by(target, owner.st_uid, owner.st_gid)  # its owner may
+    assert not reachable_by(tmp_path / "missing", *nobody)
+    shutil.rmtree(tmp_path)
+
+
+def test_run_as_is_kept_only_for_root_and_a_reachable_python(monkeypatch):
+    from autograde.backends.local import backend as local
+
+    notes: list[str] = []
+    assert local._user_for(None, notes) is None and notes == []
+    monkeypatch.setattr(local.os, "geteuid", lambda: 1000)
+    assert local._user_for((65534, 65534), notes) is None and notes == []  # not root: nothing to drop
+    monkeypatch.setattr(local.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(local.isolation, "reachable_by", lambda path, uid, gid: "venv" not in str(path))
+    monkeypatch.setattr(local.sys, "executable", "/opt/venv/bin/python")
+    assert local._user_for((65534, 65534), notes) is None
+    assert notes == ["the notebook ran as the grader's user: uid 65534 cannot reach /opt/venv/bin/python"]
+    monkeypatch.setattr(local.isolation, "reachable_by", lambda path, uid, gid: True)
+    assert local._user_for((65534, 65534), []) == (65534, 65534)
+
+
+def test_hand_over_gives_the_job_folder_without_following_links(tmp_path):
+    from autograde.backends.local.isolation import hand_over
+
+    job = tmp_path / "job"
+    (job / "in").mkdir(parents=True)
+    (job / "in" / "plan.json").write_text("{}")
+    outside = tmp_path / "outside.txt"
+    outside.write_text("x")
+    (job / "in" / "link").symlink_to(outside)
+    if os.geteuid() != 0:
+        pytest.skip("only root gives files away")
+    hand_over(job, 65534, 65534)
+    given = (job, job / "in", job / "in" / "plan.json", job / "in" / "link")
+    assert {os.lstat(p).st_uid for p in given} == {65534}
+    assert os.stat(outside).st_uid == 0  # the link's target is not the job's

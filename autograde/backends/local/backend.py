@@ -95,6 +95,7 @@ CHILD_PROBLEMS = (
     ("loopback", "the loopback interface could not be brought up", None),
     ("pid", "processes not isolated", None),
     ("setup", "sandbox set-up incomplete", None),
+    ("user", "the notebook ran as the grader's user", None),
 )
 
 
@@ -143,6 +144,19 @@ def isolation_notes(
         if child.get(key):
             notes.append(f"{what}: {join.join(child[key]) if join else child[key][0]}")
     return notes
+
+
+def _user_for(wanted: tuple[int, int] | None, notes: list[str]) -> tuple[int, int] | None:
+    """The user the runner becomes where the file system is not protected: `wanted`, when this
+    grader is root and that user can reach the Python the runner starts with (else a note)."""
+    if wanted is None or os.name != "posix" or os.geteuid() != 0:
+        return None
+    needed = [Path(sys.executable), Path(sys.prefix), Path(autograde.__file__).parent]
+    blocked = [str(path) for path in needed if not isolation.reachable_by(path, *wanted)]
+    if blocked:
+        notes.append(f"the notebook ran as the grader's user: uid {wanted[0]} cannot reach {blocked[0]}")
+        return None
+    return wanted
 
 
 @register_backend
@@ -229,9 +243,10 @@ class LocalSandbox(Sandbox):
             self.cgroups = CgroupResult(None, why, why)
         self.group = self.cgroups.cgroup
         procs_files = self.group.procs_files if self.group is not None else []
+        self.run_as = _user_for(backend.options.run_as if backend is not None else None, self.unavailable)
         try:
             isolate_network = not job.limits.network and have.namespaces
-            self.setup = isolation.ChildSetup(self.rlimits, procs_files, isolate_network, fs)
+            self.setup = isolation.ChildSetup(self.rlimits, procs_files, isolate_network, fs, self.run_as)
         except BaseException:
             if self.group is not None:
                 self.group.remove()
@@ -241,6 +256,8 @@ class LocalSandbox(Sandbox):
         job = self.job
         args = self.runner_args(str(job.in_dir), str(job.out_dir), str(job.work_dir))
         try:
+            if self.run_as is not None:  # the runner may become this user: its job folder is its own
+                isolation.hand_over(job.root, *self.run_as)
             self.read_fd, write_fd = os.pipe()
             try:
                 self.capture = LogCapture(self.read_fd, job.root / "runner.log")

@@ -4,7 +4,9 @@ machine has few of them, an unprivileged container some: the local backend then 
 notebook without what is missing, says so in a note, and never fails for it.
 
 ``AUTOGRADE_CONFINEMENT=off`` makes the backend behave as on a machine with none of them (a
-student's laptop, a test of that path); the docker backend is not affected.
+student's laptop, a test of that path); ``AUTOGRADE_CONFINEMENT=unprivileged`` as in a
+container with Docker's default capabilities (rlimits and prctl, no namespaces, no cgroups:
+Gradescope's); the docker backend is not affected.
 """
 
 from __future__ import annotations
@@ -46,8 +48,11 @@ class Facilities:
 
 def available() -> Facilities:
     """What this process can use now."""
-    if os.environ.get(CONFINEMENT_ENV, "").strip().lower() == "off":
+    mode = os.environ.get(CONFINEMENT_ENV, "").strip().lower()
+    if mode == "off":
         return Facilities(False, False, False, False, f"{CONFINEMENT_ENV}=off")
+    if mode == "unprivileged":
+        return Facilities(True, False, False, confine.PRCTL is not None, f"{CONFINEMENT_ENV}=unprivileged")
     linux = sys.platform.startswith("linux")
     return Facilities(
         rlimits=importlib.util.find_spec("resource") is not None,

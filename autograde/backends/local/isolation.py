@@ -124,6 +124,37 @@ def fs_plan(
 # -- the grader itself ------------------------------------------------------------------------
 
 
+def reachable_by(path: Path, uid: int, gid: int) -> bool:
+    """Whether `uid:gid` (no supplementary groups) may enter every folder on the way to `path`
+    and read it: the runner's Python must be, or the runner cannot start as that user."""
+    import stat
+
+    def allows(info: os.stat_result, bits: int) -> bool:
+        if info.st_uid == uid:
+            return info.st_mode & (bits << 6) == bits << 6
+        if info.st_gid == gid:
+            return info.st_mode & (bits << 3) == bits << 3
+        return info.st_mode & bits == bits
+
+    try:
+        target = path.resolve(strict=True)
+        parents = list(reversed(target.parents))
+        if not all(allows(os.stat(folder), 1) for folder in parents):  # x: enter
+            return False
+        info = os.stat(target)
+        return allows(info, 5 if stat.S_ISDIR(info.st_mode) else 4)
+    except OSError:
+        return False
+
+
+def hand_over(root: Path, uid: int, gid: int) -> None:
+    """Give a job folder (everything in it, no link followed) to the user the runner becomes."""
+    os.lchown(root, uid, gid)
+    for folder, dirs, files in os.walk(root):
+        for name in (*dirs, *files):
+            os.lchown(os.path.join(folder, name), uid, gid)
+
+
 # -- the child, between fork and exec ------------------------------------------------------
 
 
@@ -138,6 +169,7 @@ class ChildSetup:
         procs_files: list[str],
         isolate_network: bool,
         fs: FsPlan | None = None,
+        run_as: tuple[int, int] | None = None,
     ) -> None:
         self.rlimits: list[tuple[str, int, int, int]] = []
         self._setrlimit: Callable[[int, tuple[int, int]], None] | None = None
@@ -155,6 +187,8 @@ class ChildSetup:
         self.procs_files = procs_files
         self.isolate_network = isolate_network
         self.fs = fs
+        self.run_as = run_as  # become this uid:gid where the namespaces could not protect the files
+        self._isolated = False  # the mount namespace and the file system protection are in place
         uid, gid = (os.getuid(), os.getgid()) if hasattr(os, "getuid") else (0, 0)  # Windows: none
         self.uid_map = f"{uid} {uid} 1".encode()
         self.gid_map = f"{gid} {gid} 1".encode()
@@ -170,6 +204,20 @@ class ChildSetup:
             self._setup()
         except BaseException:  # whatever it was, the run goes on
             self._report("setup", "the sandbox set-up failed")
+        if self.run_as is not None and not self._isolated:
+            self._become(*self.run_as)
+
+    def _become(self, uid: int, gid: int) -> None:
+        """Without a protected file system: run as an unprivileged user, with no way back (no
+        supplementary groups, no new privileges through a set-uid program)."""
+        try:
+            os.setgroups([])
+            os.setgid(gid)
+            os.setuid(uid)
+        except OSError as exc:
+            self._report("user", f"could not become uid {uid} ({exc.strerror or 'failed'})")
+            return
+        confine.no_new_privileges()
 
     def _setup(self) -> None:
         pid = str(os.getpid()).encode()
@@ -200,7 +248,7 @@ class ChildSetup:
             if why:
                 self._report("loopback", why)
         if self.fs:
-            self._protect(self.fs)
+            self._isolated = self._protect(self.fs)
             if self.fs.pid_init and (_UNSHARE is None or _UNSHARE(CLONE_NEWPID) != 0):
                 self._report("pid", "no PID namespace (the runner drops the capabilities itself)")
 
@@ -223,17 +271,18 @@ class ChildSetup:
                 self._report("userns", exc.strerror or "failed")
         return ""
 
-    def _protect(self, fs: FsPlan) -> None:
+    def _protect(self, fs: FsPlan) -> bool:
+        """The mounts that protect the file system; False when they could not be made at all."""
         if confine.MOUNT is None or confine.PRCTL is None:
             self._report("filesystem", "mount(2) is not available here")
-            return
+            return False
         if not mount(None, "/", None, MS_REC | MS_PRIVATE):
             self._report("filesystem", "could not make the mounts private")
-            return
+            return False
         carried = self._fresh_tmp(fs)
         if fs.writable not in carried and not mount(fs.writable, fs.writable, None, MS_BIND | MS_REC):
             self._report("filesystem", "could not keep the job folder writable")
-            return
+            return False
         size = fs.tmpfs_options
         for folder in fs.scratch:
             if not mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, size):
@@ -269,11 +318,12 @@ class ChildSetup:
         if failed:
             self._report("filesystem", f"not read-only: {', '.join(failed[:5])}")
         if fs.pid_init:
-            return  # the runner, as the init of its PID namespace, mounts its /proc, then drops
+            return True  # the runner, as the init of its PID namespace, mounts its /proc, then drops
         if fs.drop_caps and not confine.drop_capabilities(fs.last_cap):
             self._report("filesystem", "could not drop the capabilities of root")
         if not confine.no_new_privileges():
             self._report("filesystem", "could not set no-new-privileges")
+        return True
 
     def _fresh_tmp(self, fs: FsPlan) -> list[str]:
         """A private, size-limited /tmp, as in a container; what the run needs from the old
