@@ -11,30 +11,19 @@ from __future__ import annotations
 import ast
 import re
 from pathlib import Path
-from typing import Any
 
 from autograde.errors import RubricError
 from autograde.rubric import Assignment
 from autograde.rubric.local_refs import package_for
-from autograde.rubric.support import support_files
+from autograde.rubric.support import strings_in, support_files
 
 REFERENCE = "reference"
 _SPEC = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*):[A-Za-z_][A-Za-z0-9_.]*$")
 
 
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [s for item in value.values() for s in _strings(item)]
-    if isinstance(value, list | tuple):
-        return [s for item in value for s in _strings(item)]
-    return []
-
-
 def named_modules(assignment: Assignment, top: str) -> list[str]:
     """The modules of package `top` that the rubric's specs name (`reference.ex08:filter_dataset`)."""
-    found = {m.group(1) for s in _strings(assignment.rubric.model_dump()) if (m := _SPEC.match(s))}
+    found = {m.group(1) for s in strings_in(assignment.rubric.model_dump()) if (m := _SPEC.match(s))}
     return sorted(name for name in found if name == top or name.startswith(top + "."))
 
 

@@ -18,13 +18,14 @@ if TYPE_CHECKING:
 
 
 
-def _strings(value: Any) -> list[str]:
+def strings_in(value: Any) -> list[str]:
+    """Every string in a nest of dicts, lists and tuples (a rubric's `model_dump()`)."""
     if isinstance(value, str):
         return [value]
     if isinstance(value, dict):
-        return [s for item in value.values() for s in _strings(item)]
+        return [s for item in value.values() for s in strings_in(item)]
     if isinstance(value, list | tuple):
-        return [s for item in value for s in _strings(item)]
+        return [s for item in value for s in strings_in(item)]
     return []
 
 
