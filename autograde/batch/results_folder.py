@@ -349,8 +349,8 @@ class ResultsFolder:
         from autograde.history.record import RunRecord
 
         path = self._run_path(number)
-        if number not in self.run_numbers():
-            known = self.run_numbers()
+        known = self.run_numbers()
+        if number not in known:
             have = f"its runs are {', '.join(map(str, known))}" if known else "it has no runs yet"
             raise AutogradeError(f"{self.root}: no run {number} ({have}; see `autograde runs`)")
         try:

@@ -117,11 +117,11 @@ def grade_batch(
     rubric = assignment.rubric
     id_rule = IdRule(batch.id_pattern)  # bad options fail before anything is written
     roster = Roster.read(batch.roster) if batch.roster else None
-    deadline = read_deadline(ResultsFolder(out_dir), assignment.id, batch.deadlines)
+    folder = ResultsFolder(out_dir)
+    deadline = read_deadline(folder, assignment.id, batch.deadlines)
     limits = SandboxLimits.from_rubric(rubric.limits, **opts.limits)
     backend = get_backend(opts.backend, opts.backend_options())
     backend.preflight()
-    folder = ResultsFolder(out_dir)
     folder.write_lms_settings(batch.canvas_assignment, roster.details if roster else None)
     seed = folder.batch_seed(assignment.id, opts.grading_seed)
     # every job of the batch runs on the image checked now, whatever changes meanwhile
@@ -194,8 +194,7 @@ def _record_run(
     grades are journaled and written whatever happens here)."""
     try:
         record = run_record(
-            number=1,  # the folder numbers it
-            kind=GRADE,
+                kind=GRADE,
             started=started,
             assignment=assignment.id,
             rubric_digest=assignment.digest,

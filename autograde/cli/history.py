@@ -105,6 +105,6 @@ def print_last_changes(results_dir: Path, limit: int = 20) -> None:
     if found is None:
         return
     out = console()
-    if found.scores_changed or found.changes:
+    if found.changes:
         out.print(changes_table(found, limit))
     say(escape(changes_summary(found)) + (" (`autograde diff` for details)" if found.changes else ""), out)

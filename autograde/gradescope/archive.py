@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -113,8 +114,7 @@ def _write_zip(out: Path, files: dict[str, Path | bytes]) -> None:
                     continue
                 try:
                     with content.open("rb") as source, archive.open(info, "w", force_zip64=True) as dest:
-                        while chunk := source.read(1 << 20):
-                            dest.write(chunk)
+                        shutil.copyfileobj(source, dest, 1 << 20)
                 except OSError as exc:
                     why = exc.strerror
                     raise AutogradeError(f"{content}: cannot read it into the archive ({why})") from exc

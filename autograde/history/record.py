@@ -15,6 +15,7 @@ from typing import Any, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from autograde.results import GradeReport
+from autograde.status import CheckStatus
 
 RunKind = Literal["grade", "hand grades merged"]
 GRADE: Final = "grade"
@@ -47,8 +48,6 @@ class StudentState(BaseModel):
 
     def hand_grades(self) -> dict[str, str]:
         """The checks a person graded, with the message the grade left ("1.5 / 2 points, ...")."""
-        from autograde.status import CheckStatus
-
         return {name: c.message for name, c in self.checks.items() if c.status == CheckStatus.GRADED_BY_HAND}
 
 
@@ -104,7 +103,6 @@ def student_state(report: GradeReport, file_sha256: str | None, graded_now: bool
 
 def run_record(
     *,
-    number: int,
     kind: RunKind,
     started: datetime,
     assignment: str,
@@ -119,15 +117,14 @@ def run_record(
     interrupted: bool = False,
 ) -> RunRecord:
     """The record of a run that left `reports` (by student); `digests`: each graded upload's
-    sha256; `graded_now`: the students graded (or hand graded) in this run."""
-    versions: dict[str, str] = {}
-    for report in reports.values():  # the versions of this run's grading, else of any
-        if report.versions and (report.student in graded_now or not versions):
-            versions = dict(report.versions)
-            if report.student in graded_now:
-                break
+    sha256; `graded_now`: the students graded (or hand graded) in this run. It is numbered
+    when the results folder keeps it (`ResultsFolder.write_run`)."""
+    known = [report for report in reports.values() if report.versions]
+    # the versions of this run's grading, else of any report
+    source = next((r for r in known if r.student in graded_now), known[0] if known else None)
     return RunRecord(
-        number=number,
+        number=1,
+
         kind=kind,
         started=started,
         finished=now(),
@@ -137,7 +134,7 @@ def run_record(
         seed=seed,
         parameters=dict(parameters or {}),
         backend=backend,
-        versions=versions,
+        versions=dict(source.versions) if source is not None else {},
         options=dict(options or {}),
         students={
             student: student_state(report, digests.get(student), student in graded_now)

@@ -11,7 +11,7 @@ read in --timezone, else in the deadline's own offset; a naive --deadline needs 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -112,8 +112,7 @@ def read(settings: DeadlineSettings) -> Deadline:
 def _check_extension(zone: tzinfo | None) -> Any:
     def check(row: Row) -> None:
         try:
-            if parse_duration(row.value) < timedelta():
-                raise ValueError(f"extension {row.value!r} is negative")
+            parse_duration(row.value)  # extra time (never negative: the grammar has no sign)
             return
         except ValueError:
             pass

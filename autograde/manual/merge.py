@@ -185,7 +185,6 @@ def _record_merge(
     digests = {student: state.file_sha256 for student, state in kept if state.file_sha256}
     started = now()
     folder.write_run(run_record(
-        number=1,  # the folder numbers it
         kind=HAND_GRADES,
         started=started,
         assignment=assignment.id,
