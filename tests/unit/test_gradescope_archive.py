@@ -204,6 +204,17 @@ def test_two_notebooks_are_a_zero_naming_both(layout):
     assert "2 notebooks were uploaded (a.ipynb, b.ipynb): upload exactly one" in found["output"]
 
 
+def test_a_notebook_linked_to_the_archive_is_never_read(layout):
+    reference = layout / "source" / "library" / "rubrics" / "ex02_gradient_descent" / "rubric.yaml"
+    (layout / "submission" / "answers.ipynb").symlink_to(reference)
+    assert autograder.run(layout) == 0
+    found = results(layout)
+    assert found["score"] == 0
+    assert "answers.ipynb: is a symbolic link; links are never followed" in found["output"]
+    assert "probe_timeout" in reference.read_text()  # a line of the rubric ...
+    assert "probe_timeout" not in json.dumps(found)  # ... that no result shows
+
+
 def test_a_changed_rubric_is_a_grader_failure_that_says_so(layout):
     rubric = layout / "source" / "library" / "rubrics" / "ex02_gradient_descent" / "rubric.yaml"
     rubric.write_text(rubric.read_text() + "\n# edited\n")
