@@ -12,7 +12,7 @@ DEMO_OUT ?= results/demo
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[grader,dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[grader,cluster,dev]'
 	touch $(STAMP)
 
 demo: $(STAMP)
