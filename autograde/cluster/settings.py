@@ -112,7 +112,9 @@ def read_settings(path: Path | None) -> ClusterSettings:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ClusterError(f"{path}: a cluster file is a mapping (keys tls, slurm, library, wait_for_workers)")
+        raise ClusterError(
+            f"{path}: a cluster file is a mapping (keys tls, slurm, library, wait_for_workers)"
+        )
     try:
         settings = ClusterSettings.model_validate(data)
     except ValidationError as exc:
@@ -129,7 +131,8 @@ def _relative_to(settings: ClusterSettings, path: Path) -> ClusterSettings:
 
     tls = settings.tls
     if tls is not None:
-        tls = TlsSettings(ca_file=here(tls.ca_file), cert=here(tls.cert), key=here(tls.key) if tls.key else None)
+        key = here(tls.key) if tls.key else None
+        tls = TlsSettings(ca_file=here(tls.ca_file), cert=here(tls.cert), key=key)
         for name, file in (("ca_file", tls.ca_file), ("cert", tls.cert), ("key", tls.key)):
             if file is not None and not file.is_file():
                 raise ClusterError(f"{path}: tls.{name}: {file} is not a file")
