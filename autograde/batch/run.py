@@ -7,7 +7,8 @@ rewritten (`autograde.batch.rows`, through the `ResultsFolder`), so an interrupt
 kill -9) loses nothing graded. Whatever goes wrong for one upload (reading, grading, writing,
 journaling it) is that upload's row, with the reason. Rerunning the same command grades only
 what is missing or whose file, rubric, parameters or seed changed, and what the grader
-failed on.
+failed on. With `--cluster` the uploads are graded on Dask workers instead
+(`autograde.cluster`); this process still writes every report, the journal and the gradebook.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from autograde.batch.journal import GradeKey, config_digest
 from autograde.batch.results_folder import ResultsFolder
 from autograde.batch.rows import AGAIN, Rows, fault_report
 from autograde.batch.uploads import IdRule, Roster, Upload, collect, file_digest
+from autograde.cluster.settings import ClusterSettings, ClusterSpec
 from autograde.errors import AutogradeError
 from autograde.history.record import GRADE, now, run_record
 from autograde.lateness.apply import Lateness
@@ -56,6 +58,9 @@ class BatchOptions:
     warm: bool = True  # each upload in a sandbox made ahead (see autograde.backends.warm)
     canvas_assignment: str | None = None  # the Canvas import's column, "Title (ID)" (default: the title)
     deadlines: DeadlineOptions = field(default_factory=DeadlineOptions)  # none given: the folder's
+    cluster: ClusterSpec | None = None  # grade on Dask workers (None: this machine's threads)
+    cluster_settings: ClusterSettings = field(default_factory=lambda: ClusterSettings())
+    cluster_gpus: bool = False  # with a cluster: each job on one GPU of a worker that declares one
 
 
 @dataclass
@@ -66,6 +71,8 @@ class Progress:
     reused: int = 0  # already in the journal
     rejected: int = 0  # never run: not a notebook, links, zip problems, no submission
     started: float = field(default_factory=time.monotonic)
+    by_worker: dict[str, int] = field(default_factory=dict)  # a cluster's workers: uploads each graded
+    worker_of: dict[str, str] = field(default_factory=dict)  # student -> the worker that graded them
 
     @property
     def remaining(self) -> int:
@@ -120,12 +127,15 @@ def grade_batch(
     folder = ResultsFolder(out_dir)
     deadline = read_deadline(folder, assignment.id, batch.deadlines)
     limits = SandboxLimits.from_rubric(rubric.limits, **opts.limits)
-    backend = get_backend(opts.backend, opts.backend_options())
-    backend.preflight()
+    image = opts.image
+    if batch.cluster is None:  # a cluster's workers check their own backend (autograde.cluster.job)
+        backend = get_backend(opts.backend, opts.backend_options())
+        backend.preflight()
+        image = image or backend.pinned_image()
     folder.write_lms_settings(batch.canvas_assignment, roster.details if roster else None)
     seed = folder.batch_seed(assignment.id, opts.grading_seed)
     # every job of the batch runs on the image checked now, whatever changes meanwhile
-    opts = dataclasses.replace(opts, grading_seed=seed, image=opts.image or backend.pinned_image())
+    opts = dataclasses.replace(opts, grading_seed=seed, image=image)
     if rubric.data_dir is not None:
         prepare_data_dir(assignment.id, rubric.data_dir)  # once, before the workers race for it
     parameters = {**rubric.parameters, **opts.overrides}
@@ -157,16 +167,22 @@ def grade_batch(
         rows.write_gradebook()
         if progress:
             progress(None, state)
-        workers = batch.workers or default_workers(opts, limits.memory, limits.cpus)
+        workers: int | None = None  # a cluster's: as many as join it
+        if batch.cluster is None:
+            workers = batch.workers or default_workers(opts, limits.memory, limits.cpus)
         interrupted = True  # until the workers are done
         try:
             job_opts = dataclasses.replace(opts, warm=batch.warm and len(todo) > 1)
-            _run_workers(todo, assignment, job_opts, workers, rows, state, progress)
+            if batch.cluster is not None:
+                _run_cluster(todo, assignment, job_opts, batch, rows, state, progress)
+            else:
+                _run_workers(todo, assignment, job_opts, workers or 1, rows, state, progress)
             interrupted = False
         finally:
             close_pools()  # the sandboxes warmed for uploads that never came (or a Ctrl-C)
             rows.write_gradebook()
             run_options = {**run_config, "regrade": batch.regrade, "workers": workers, "warm": batch.warm,
+                           "cluster": batch.cluster.describe() if batch.cluster else None,
                            "id_pattern": batch.id_pattern,
                            "roster": str(batch.roster) if batch.roster else None}
             recorded = _record_run(
@@ -260,6 +276,12 @@ def _grade_upload(
     staged = upload.path.name  # messages name the upload as the instructor knows it
     report.notes = [note.replace(str(upload.path), upload.origin).replace(staged, upload.origin)
                     for note in report.notes]
+    return _finish(upload, report, earlier)
+
+
+def _finish(upload: Upload, report: GradeReport, earlier: GradeReport | None) -> GradeReport:
+    """What the coordinator adds to a report, wherever it was graded: the upload's notes and
+    the hand grades of the last run."""
     report.notes[:0] = list(upload.notes)
     if earlier is not None:
         try:
@@ -323,14 +345,8 @@ def _run_workers(
     try:
         for future in as_completed(futures):
             report = future.result()
-            if report is None:
-                continue
-            rows.save(futures[future], report)
-            state.done += 1
-            state.failed += report.status != SubmissionStatus.GRADED
-            rows.write_gradebook(strict=False)
-            if progress:
-                progress(report, state)
+            if report is not None:
+                _save(futures[future], report, rows, state, progress)
     except BaseException:
         # Ctrl-C (or any failure here): no new job starts, running sandboxes are killed, and
         # their half-finished grades are discarded (never journaled)
@@ -344,6 +360,84 @@ def _run_workers(
         pool.shutdown(wait=True)
         raise
     pool.shutdown(wait=True)
+
+
+def _save(
+    key: GradeKey,
+    report: GradeReport,
+    rows: Rows,
+    state: Progress,
+    progress: Callable[[GradeReport | None, Progress], None] | None,
+) -> None:
+    """A report that came back: written and journaled now, the gradebook rewritten."""
+    rows.save(key, report)
+    state.done += 1
+    state.failed += report.status != SubmissionStatus.GRADED
+    rows.write_gradebook(strict=False)
+    if progress:
+        progress(report, state)
+
+
+def _run_cluster(
+    todo: list[tuple[Upload, GradeKey]],
+    assignment: Assignment,
+    opts: GradeOptions,
+    batch: BatchOptions,
+    rows: Rows,
+    state: Progress,
+    progress: Callable[[GradeReport | None, Progress], None] | None,
+) -> None:
+    """Grade `todo` on the Dask workers of `batch.cluster`; each report is saved here as it comes."""
+    from autograde.cluster.dispatch import Outcome, connect, grade_jobs, new_batch_id
+    from autograde.cluster.job import Job, data_digest
+    from autograde.cluster.library import pack
+
+    if not todo:
+        return
+    assert batch.cluster is not None
+    settings = batch.cluster_settings
+    part = pack(assignment, settings.library if isinstance(settings.library, Path) else None)
+    data = data_digest(assignment)
+    earlier = {student: entry[1] for student, entry in rows.journal.entries.items()}
+    job_opts = dataclasses.replace(opts, gpu=None, gpus=())
+    batch_id = new_batch_id()
+    jobs: list[Job] = []
+    sent: list[tuple[Upload, GradeKey]] = []
+    for upload, key in todo:
+        assert upload.path is not None
+        try:
+            notebook = upload.path.read_bytes()
+        except OSError as exc:
+            reason = f"{upload.origin}: the grader could not read it ({exc!r}); {AGAIN}"
+            report = fault_report(upload.student, upload.origin, assignment, opts, reason)
+            _save(key, report, rows, state, progress)
+            continue
+        jobs.append(Job(batch_id, upload.student, upload.origin, upload.path.name, notebook, job_opts,
+                        gpu=batch.cluster_gpus, data_digest=data))
+        sent.append((upload, key))
+
+    def done(outcome: Outcome) -> None:
+        upload, key = sent[outcome.index]
+        try:
+            if outcome.report is None:
+                raise _Fault(outcome.fault)
+            report = _finish(upload, outcome.report, earlier.get(upload.student))
+            _keep_answers(rows.folder, upload, assignment, report)
+        except Exception as exc:
+            why = str(exc) if isinstance(exc, _Fault) else f"grading failed ({exc!r})"
+            report = fault_report(upload.student, upload.origin, assignment, opts,
+                                  f"{upload.origin}: {why}; {AGAIN}")
+        if outcome.worker:
+            state.by_worker[outcome.worker] = state.by_worker.get(outcome.worker, 0) + 1
+            state.worker_of[upload.student] = outcome.worker
+        _save(key, report, rows, state, progress)
+
+    with connect(batch.cluster, settings) as client:
+        grade_jobs(client, batch.cluster, jobs, part, done)
+
+
+class _Fault(Exception):
+    """A job that came back without a report: the reason is the row's."""
 
 
 def grade_folder(

@@ -24,6 +24,7 @@ from autograde.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from autograde.cluster.settings import ClusterSettings, ClusterSpec
     from autograde.pipeline.grade import GradeOptions
 
 
@@ -115,6 +116,37 @@ def _options(sandbox: dict[str, Any], **rest: Any) -> GradeOptions:
     )
 
 
+def _cluster(
+    value: str | None, config: Path | None, workers: int | None, sandbox: dict[str, Any]
+) -> tuple[ClusterSpec | None, ClusterSettings, bool]:
+    """--cluster and --cluster-config; with a cluster, `--gpus all` asks for GPU jobs (the
+    workers' GPUs, not this machine's)."""
+    from autograde.cluster.settings import ClusterSettings, parse_cluster, read_settings
+
+    if value is None:
+        if config is not None:
+            raise click.BadParameter("a cluster file needs --cluster", param_hint="--cluster-config")
+        return None, ClusterSettings(), False
+    try:
+        spec = parse_cluster(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--cluster") from None
+    if workers is not None:
+        raise click.BadParameter("a cluster grades with its own workers; leave out --workers",
+                                 param_hint="--workers")
+    with usage_errors():
+        settings = read_settings(config)
+    gpus = sandbox.pop("gpus")
+    sandbox["gpus"] = None
+    if gpus not in (None, "all"):
+        raise click.BadParameter("with --cluster, --gpus all: each job gets one GPU of a worker that "
+                                 "declares a GPU resource", param_hint="--gpus")
+    if gpus and spec.kind == "local":
+        raise click.BadParameter("local:N workers declare no GPUs; grade on this machine's GPUs without "
+                                 "--cluster (--gpus all)", param_hint="--gpus")
+    return spec, settings, gpus == "all"
+
+
 @click.command()
 @click.argument("sources", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @assignment_option
@@ -143,6 +175,12 @@ def _options(sandbox: dict[str, Any], **rest: Any) -> GradeOptions:
               default=None, help="CSV: student, submitted_at (overrides the times found in the uploads)")
 @click.option("--similarity", "similarity_check", is_flag=True,
               help="then compare each task's answers across the uploads (as `autograde similarity`)")
+@click.option("--cluster", "cluster", default=None, metavar="ADDRESS|local:N|slurm",
+              help="grade on Dask workers: a scheduler (tcp://HOST:8786, tls://...), a local cluster of N "
+                   "worker processes, or workers in SLURM jobs (see --cluster-config)")
+@click.option("--cluster-config", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="YAML: the cluster's TLS certificates, SLURM job settings, how the library reaches "
+                   "the workers")
 @sandbox_options
 @rubrics_option
 @param_option
@@ -166,6 +204,8 @@ def grade(
     late_policy: str | None,
     extensions: Path | None,
     submission_times: Path | None,
+    cluster: str | None,
+    cluster_config: Path | None,
     **sandbox: Any,
 ) -> None:
     """Grade every upload in SOURCES (folders, notebooks, LMS zip exports) into --out.
@@ -180,6 +220,7 @@ def grade(
     from autograde.reporters.console import BatchDisplay, summary_table
 
     loaded = load(assignment, rubrics)
+    spec, settings, cluster_gpus = _cluster(cluster, cluster_config, workers, sandbox)
     opts = _options(sandbox, overrides=_params(params), grading_seed=seed)
     if canvas_assignment is not None and not canvas_assignment.strip():
         raise click.BadParameter("an empty column name", param_hint="--canvas-assignment")
@@ -187,8 +228,11 @@ def grade(
     with usage_errors():
         in_force, kept = resolve(ResultsFolder(out_dir).kept_deadline(loaded.id), deadlines)
     batch = BatchOptions(workers=workers, regrade=regrade, id_pattern=id_pattern, roster=roster, warm=warm,
-                         canvas_assignment=canvas_assignment, deadlines=deadlines)
+                         canvas_assignment=canvas_assignment, deadlines=deadlines,
+                         cluster=spec, cluster_settings=settings, cluster_gpus=cluster_gpus)
     out = console()
+    if spec is not None:
+        say(f"grading on {escape(spec.describe())}", out)
     if in_force is not None:
         say(escape(in_force.describe(kept)), out)
     elif deadline is not None:

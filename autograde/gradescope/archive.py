@@ -25,7 +25,7 @@ from pathlib import Path
 import autograde
 from autograde.errors import AutogradeError
 from autograde.gradescope import scripts
-from autograde.gradescope.library_part import library_part
+from autograde.rubric.library_part import library_part
 from autograde.gradescope.manifest import MANIFEST, Manifest
 from autograde.gradescope.wheels import build_engine_wheel, closure_wheels
 from autograde.rubric import Assignment

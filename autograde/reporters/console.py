@@ -103,10 +103,15 @@ class BatchDisplay:
             f"failed {state.failed}  remaining {state.remaining}  "
             f"{state.rate * 60:.1f}/min  eta {_duration(state.eta)}"
         )
+        by_worker = getattr(state, "by_worker", {})
+        worker = getattr(state, "worker_of", {}).get(report.student, "") if report is not None else ""
+        if by_worker:  # a cluster: who graded this one, and how many each worker has graded
+            info += "  workers " + " ".join(f"{escape(w)}={n}" for w, n in sorted(by_worker.items()))
+        line = _line(report) + (f" on {escape(worker)}" if worker else "") if report is not None else ""
         if self.live:
             self.progress.update(self.task, total=state.total, completed=finished, info=info)
             if report is not None:
-                self.progress.console.print(_line(report))
+                self.progress.console.print(line)
             return
         if report is None:
             self.console.print(
@@ -114,7 +119,7 @@ class BatchDisplay:
                 f"{state.rejected} not gradable, {state.remaining} to grade"
             )
         else:
-            self.console.print(f"[{finished}/{state.total}] {_line(report)} | {info}", soft_wrap=True)
+            self.console.print(f"[{finished}/{state.total}] {line} | {info}", soft_wrap=True)
 
 
 def _line(report: GradeReport) -> str:

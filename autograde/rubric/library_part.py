@@ -1,4 +1,5 @@
-"""One assignment's part of the course library, as the Gradescope archive carries it.
+"""One assignment's part of the course library: what grading it needs (the Gradescope archive
+and a cluster's workers get this, never more).
 
 What grading reads of the assignment folder (never the instructor's notebooks or their
 source), and the modules of the `reference` package its rubric names (checks'

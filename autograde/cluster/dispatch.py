@@ -1,0 +1,224 @@
+"""The coordinator's side of `grade --cluster`: jobs out to Dask workers, reports back as data.
+
+One Dask task per upload (`autograde.cluster.job.grade_job`), with a key of its own and never
+cached (`pure=False`). The library part travels once to each worker (scattered); a worker
+that answers `unfit` (no Docker, no image, a library or data folder that does not match)
+gets no more jobs of this batch, and its job goes to another worker with a note saying so.
+A worker that dies mid-job is Dask's to handle: the scheduler runs the job again elsewhere
+(up to `distributed.scheduler.allowed-failures`), and each upload still has one future, so
+one row. The scheduler lost, the command stops with a ClusterError; what was graded is
+journaled by then (the caller saves each report as it comes). Ctrl-C cancels the jobs and
+kills every sandbox running on every worker before it returns.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from autograde.cluster.job import REPORT, STOPPED, UNFIT, Job, close_sandboxes, grade_job, stop_batch
+from autograde.cluster.library import LibraryPart
+from autograde.cluster.settings import ClusterError, ClusterSettings, ClusterSpec
+from autograde.results import GradeReport
+
+if TYPE_CHECKING:
+    from distributed import Client, Future
+    from distributed.security import Security
+
+POLL_SECONDS = 0.2
+STOP_SECONDS = 30.0  # how long Ctrl-C waits for the workers' running jobs to end
+
+
+@dataclass
+class Outcome:
+    """What came back for one job: a report, or the reason there is none (a fault)."""
+
+    index: int
+    report: GradeReport | None
+    worker: str  # who graded it ("" when nobody did)
+    fault: str = ""
+
+
+@dataclass
+class _Entry:
+    index: int
+    job: Job
+    unfit: dict[str, str] = field(default_factory=dict)  # worker -> why it could not grade this
+
+
+def security(settings: ClusterSettings) -> Security | None:
+    """Dask's TLS settings from the cluster file (None: plain TCP)."""
+    tls = settings.tls
+    if tls is None:
+        return None
+    from distributed.security import Security
+
+    cert, key = str(tls.cert), str(tls.key) if tls.key else None
+    return Security(
+        tls_ca_file=str(tls.ca_file),
+        tls_client_cert=cert, tls_client_key=key,
+        tls_scheduler_cert=cert, tls_scheduler_key=key,
+        tls_worker_cert=cert, tls_worker_key=key,
+        require_encryption=True,
+    )
+
+
+@contextlib.contextmanager
+def connect(spec: ClusterSpec, settings: ClusterSettings) -> Iterator[Client]:
+    """A client of the cluster `spec` names, with at least one worker; closed (and a cluster
+    started here stopped) on the way out."""
+    from distributed import Client
+
+    sec = security(settings)
+    cluster: Any = None
+    if spec.kind == "address":
+        if spec.address.startswith("tls://") and sec is None:
+            raise ClusterError(f"{spec.address}: a tls:// scheduler needs the certificates of a "
+                               "cluster file's tls: section (--cluster-config)")
+        if spec.address.startswith("tcp://") and sec is not None:
+            raise ClusterError(f"{spec.address}: the cluster file asks for TLS; name the scheduler as tls://")
+        target: Any = spec.address
+    elif spec.kind == "local":
+        from distributed import LocalCluster
+
+        cluster = LocalCluster(n_workers=spec.workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=logging.ERROR, security=sec)
+        target = cluster
+    else:
+        from autograde.cluster.slurm import slurm_cluster
+
+        cluster = slurm_cluster(settings.slurm, sec)
+        target = cluster
+    try:
+        try:
+            client = Client(target, security=sec, timeout=min(30.0, settings.wait_for_workers))
+        except (OSError, TimeoutError) as exc:
+            raise ClusterError(f"cannot reach {spec.describe()} ({exc})") from exc
+        try:
+            try:
+                client.wait_for_workers(1, timeout=settings.wait_for_workers)
+            except TimeoutError as exc:
+                raise ClusterError(
+                    f"no Dask worker joined {spec.describe()} within {settings.wait_for_workers:g} s "
+                    "(wait_for_workers in the cluster file)"
+                ) from exc
+            yield client
+        finally:
+            with contextlib.suppress(Exception):
+                client.close(timeout=10)
+    finally:
+        if cluster is not None:
+            with contextlib.suppress(Exception):
+                cluster.close(timeout=30)
+
+
+def grade_jobs(
+    client: Client,
+    spec: ClusterSpec,
+    jobs: list[Job],
+    part: LibraryPart,
+    done: Callable[[Outcome], None],
+) -> None:
+    """Run `jobs` on the cluster; `done` is called here, in this thread, once per job."""
+    if not jobs:
+        return
+    batch = jobs[0].batch
+    scattered = client.scatter(part, broadcast=True, hash=False)
+    unfit: dict[str, str] = {}
+    waiting: dict[Future[str], _Entry] = {}
+    counter = iter(range(10**9))
+
+    def submit(entry: _Entry, workers: list[str] | None = None) -> None:
+        key = f"autograde-{batch}-{entry.index}-{next(counter)}"
+        future = client.submit(grade_job, entry.job, scattered, key=key, pure=False,
+                               resources={"GPU": 1} if entry.job.gpu else None,
+                               workers=workers, allow_other_workers=False)
+        waiting[future] = entry
+
+    for index, job in enumerate(jobs):
+        submit(_Entry(index, job))
+    try:
+        while waiting:
+            finished = [future for future in waiting if future.done()]
+            if not finished:
+                if client.status not in ("running", "connecting"):
+                    raise _lost(spec)
+                time.sleep(POLL_SECONDS)
+                continue
+            for future in finished:
+                entry = waiting.pop(future)
+                if future.status == "cancelled":
+                    raise _lost(spec)
+                outcome = _outcome(future, entry, unfit)
+                if outcome is not None:
+                    done(outcome)
+                    continue
+                fit = [w for w in client.nthreads() if w not in unfit]
+                if fit:
+                    submit(entry, fit)
+                else:
+                    reasons = "; ".join(f"{w}: {why}" for w, why in entry.unfit.items())
+                    why = f"no worker of the cluster could grade it ({reasons})"
+                    done(Outcome(entry.index, None, "", why))
+        with contextlib.suppress(Exception):
+            client.run(close_sandboxes)
+    except BaseException:
+        _stop(client, batch, list(waiting))
+        raise
+
+
+def new_batch_id() -> str:
+    return secrets.token_hex(8)
+
+
+def _lost(spec: ClusterSpec) -> ClusterError:
+    return ClusterError(f"lost the connection to {spec.describe()}; every grade that came back is "
+                        "journaled: rerun the same command to grade the rest")
+
+
+def _outcome(future: Future[str], entry: _Entry, unfit: dict[str, str]) -> Outcome | None:
+    """The job's outcome; None when its worker was unfit and it should go elsewhere."""
+    if future.status == "error":
+        exc = future.exception()
+        reason = f"the cluster could not run it ({type(exc).__name__}: {exc})"
+        return Outcome(entry.index, None, "", reason)
+    try:
+        answer = json.loads(future.result())
+        kind, worker = answer["kind"], str(answer.get("worker") or answer.get("host") or "?")
+        if kind == UNFIT:
+            unfit[worker] = entry.unfit[worker] = str(answer["reason"])
+            return None
+        if kind == STOPPED:
+            return Outcome(entry.index, None, worker, "the batch was stopped before it ran")
+        if kind != REPORT:
+            raise ValueError(f"unknown answer {kind!r}")
+        report = GradeReport.from_json(answer["report"])
+        if report.student != entry.job.student:
+            raise ValueError(f"a report for {report.student!r}, not {entry.job.student!r}")
+    except Exception as exc:
+        return Outcome(entry.index, None, "", f"the worker's answer could not be read ({exc!r})")
+    if entry.unfit:
+        others = "; ".join(f"{w} could not ({why})" for w, why in entry.unfit.items())
+        report.notes.append(f"graded on worker {worker}: {others}")
+    return Outcome(entry.index, report, worker)
+
+
+def _stop(client: Client, batch: str, futures: list[Future[str]]) -> None:
+    """No job of `batch` starts any more, and none is left running on any worker."""
+    with contextlib.suppress(Exception):
+        client.cancel(futures)
+    deadline = time.monotonic() + STOP_SECONDS
+    with contextlib.suppress(Exception):
+        while True:
+            running = client.run(stop_batch, batch, on_error="ignore")
+            busy = [worker for worker, count in running.items() if isinstance(count, int) and count]
+            if not busy or time.monotonic() > deadline:
+                break
+            time.sleep(POLL_SECONDS)
+        client.run(close_sandboxes, on_error="ignore")
