@@ -1,0 +1,441 @@
+"""`grade --cluster` against a real Dask scheduler and real `dask worker` processes on loopback:
+the same gradebook as this machine's threads, a worker killed mid-batch, the scheduler lost,
+a worker whose data folder differs, Ctrl-C, and TLS with certificates made here."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import pickle
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.cluster.dask_processes import (
+    CLI,
+    dask_cluster,
+    kernels_of,
+    start_scheduler,
+    start_worker,
+    worker_pids,
+)
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples" / "ex02_gradient_descent"
+
+
+def grade(*args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run([CLI, "grade", *args], capture_output=True, text=True, timeout=timeout)
+    if check:
+        assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
+def gradebook(out: Path) -> dict[str, dict[str, str]]:
+    with open(out / "grades.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    students = [row["student"] for row in rows]
+    assert len(students) == len(set(students)), f"a student appears twice: {students}"
+    return {row["student"]: row for row in rows}
+
+
+def journal_students(out: Path) -> list[str]:
+    return [
+        json.loads(line)["key"]["student"]
+        for line in (out / "journal.jsonl").read_text().splitlines()
+        if line.strip()
+    ]
+
+
+def reports(out: Path) -> dict[str, dict[str, Any]]:
+    found = [json.loads(p.read_text()) for p in sorted((out / "students").glob("*/report.json"))]
+    return {r["student"]: r for r in found}
+
+
+def checks_of(report: dict[str, Any]) -> list[tuple[str, str, str, float]]:
+    return [(c["name"], c["status"], c["message"], c["earned"]) for t in report["tasks"] for c in t["checks"]]
+
+
+def copies(folder: Path, count: int, extra_cell: str | None = None, source: Path = EXAMPLES) -> Path:
+    """`count` copies of each example upload (or of `source`, a notebook), optionally with a
+    cell put first."""
+    folder.mkdir(parents=True)
+    notebooks = [source] if source.is_file() else sorted(source.glob("*.ipynb"))
+    for path in notebooks:
+        for index in range(count):
+            data = path.read_text()
+            if extra_cell is not None:
+                nb = json.loads(data)
+                nb["cells"].insert(
+                    0,
+                    {
+                        "cell_type": "code",
+                        "metadata": {},
+                        "outputs": [],
+                        "execution_count": None,
+                        "source": extra_cell,
+                    },
+                )
+                data = json.dumps(nb)
+            (folder / f"{path.stem}_{index}.ipynb").write_text(data)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def two_workers(tmp_path_factory: pytest.TempPathFactory):
+    with dask_cluster(tmp_path_factory.mktemp("dask"), {"w1": {}, "w2": {}}) as cluster:
+        yield cluster
+
+
+def test_the_cluster_gives_the_threads_gradebook(tmp_path, two_workers):
+    uploads = copies(tmp_path / "uploads", 2)
+    common = ["-a", "ex02_gradient_descent", "--seed", "11"]
+    threads = grade(str(uploads), *common, "--out", str(tmp_path / "threads"), "-j", "2")
+    cluster = grade(
+        str(uploads), *common, "--out", str(tmp_path / "cluster"), "--cluster", two_workers.address
+    )
+    assert gradebook(tmp_path / "cluster") == gradebook(tmp_path / "threads")
+    by_threads, by_cluster = reports(tmp_path / "threads"), reports(tmp_path / "cluster")
+    assert by_cluster.keys() == by_threads.keys() and len(by_cluster) == 12
+    for student, report in by_cluster.items():
+        assert checks_of(report) == checks_of(by_threads[student]), student
+        assert report["grading_seed"] == by_threads[student]["grading_seed"]
+        assert report["file"] == by_threads[student]["file"]
+    assert sorted(journal_students(tmp_path / "cluster")) == sorted(by_cluster)
+    graded_on = {
+        line.rpartition(" on ")[2].split()[0] for line in cluster.stdout.splitlines() if " on tcp://" in line
+    }
+    assert graded_on == set(worker_pids_of(two_workers)), cluster.stdout  # both workers graded, and said so
+    assert "grading on" not in threads.stdout and "grading on the Dask scheduler at" in cluster.stdout
+    run = json.loads(next((tmp_path / "cluster" / "runs").glob("*.json")).read_text())
+    assert run["options"]["cluster"] == f"the Dask scheduler at {two_workers.address}"
+    # a rerun on this machine's threads finds everything in the journal: the same config digest
+    again = grade(str(uploads), *common, "--out", str(tmp_path / "cluster"), "-j", "2")
+    assert "12 already graded (journal)" in again.stdout
+
+
+def worker_pids_of(cluster: Any) -> dict[str, int]:
+    with cluster.client() as client:
+        return worker_pids(client)
+
+
+def test_a_worker_killed_mid_job_costs_no_upload_and_grades_none_twice(tmp_path, two_workers):
+    uploads = copies(tmp_path / "uploads", 3, "import time\ntime.sleep(2)", EXAMPLES / "alice.ipynb")
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [
+            CLI,
+            "grade",
+            str(uploads),
+            "-a",
+            "ex02_gradient_descent",
+            "--out",
+            str(out),
+            "--cluster",
+            two_workers.address,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    with two_workers.client() as client:
+        deadline = time.monotonic() + 120
+        busy: list[str] = []
+        while not busy:
+            assert time.monotonic() < deadline and process.poll() is None, "no job started"
+            busy = [
+                w
+                for w, keys in client.processing().items()
+                if any(str(k).startswith("autograde-") for k in keys)
+            ]
+            time.sleep(0.1)
+        time.sleep(1.0)  # mid-job: its kernel runs the sleep
+        pid = client.run(os.getpid, workers=busy[:1])[busy[0]]
+        os.kill(pid, signal.SIGKILL)
+        output, _ = process.communicate(timeout=300)
+        assert process.returncode == 0, output
+        client.wait_for_workers(2, timeout=60)  # the nanny started it again
+    rows = gradebook(out)
+    assert sorted(rows) == [f"alice_{i}" for i in range(3)]
+    assert all(row["status"] == "graded" and row["total"] == "10" for row in rows.values()), rows
+    assert sorted(journal_students(out)) == sorted(rows), "an upload was journaled twice or not at all"
+
+
+def test_a_lost_scheduler_stops_the_command_and_the_rerun_resumes(tmp_path):
+    uploads = copies(tmp_path / "uploads", 4, "import time\ntime.sleep(1.5)", EXAMPLES / "alice.ipynb")
+    out = tmp_path / "out"
+    folder = tmp_path / "dask"
+    scheduler, address = start_scheduler(folder)
+    worker = start_worker(folder, address, "w1")
+    try:
+        process = subprocess.Popen(
+            [
+                CLI,
+                "grade",
+                str(uploads),
+                "-a",
+                "ex02_gradient_descent",
+                "--out",
+                str(out),
+                "--cluster",
+                address,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        deadline = time.monotonic() + 180
+        while not (out / "journal.jsonl").is_file() or not journal_students(out):
+            assert time.monotonic() < deadline and process.poll() is None, process.stdout
+            time.sleep(0.1)
+        scheduler.kill()
+        scheduler.wait()
+        output, _ = process.communicate(timeout=120)
+        assert process.returncode == 2, output
+        assert f"lost the connection to the Dask scheduler at {address}" in output
+        assert "rerun the same command" in output
+        graded = journal_students(out)
+        assert 1 <= len(graded) < 4
+    finally:
+        for proc in (worker, scheduler):
+            proc.kill()
+            proc.wait()
+    with dask_cluster(tmp_path / "dask2", {"w1": {}}) as cluster:
+        again = grade(
+            str(uploads), "-a", "ex02_gradient_descent", "--out", str(out), "--cluster", cluster.address
+        )
+    assert f"{len(graded)} already graded (journal)" in again.stdout
+    rows = gradebook(out)
+    assert len(rows) == 4 and all(row["total"] == "10" for row in rows.values())
+    assert sorted(journal_students(out)) == sorted(rows)
+
+
+def _tamper_data(worker_home: Path, assignment: str) -> Path:
+    """Make, as a worker would (its own process and cache), the data folder a worker makes
+    from the library archive, then change one of its files; returns the folder."""
+    from autograde.cluster.library import pack
+    from autograde.rubric import load_assignment
+
+    part_file = worker_home / "part.pickle"
+    worker_home.mkdir(parents=True, exist_ok=True)
+    part_file.write_bytes(pickle.dumps(pack(load_assignment(assignment))))
+    code = (
+        "import pickle, sys\nfrom autograde.cluster import job\nfrom autograde.rubric.datasets import "
+        "prepare_data_dir\npart = pickle.loads(open(sys.argv[1], 'rb').read())\na = job._assignment(part)\n"
+        "print(prepare_data_dir(a.id, a.rubric.data_dir))\n"
+    )
+    env = {**os.environ, "AUTOGRADE_CACHE": str(worker_home / "cache")}
+    env.pop("AUTOGRADE_LIBRARY", None)
+    made = subprocess.run(
+        [sys.executable, "-c", code, str(part_file)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=worker_home,
+        check=True,
+    )
+    folder = Path(made.stdout.strip().splitlines()[-1])
+    victim = next(p for p in sorted(folder.rglob("*")) if p.is_file())
+    victim.write_bytes(victim.read_bytes() + b"\0")
+    return folder
+
+
+def test_a_worker_with_another_data_folder_is_named_and_its_jobs_go_elsewhere(tmp_path):
+    folder = tmp_path / "dask"
+    tampered = _tamper_data(folder / "bad", "ex01_perceptron")
+    solution = ROOT / "rubrics" / "ex01_perceptron" / "solution.ipynb"
+    uploads = copies(tmp_path / "uploads", 4, None, solution)
+    out = tmp_path / "out"
+    with dask_cluster(folder, {"good": {}, "bad": {}}) as cluster:
+        addresses = {name: address for address, name in _names(cluster).items()}
+        grade(str(uploads), "-a", "ex01_perceptron", "--out", str(out), "--cluster", cluster.address)
+        rows = gradebook(out)
+        assert len(rows) == 4 and {row["status"] for row in rows.values()} == {"graded"}
+        assert len({row["total"] for row in rows.values()}) == 1 and rows["solution_0"]["total"] != "0"
+        notes = [note for report in reports(out).values() for note in report["notes"]]
+        moved = [n for n in notes if n.startswith(f"graded on worker {addresses['good']}: ")]
+        assert moved, notes  # at least one job went to the bad worker first
+        assert all(f"{addresses['bad']} could not (its data folder {tampered}" in n for n in moved), moved
+        cluster.workers["good"].send_signal(signal.SIGTERM)
+        cluster.workers["good"].wait(timeout=30)
+        grade(
+            str(uploads),
+            "-a",
+            "ex01_perceptron",
+            "--out",
+            str(out),
+            "--cluster",
+            cluster.address,
+            "--regrade",
+        )
+    rows = gradebook(out)
+    assert {row["status"] for row in rows.values()} == {"grader error"}, rows
+    for report in reports(out).values():
+        assert any(
+            f"no worker of the cluster could grade it ({addresses['bad']}: its data folder" in n
+            and "graded again on the next run" in n
+            for n in report["notes"]
+        ), report["notes"]
+
+
+def _names(cluster: Any) -> dict[str, str]:
+    with cluster.client() as client:
+        return {address: info["name"] for address, info in client.scheduler_info()["workers"].items()}
+
+
+def test_ctrl_c_leaves_no_kernel_on_any_worker(tmp_path, two_workers):
+    uploads = copies(tmp_path / "uploads", 3, "import time\ntime.sleep(3600)", EXAMPLES / "alice.ipynb")
+    out = tmp_path / "out"
+    graders = set(worker_pids_of(two_workers).values())
+    process = subprocess.Popen(
+        [
+            CLI,
+            "grade",
+            str(uploads),
+            "-a",
+            "ex02_gradient_descent",
+            "--out",
+            str(out),
+            "--cluster",
+            two_workers.address,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while kernels_of(graders) < 2:
+        assert time.monotonic() < deadline and process.poll() is None, (
+            "the jobs did not start on both workers"
+        )
+        time.sleep(0.3)
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=90)
+    assert process.returncode == 130, output
+    deadline = time.monotonic() + 10
+    while kernels_of(graders) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert kernels_of(graders) == 0, "a kernel kept running on a worker after Ctrl-C"
+    assert not journal_students(out) if (out / "journal.jsonl").is_file() else True
+    with two_workers.client() as client:  # the workers are free for the next batch
+        assert not [k for keys in client.processing().values() for k in keys]
+
+
+@pytest.fixture
+def certificates(tmp_path):
+    import trustme
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    files = {"ca_file": tmp_path / "ca.pem", "cert": tmp_path / "cert.pem", "key": tmp_path / "key.pem"}
+    ca.cert_pem.write_to_path(str(files["ca_file"]))
+    cert.cert_chain_pems[0].write_to_path(str(files["cert"]))
+    cert.private_key_pem.write_to_path(str(files["key"]))
+    other = trustme.CA().issue_cert("127.0.0.1")
+    strange = {
+        "ca_file": tmp_path / "other-ca.pem",
+        "cert": tmp_path / "other.pem",
+        "key": tmp_path / "other-key.pem",
+    }
+    trustme.CA().cert_pem.write_to_path(str(strange["ca_file"]))
+    other.cert_chain_pems[0].write_to_path(str(strange["cert"]))
+    other.private_key_pem.write_to_path(str(strange["key"]))
+    return {k: str(v) for k, v in files.items()}, {k: str(v) for k, v in strange.items()}
+
+
+def test_tls_with_certificates_and_no_plain_or_strange_connection(tmp_path, certificates):
+    tls, strange = certificates
+    uploads = copies(tmp_path / "uploads", 1, None, EXAMPLES / "alice.ipynb")
+    config = tmp_path / "cluster.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {"tls": {"ca_file": "ca.pem", "cert": "cert.pem", "key": "key.pem"}, "wait_for_workers": 10}
+        )
+    )
+    with dask_cluster(tmp_path / "dask", {"w1": {}}, tls=tls, security=_security(tls)) as cluster:
+        assert cluster.address.startswith("tls://")
+        grade(
+            str(uploads),
+            "-a",
+            "ex02_gradient_descent",
+            "--out",
+            str(tmp_path / "out"),
+            "--cluster",
+            cluster.address,
+            "--cluster-config",
+            str(config),
+        )
+        assert gradebook(tmp_path / "out")["alice_0"]["total"] == "10"
+        plain = cluster.address.replace("tls://", "tcp://")
+        refused = grade(
+            str(uploads),
+            "-a",
+            "ex02_gradient_descent",
+            "--out",
+            str(tmp_path / "plain"),
+            "--cluster",
+            plain,
+            check=False,
+        )
+        assert refused.returncode == 2 and f"cannot reach the Dask scheduler at {plain}" in refused.stderr
+        bad = tmp_path / "strange.yaml"
+        bad.write_text(yaml.safe_dump({"tls": strange, "wait_for_workers": 5}))
+        refused = grade(
+            str(uploads),
+            "-a",
+            "ex02_gradient_descent",
+            "--out",
+            str(tmp_path / "strange"),
+            "--cluster",
+            cluster.address,
+            "--cluster-config",
+            str(bad),
+            check=False,
+        )
+        assert refused.returncode == 2 and "cannot reach the Dask scheduler" in refused.stderr, refused.stderr
+        no_tls = grade(
+            str(uploads),
+            "-a",
+            "ex02_gradient_descent",
+            "--out",
+            str(tmp_path / "none"),
+            "--cluster",
+            cluster.address,
+            check=False,
+        )
+        assert (
+            no_tls.returncode == 2
+            and "needs the certificates of a cluster file's tls: section" in no_tls.stderr
+        )
+    for folder in ("plain", "strange", "none"):
+        assert not (tmp_path / folder / "journal.jsonl").is_file() or not journal_students(tmp_path / folder)
+
+
+def _security(tls: dict[str, str]) -> Any:
+    from distributed.security import Security
+
+    return Security(
+        tls_ca_file=tls["ca_file"],
+        tls_client_cert=tls["cert"],
+        tls_client_key=tls["key"],
+        require_encryption=True,
+    )
+
+
+def test_local_cluster_grades_like_the_threads(tmp_path):
+    uploads = copies(tmp_path / "uploads", 1)
+    common = ["-a", "ex02_gradient_descent", "--seed", "4"]
+    grade(str(uploads), *common, "--out", str(tmp_path / "threads"), "-j", "2")
+    grade(str(uploads), *common, "--out", str(tmp_path / "local"), "--cluster", "local:2")
+    assert gradebook(tmp_path / "local") == gradebook(tmp_path / "threads")
+    shutil.rmtree(tmp_path / "uploads")
