@@ -41,13 +41,13 @@ class TlsSettings(_Strict):
 class SlurmSettings(_Strict):
     """The SLURM jobs that run Dask workers (dask-jobqueue's SLURMCluster)."""
 
-    jobs: int = Field(2, ge=1, le=1000)  # SLURM jobs started, one Dask worker each
+    jobs: int = Field(default=2, ge=1, le=1000)  # SLURM jobs started, one Dask worker each
     queue: str | None = None  # the partition
     account: str | None = None
-    cores: int = Field(1, ge=1)  # per job: the worker grades this many uploads at a time
+    cores: int = Field(default=1, ge=1)  # per job: the worker grades this many uploads at a time
     memory: str = "4GiB"  # per job
     walltime: str = "01:00:00"
-    gpus_per_job: int = Field(0, ge=0)  # a worker with GPUs declares them as its GPU resource
+    gpus_per_job: int = Field(default=0, ge=0)  # a worker with GPUs declares them as its GPU resource
     python: str | None = None  # the Python of the worker's environment (default: this one)
     env: list[str] = Field(default_factory=list)  # lines run before the worker: `source .../activate`
     directives: list[str] = Field(default_factory=list)  # more `#SBATCH` options, e.g. --constraint=v100
@@ -61,7 +61,7 @@ class ClusterSettings(_Strict):
     # how the course library reaches the workers: `archive` (sent with the batch, its digest
     # checked by each worker) or a folder every worker sees at the same path (a shared file system)
     library: Literal["archive"] | Path = "archive"
-    wait_for_workers: float = Field(120.0, gt=0)  # seconds the first worker may take to join
+    wait_for_workers: float = Field(default=120.0, gt=0)  # seconds the first worker may take to join
 
     @field_validator("library", mode="before")
     @classmethod
