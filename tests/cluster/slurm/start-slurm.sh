@@ -3,7 +3,7 @@
 # slurm-wlm and munge when missing, creates the munge key, starts munged, writes a one-node
 # /etc/slurm/slurm.conf (partition `grading`, no cgroups, several 1-core jobs side by side)
 # and starts slurmctld and slurmd as plain daemons (no systemd). Needs root; idempotent:
-# when the node already answers idle (or mixed, allocated) it does nothing.
+# when the three daemons run and the node answers idle (or mixed, allocated) it does nothing.
 # A slurm.conf that this script did not write is never replaced.
 set -euo pipefail
 
@@ -14,14 +14,14 @@ SPOOL=/var/spool/slurm
 HOST=$(hostname -s)
 
 node_up() {
-    sinfo -h -o %T 2>/dev/null | grep -qxE 'idle|mixed|allocated|completing'
+    timeout 10 sinfo -h -o %T 2>/dev/null | grep -qxE 'idle|mixed|allocated|completing'
 }
 
 running() {
     pgrep -x "$1" >/dev/null 2>&1
 }
 
-if command -v sinfo >/dev/null 2>&1 && node_up; then
+if running munged && running slurmctld && running slurmd && node_up; then
     exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
@@ -48,20 +48,22 @@ if [ ! -s /etc/munge/munge.key ]; then
 fi
 chown munge:munge /etc/munge/munge.key
 chmod 0400 /etc/munge/munge.key
-if ! running munged; then
-    runuser -u munge -- /usr/sbin/munged
-fi
-for _ in $(seq 1 10); do
-    if munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
-        break
+munge_works() {
+    munge -n 2>/dev/null | unmunge >/dev/null 2>&1
+}
+# a munged that was just stopped lingers a second or two: wait for it to go, then start one
+deadline=$((SECONDS + 20))
+until munge_works; do
+    if ! running munged; then
+        runuser -u munge -- /usr/sbin/munged
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+        echo "start-slurm.sh: munge does not work (munge -n | unmunge); its log:" >&2
+        tail -n 20 /var/log/munge/munged.log >&2 || true
+        exit 1
     fi
     sleep 0.5
 done
-if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
-    echo "start-slurm.sh: munge does not work (munge -n | unmunge); its log:" >&2
-    tail -n 20 /var/log/munge/munged.log >&2 || true
-    exit 1
-fi
 
 # slurm.conf: one node, all its CPUs, its available memory less a headroom
 if [ -e "$CONF" ] && ! grep -qxF "$MARK" "$CONF"; then
@@ -70,7 +72,9 @@ if [ -e "$CONF" ] && ! grep -qxF "$MARK" "$CONF"; then
 fi
 cpus=$(nproc)
 avail_mib=$(awk '/^MemAvailable:/ {print int($2 / 1024)}' /proc/meminfo)
-memory=$(( avail_mib * 8 / 10 ))  # 20% headroom: slurmd drains a node whose RealMemory it does not find
+# 20% headroom (slurmd drains a node whose RealMemory it does not find), in whole GiB so
+# that a rerun writes the same file
+memory=$(( avail_mib * 8 / 10 / 1024 * 1024 ))
 [ "$memory" -ge 1024 ] || memory=1024
 mkdir -p /etc/slurm "$LOGS" "$SPOOL/ctld" "$SPOOL/d"
 new=$(mktemp)
@@ -88,6 +92,7 @@ TaskPlugin=task/none
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 SchedulerType=sched/backfill
+MailProg=/bin/true
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 ReturnToService=2
@@ -118,18 +123,19 @@ if ! running slurmd; then
     slurmd
 fi
 
-for _ in $(seq 1 60); do
+deadline=$((SECONDS + 60))
+while [ "$SECONDS" -lt "$deadline" ]; do
     if node_up; then
         echo "SLURM is up: partition grading on $HOST ($cpus CPUs, ${memory} MiB)"
         exit 0
     fi
-    state=$(sinfo -h -o %T 2>/dev/null || true)
+    state=$(timeout 10 sinfo -h -o %T 2>/dev/null || true)
     case "$state" in
         drain*|down*) scontrol update NodeName="$HOST" State=RESUME >/dev/null 2>&1 || true ;;
     esac
     sleep 1
 done
-echo "start-slurm.sh: the node did not become idle within 60 s (sinfo: $(sinfo -h -o '%T %E' 2>&1 || true))" >&2
+echo "start-slurm.sh: the node did not become idle within 60 s (sinfo: $(timeout 10 sinfo -h -o '%T %E' 2>&1 || true))" >&2
 for log in "$LOGS/slurmctld.log" "$LOGS/slurmd.log"; do
     echo "---- $log (last 20 lines)" >&2
     tail -n 20 "$log" >&2 || true
