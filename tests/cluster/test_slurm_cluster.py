@@ -36,10 +36,20 @@ def _jobs_after_close(wait: float = 30.0) -> list[str]:
 
 @pytest.fixture(autouse=True)
 def no_job_left(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The jobs' slurm-N.out files go to the test's folder; after the test no job of ours
-    remains, pending or running (any left is cancelled, and the test fails)."""
+    """The jobs' slurm-N.out files go to the test's folder; the scheduler's HTTP server on a
+    free port; after the test no job of ours remains, pending or running (any left is
+    cancelled, and the test fails).
+
+    Another Dask on this machine may hold 8787, the default: distributed then leaks the
+    socket it failed to bind and warns, both errors here. dask_jobqueue is imported first, so
+    that its defaults, which it adds to the config on import, outlive the `set`."""
+    import dask
+    import dask_jobqueue  # noqa: F401
+
     monkeypatch.chdir(tmp_path)
-    yield
+    options = {"dashboard_address": ":0"}
+    with dask.config.set({"jobqueue.slurm.scheduler-options": options}):
+        yield
     left = _jobs_after_close()
     if left:
         subprocess.run(["scancel", *left], check=False)
