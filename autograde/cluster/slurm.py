@@ -13,6 +13,7 @@ come.
 
 from __future__ import annotations
 
+import copy
 import shutil
 import sys
 from typing import TYPE_CHECKING, Any
@@ -48,8 +49,18 @@ def _options(settings: SlurmSettings, security: object | None) -> dict[str, Any]
         "job_name": JOB_NAME,
     }
     if security is not None:
-        options["security"] = security
+        options["security"] = _worker_key(security)
     return options
+
+
+def _worker_key(security: object) -> object:
+    """dask-jobqueue writes `--tls-key None` into the job script for a worker whose key is in
+    its certificate's file (which the worker refuses): that file is named as the key too."""
+    cert = getattr(security, "tls_worker_cert", None)
+    if cert and not getattr(security, "tls_worker_key", None):
+        security = copy.copy(security)
+        security.tls_worker_key = cert  # type: ignore[attr-defined]
+    return security
 
 
 def _job_class() -> Any:
@@ -65,13 +76,13 @@ def _job_class() -> Any:
         """A worker job that keeps sbatch's error rather than raise it in the background,
         where dask-jobqueue only logs it."""
 
-        submit_error: RuntimeError | None = None
+        submit_error: str | None = None  # the message: the exception would hold the job in a cycle
 
         async def start(self) -> None:
             try:
                 await super().start()  # type: ignore[no-untyped-call]
             except RuntimeError as exc:
-                self.submit_error = exc
+                self.submit_error = str(exc)
                 self.status = Status.running  # nothing to cancel: close() is a no-op without a job id
 
         async def close(self) -> None:
@@ -104,8 +115,7 @@ def slurm_cluster(settings: SlurmSettings, security: object | None) -> SLURMClus
         cluster.scale(jobs=settings.jobs)
         # scale() submits in the background; this waits for those submissions to end
         cluster.sync(cluster._correct_state)
-        # the messages, not the exceptions: their tracebacks would keep the jobs alive
-        errors = [str(w.submit_error) for w in cluster.workers.values() if w.submit_error is not None]
+        errors = [w.submit_error for w in cluster.workers.values() if w.submit_error is not None]
     except BaseException:
         cluster.close()
         raise

@@ -1,6 +1,6 @@
 """Dask workers in real SLURM jobs (autograde.cluster.slurm) on the single-node SLURM of
-tests/cluster/slurm/start-slurm.sh: the workers join and run work inside their jobs, a wrong
-partition is a ClusterError at once, and no job of ours outlives a test."""
+tests/cluster/slurm/start-slurm.sh: the workers join and run work inside their jobs (over TCP
+and TLS), a wrong partition is a ClusterError at once, and no job of ours outlives a test."""
 
 from __future__ import annotations
 
@@ -83,6 +83,36 @@ def test_workers_run_in_slurm_jobs() -> None:
     assert not _jobs_after_close()
     print(f"2 SLURM workers up, used and closed in {closed - start:.1f} s; "
           f"their jobs gone from squeue {time.monotonic() - closed:.1f} s later")
+
+
+def test_workers_over_tls(tmp_path: Path) -> None:
+    """A worker certificate whose file holds its key too (the cluster file's `tls.key` unset)."""
+    trustme = pytest.importorskip("trustme")
+    from distributed import Client
+    from distributed.security import Security
+
+    ca = trustme.CA()
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    ca.issue_cert("127.0.0.1", "localhost").private_key_and_cert_chain_pem.write_to_path(
+        str(tmp_path / "node.pem")
+    )
+    node = str(tmp_path / "node.pem")
+    security = Security(
+        tls_ca_file=str(tmp_path / "ca.pem"),
+        tls_client_cert=node,
+        tls_scheduler_cert=node,
+        tls_worker_cert=node,
+        require_encryption=True,
+    )
+    settings = SlurmSettings(jobs=1, queue="grading", cores=1, memory="1GiB", walltime="00:10:00")
+    cluster = slurm_cluster(settings, security)
+    try:
+        assert cluster.scheduler_address.startswith("tls://")
+        with Client(cluster, security=security) as client:
+            client.wait_for_workers(1, timeout=120)
+            assert list(client.run(_job_id).values()) == [w.job_id for w in cluster.workers.values()]
+    finally:
+        cluster.close()
 
 
 def test_wrong_partition_is_a_cluster_error() -> None:
