@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.autograde-installed
 DEMO_OUT ?= results/demo
 
-.PHONY: demo test lint unit integration docker-tests sandbox-image bench bench-library bench-docker rubric-test clean
+.PHONY: demo test lint unit integration docker-tests slurm-tests sandbox-image bench bench-library bench-docker rubric-test clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ sandbox-image: $(STAMP)
 
 docker-tests: sandbox-image
 	$(PY) -m pytest tests/docker
+
+# Dask workers in real SLURM jobs: a single-node SLURM on this machine (root installs and starts it)
+slurm-tests: $(STAMP)
+	tests/cluster/slurm/start-slurm.sh
+	$(PY) -m pytest -m slurm tests/cluster
 
 rubric-test: $(STAMP)
 	$(VENV)/bin/autograde rubric test
