@@ -433,7 +433,7 @@ def _run_cluster(
         _save(key, report, rows, state, progress)
 
     with connect(batch.cluster, settings) as client:
-        grade_jobs(client, batch.cluster, jobs, part, done)
+        grade_jobs(client, batch.cluster, jobs, part, done, patience=settings.wait_for_workers)
 
 
 class _Fault(Exception):

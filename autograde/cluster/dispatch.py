@@ -124,11 +124,16 @@ def grade_jobs(
     jobs: list[Job],
     part: LibraryPart,
     done: Callable[[Outcome], None],
+    patience: float = 120.0,
 ) -> None:
-    """Run `jobs` on the cluster; `done` is called here, in this thread, once per job."""
+    """Run `jobs` on the cluster; `done` is called here, in this thread, once per job. With no
+    worker that could take the jobs left for `patience` seconds, a ClusterError."""
     if not jobs:
         return
     batch = jobs[0].batch
+    gpu = any(job.gpu for job in jobs)
+    watch = _Workers(client, spec, gpu, patience)
+    watch.check(force=True)
     scattered = client.scatter(part, broadcast=True, hash=False)
     unfit: dict[str, str] = {}
     waiting: dict[Future[str], _Entry] = {}
@@ -149,6 +154,7 @@ def grade_jobs(
             if not finished:
                 if client.status not in ("running", "connecting"):
                     raise _lost(spec)
+                watch.check()
                 time.sleep(POLL_SECONDS)
                 continue
             for future in finished:
@@ -159,11 +165,11 @@ def grade_jobs(
                 if outcome is not None:
                     done(outcome)
                     continue
-                fit = [w for w in client.nthreads() if w not in unfit]
+                fit = [w for w in watch.able() if w not in unfit]
                 if fit:
                     submit(entry, fit)
                 else:
-                    reasons = "; ".join(f"{w}: {why}" for w, why in entry.unfit.items())
+                    reasons = "; ".join(f"{w}: {why}" for w, why in sorted(unfit.items()))
                     why = f"no worker of the cluster could grade it ({reasons})"
                     done(Outcome(entry.index, None, "", why))
         with contextlib.suppress(Exception):
@@ -171,6 +177,45 @@ def grade_jobs(
     except BaseException:
         _stop(client, batch, list(waiting))
         raise
+
+
+class _Workers:
+    """The workers that can take this batch's jobs (a GPU job: those declaring a GPU), looked
+    at every few seconds: none for `patience` seconds, and the batch cannot go on."""
+
+    EVERY = 2.0
+
+    def __init__(self, client: Client, spec: ClusterSpec, gpu: bool, patience: float) -> None:
+        self.client, self.spec, self.gpu, self.patience = client, spec, gpu, patience
+        self.last = 0.0
+        self.none_since: float | None = None
+
+    def able(self) -> list[str]:
+        workers = self.client.scheduler_info(n_workers=-1)["workers"]
+        return [address for address, info in workers.items()
+                if not self.gpu or float((info.get("resources") or {}).get("GPU", 0)) >= 1]
+
+    def check(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.last < self.EVERY:
+            return
+        self.last = now
+        if self.able():
+            self.none_since = None
+            return
+        self.none_since = self.none_since or now
+        if force and self.gpu:  # wait for a GPU worker to join, as for the first worker
+            while not self.able():
+                if time.monotonic() - self.none_since > self.patience:
+                    break
+                time.sleep(POLL_SECONDS)
+            else:
+                self.none_since = None
+                return
+        if now - self.none_since > self.patience or (force and self.gpu):
+            what = "declares a GPU resource (dask worker --resources GPU=1)" if self.gpu else "is left"
+            raise ClusterError(f"no worker of {self.spec.describe()} {what} for {self.patience:g} s; every "
+                               "grade that came back is journaled: rerun the same command to grade the rest")
 
 
 def new_batch_id() -> str:

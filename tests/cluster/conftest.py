@@ -19,9 +19,7 @@ START = Path(__file__).parent / "slurm" / "start-slurm.sh"
 @pytest.fixture(scope="session")
 def slurm() -> None:
     try:
-        done = subprocess.run(
-            [str(START)], capture_output=True, text=True, timeout=600, check=False
-        )
+        done = subprocess.run([str(START)], capture_output=True, text=True, timeout=600, check=False)
         failed = f"exit {done.returncode}" if done.returncode else ""
         output = (done.stdout + done.stderr).strip()
     except (OSError, subprocess.TimeoutExpired) as exc:

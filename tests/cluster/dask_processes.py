@@ -120,7 +120,11 @@ def start_worker(
 
 @contextlib.contextmanager
 def dask_cluster(
-    folder: Path, workers: dict[str, dict[str, str]], tls: dict[str, str] | None = None, security: Any = None
+    folder: Path,
+    workers: dict[str, dict[str, str]],
+    tls: dict[str, str] | None = None,
+    security: Any = None,
+    resources: dict[str, str] | None = None,
 ) -> Iterator[Cluster]:
     """A scheduler and one worker process (under its nanny) per name, each with its extra
     environment; every process stopped on the way out."""
@@ -128,7 +132,7 @@ def dask_cluster(
     cluster = Cluster(address, scheduler, folder=folder, security=security)
     try:
         for name, env in workers.items():
-            cluster.workers[name] = start_worker(folder, address, name, env, tls)
+            cluster.workers[name] = start_worker(folder, address, name, env, tls, (resources or {}).get(name))
         with cluster.client() as client:
             client.wait_for_workers(len(workers), timeout=120)
         yield cluster

@@ -439,3 +439,45 @@ def test_local_cluster_grades_like_the_threads(tmp_path):
     grade(str(uploads), *common, "--out", str(tmp_path / "local"), "--cluster", "local:2")
     assert gradebook(tmp_path / "local") == gradebook(tmp_path / "threads")
     shutil.rmtree(tmp_path / "uploads")
+
+
+def test_gpu_jobs_go_only_to_workers_that_declare_a_gpu(tmp_path):
+    uploads = copies(tmp_path / "uploads", 1)
+    config = tmp_path / "cluster.yaml"
+    config.write_text(yaml.safe_dump({"wait_for_workers": 3}))
+    folder = tmp_path / "dask"
+    with dask_cluster(folder, {"cpu": {}, "gpu": {}}, resources={"gpu": "GPU=1"}) as cluster:
+        names = {name: address for address, name in _names(cluster).items()}
+        done = grade(
+            str(uploads),
+            "-a",
+            "ex02_gradient_descent",
+            "--out",
+            str(tmp_path / "out"),
+            "--cluster",
+            cluster.address,
+            "--gpus",
+            "all",
+        )
+        graded_on = [
+            line.rpartition(" on ")[2].split()[0] for line in done.stdout.splitlines() if " on tcp://" in line
+        ]
+        assert len(graded_on) == 6 and set(graded_on) == {names["gpu"]}, done.stdout
+        assert len(gradebook(tmp_path / "out")) == 6
+    with dask_cluster(tmp_path / "dask2", {"cpu": {}}) as cluster:
+        refused = grade(
+            str(uploads),
+            "-a",
+            "ex02_gradient_descent",
+            "--out",
+            str(tmp_path / "none"),
+            "--cluster",
+            cluster.address,
+            "--gpus",
+            "all",
+            "--cluster-config",
+            str(config),
+            check=False,
+        )
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "declares a GPU resource (dask worker --resources GPU=1) for 3 s" in refused.stderr

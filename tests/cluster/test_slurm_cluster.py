@@ -81,8 +81,10 @@ def test_workers_run_in_slurm_jobs() -> None:
         cluster.close()
     closed = time.monotonic()
     assert not _jobs_after_close()
-    print(f"2 SLURM workers up, used and closed in {closed - start:.1f} s; "
-          f"their jobs gone from squeue {time.monotonic() - closed:.1f} s later")
+    print(
+        f"2 SLURM workers up, used and closed in {closed - start:.1f} s; "
+        f"their jobs gone from squeue {time.monotonic() - closed:.1f} s later"
+    )
 
 
 def test_workers_over_tls(tmp_path: Path) -> None:
