@@ -122,7 +122,7 @@ def _who() -> dict[str, str]:
 
 def _assignment(part: LibraryPart) -> Assignment:
     from autograde.cluster.settings import ClusterError
-    from autograde.rubric.datasets import cache_root
+    from autograde.rubric.datasets import unpacked_libraries
     from autograde.rubric.library_part import library_part
     from autograde.rubric.loader import load_rubric_file
 
@@ -136,7 +136,7 @@ def _assignment(part: LibraryPart) -> Assignment:
             if not (root / "rubrics" / part.folder / "rubric.yaml").is_file():
                 raise ClusterError(f"the shared library {root} holds no rubrics/{part.folder}/rubric.yaml")
         else:
-            root = unpack(part, cache_root() / "cluster" / "library")
+            root = unpack(part, unpacked_libraries())
         activate(root)
         check_reference(root)
         assignment = load_rubric_file(root / "rubrics" / part.folder / "rubric.yaml")

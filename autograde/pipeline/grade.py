@@ -38,7 +38,7 @@ from autograde.pipeline.preload import notebook_imports, preload_modules, stack_
 from autograde.pipeline.wire import save_arrays, write_json_atomic
 from autograde.results import CheckResult, GradeReport, TaskResult
 from autograde.rubric import Assignment
-from autograde.rubric.datasets import prepare_data_dir
+from autograde.rubric.datasets import prepare_data_dir, unpacked_libraries
 from autograde.rubric.schema import Limits
 from autograde.rubric.support import support_files
 from autograde.runner import protocol
@@ -272,7 +272,8 @@ def empty_report(
 def host_secrets(assignment: Assignment) -> tuple[Path, ...]:
     """Folders a run on the host's own file system must not see: the assignment's folder,
     the rubric library it was loaded from and the default one, the reference package beside
-    each (where a library is a checkout) and an installed one, the grader's home."""
+    each (where a library is a checkout) and an installed one, the library parts a cluster
+    worker unpacked (any batch's), the grader's home."""
     defaults = []
     with contextlib.suppress(RubricError):  # no default library: only the one it was loaded from
         defaults.append(default_library())
@@ -281,6 +282,7 @@ def host_secrets(assignment: Assignment) -> tuple[Path, ...]:
     spec = importlib.util.find_spec("reference")  # an installed copy, beside the venv's packages
     if spec is not None and spec.submodule_search_locations:
         found += [Path(p) for p in spec.submodule_search_locations]
+    found.append(unpacked_libraries())
     return (*dict.fromkeys(found), Path.home())
 
 

@@ -27,6 +27,12 @@ def cache_root() -> Path:
     return Path(base)
 
 
+def unpacked_libraries() -> Path:
+    """Where a cluster worker unpacks the library parts it is sent (one folder per digest);
+    a grading host hides all of it from every sandbox, whichever part a job came with."""
+    return cache_root() / "libraries"
+
+
 def _generator_source(spec: str) -> str:
     """A digest of the generator's code: its module and, when that sits in a package (as the
     `reference` modules do), every module of that package, since generators import each other."""

@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -481,3 +482,91 @@ def test_gpu_jobs_go_only_to_workers_that_declare_a_gpu(tmp_path):
         )
     assert refused.returncode == 2, refused.stdout + refused.stderr
     assert "declares a GPU resource (dask worker --resources GPU=1) for 3 s" in refused.stderr
+
+
+PUBLIC = b"visible to the notebook"
+
+
+def _snooping_notebook(path: Path, reads: dict[str, Path]) -> Path:
+    import nbformat
+
+    code = "def size(path):\n    try:\n        with open(path, 'rb') as handle:\n"
+    code += "            return len(handle.read())\n    except OSError:\n        return 0\n"
+    code += "".join(f"{name} = size({str(file)!r})\n" for name, file in reads.items())
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_code_cell("seed = 0", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(code),
+    ]
+    nbformat.write(nb, path)
+    return path
+
+
+def test_no_library_part_reaches_a_sandbox_on_a_worker(tmp_path):
+    """A worker keeps each library part it was sent; a later batch's notebook, of another
+    assignment, can read neither that part (ex02's solution_code.py) nor its own."""
+    library = tmp_path / "library"
+    (library / "rubrics" / "leak").mkdir(parents=True)
+    checks = [{"kind": "value", "variable": v, "expect": 0} for v in ("other_part", "own_rubric")]
+    checks.append({"kind": "value", "variable": "public", "expect": len(PUBLIC)})
+    rubric = {
+        "schema": 1,
+        "assignment": "leak",
+        "title": "reads what it must not",
+        "limits": {"cell_timeout": "20s", "total_timeout": "120s"},
+        "tasks": [{"id": "files", "title": "bytes read", "points": 3, "checks": checks}],
+    }
+    (library / "rubrics" / "leak" / "rubric.yaml").write_text(yaml.safe_dump(rubric))
+    outside = Path(tempfile.mkdtemp(prefix="autograde-worker-", dir="/var/tmp"))  # not under /tmp,
+    try:  # which every sandbox has a private one of anyway
+        _snoop(tmp_path, library, outside)
+    finally:
+        shutil.rmtree(outside, ignore_errors=True)
+
+
+def _snoop(tmp_path: Path, library: Path, outside: Path) -> None:
+    from autograde.cluster.library import pack
+    from autograde.rubric import load_assignment
+
+    public = outside / "public.txt"
+    public.write_bytes(PUBLIC)
+    cache = outside / "cache"
+    folder = tmp_path / "dask"
+    with dask_cluster(folder, {"w1": {"AUTOGRADE_CACHE": str(cache)}}) as cluster:
+        grade(
+            str(copies(tmp_path / "ex02", 1, None, EXAMPLES / "alice.ipynb")),
+            "-a",
+            "ex02_gradient_descent",
+            "--out",
+            str(tmp_path / "out-ex02"),
+            "--cluster",
+            cluster.address,
+        )
+        [other] = (cache / "libraries").glob("*/rubrics/ex02_gradient_descent/solution_code.py")
+        own = pack(load_assignment("leak", library / "rubrics")).digest
+        own_rubric = cache / "libraries" / own / "rubrics" / "leak" / "rubric.yaml"
+        uploads = tmp_path / "uploads"
+        uploads.mkdir()
+        _snooping_notebook(
+            uploads / "snoop.ipynb", {"other_part": other, "own_rubric": own_rubric, "public": public}
+        )
+        grade(
+            str(uploads),
+            "-a",
+            "leak",
+            "--library",
+            str(library),
+            "--out",
+            str(tmp_path / "out"),
+            "--cluster",
+            cluster.address,
+        )
+    assert own_rubric.is_file() and other.stat().st_size > 0  # both were there, on the worker
+    [report] = reports(tmp_path / "out").values()
+    if any("file system not fully protected" in note for note in report["notes"]):
+        pytest.skip(f"no mount namespace here: {report['notes']}")
+    found = {c["name"]: c for c in report["tasks"][0]["checks"]}
+    assert found["value public"]["status"] == "pass", found  # reading works in there
+    assert found["value other_part"]["status"] == "pass", found["value other_part"]["message"]
+    assert found["value own_rubric"]["status"] == "pass", found["value own_rubric"]["message"]
