@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from distributed.security import Security
 
 POLL_SECONDS = 0.2
+SCATTER_BYTES = 1 << 20  # a larger library part goes to each worker once, not with every job
+RESENDS = 3  # a job whose scattered library part was lost with its workers is sent again
 STOP_SECONDS = 30.0  # how long Ctrl-C waits for the workers' running jobs to end
 
 
@@ -50,6 +52,7 @@ class _Entry:
     index: int
     job: Job
     unfit: dict[str, str] = field(default_factory=dict)  # worker -> why it could not grade this
+    resent: int = 0
 
 
 def security(settings: ClusterSettings) -> Security | None:
@@ -134,14 +137,21 @@ def grade_jobs(
     gpu = any(job.gpu for job in jobs)
     watch = _Workers(client, spec, gpu, patience)
     watch.check(force=True)
-    scattered = client.scatter(part, broadcast=True, hash=False)
+    library: list[Any] = [part]
+
+    def scatter() -> None:  # a small part (every library here) travels with each job
+        held = library[0] is not part and library[0].status == "finished"
+        if not held and part.archive is not None and len(part.archive) > SCATTER_BYTES:
+            library[0] = client.scatter(part, broadcast=True, hash=False)
+
+    scatter()
     unfit: dict[str, str] = {}
     waiting: dict[Future[str], _Entry] = {}
     counter = iter(range(10**9))
 
     def submit(entry: _Entry, workers: list[str] | None = None) -> None:
         key = f"autograde-{batch}-{entry.index}-{next(counter)}"
-        future = client.submit(grade_job, entry.job, scattered, key=key, pure=False,
+        future = client.submit(grade_job, entry.job, library[0], key=key, pure=False,
                                resources={"GPU": 1} if entry.job.gpu else None,
                                workers=workers, allow_other_workers=False)
         waiting[future] = entry
@@ -160,7 +170,15 @@ def grade_jobs(
             for future in finished:
                 entry = waiting.pop(future)
                 if future.status == "cancelled":
-                    raise _lost(spec)
+                    if client.status != "running":
+                        raise _lost(spec)
+                    if entry.resent >= RESENDS:  # cancelled by someone else, or lost again and again
+                        done(Outcome(entry.index, None, "", "its job was cancelled on the cluster"))
+                        continue
+                    entry.resent += 1  # the scattered library part was lost with its workers
+                    scatter()
+                    submit(entry)
+                    continue
                 outcome = _outcome(future, entry, unfit)
                 if outcome is not None:
                     done(outcome)

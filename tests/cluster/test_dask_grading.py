@@ -570,3 +570,51 @@ def _snoop(tmp_path: Path, library: Path, outside: Path) -> None:
     assert found["value public"]["status"] == "pass", found  # reading works in there
     assert found["value other_part"]["status"] == "pass", found["value other_part"]["message"]
     assert found["value own_rubric"]["status"] == "pass", found["value own_rubric"]["message"]
+
+
+def test_a_scattered_library_lost_with_its_only_worker_is_sent_again(tmp_path, monkeypatch):
+    """A large library part goes to the workers once (scattered); when the one worker holding
+    it dies, the jobs waiting on it are sent again with the part, not taken for a lost scheduler."""
+    import threading
+
+    from autograde.batch.run import BatchOptions, grade_batch
+    from autograde.cluster import dispatch
+    from autograde.cluster.settings import parse_cluster
+    from autograde.pipeline.grade import GradeOptions
+    from autograde.rubric import load_assignment
+
+    monkeypatch.setattr(dispatch, "SCATTER_BYTES", 0)
+    uploads = copies(tmp_path / "uploads", 3, "import time\ntime.sleep(1)", EXAMPLES / "alice.ipynb")
+    with dask_cluster(tmp_path / "dask", {"w1": {}}) as cluster:
+        killed = threading.Event()
+
+        def kill_when_busy() -> None:
+            with cluster.client() as client:
+                deadline = time.monotonic() + 120
+                while time.monotonic() < deadline:
+                    if any(
+                        str(k).startswith("autograde-") for ks in client.processing().values() for k in ks
+                    ):
+                        time.sleep(0.5)
+                        for pid in worker_pids(client).values():
+                            os.kill(pid, signal.SIGKILL)
+                        killed.set()
+                        return
+                    time.sleep(0.05)
+
+        killer = threading.Thread(target=kill_when_busy)
+        killer.start()
+        batch = BatchOptions(cluster=parse_cluster(cluster.address))
+        found = grade_batch(
+            [uploads],
+            load_assignment("ex02_gradient_descent"),
+            tmp_path / "out",
+            GradeOptions(grading_seed=3),
+            batch,
+        )
+        killer.join()
+    assert killed.is_set()
+    assert [(r.student, r.status, r.score) for r in found] == [
+        (f"alice_{i}", "graded", 10.0) for i in range(3)
+    ]
+    assert sorted(journal_students(tmp_path / "out")) == [f"alice_{i}" for i in range(3)]
