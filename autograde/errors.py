@@ -9,7 +9,9 @@
     ├── SandboxError                the backend could not run the runner: a launch that failed,
     │   │                           an image that is missing, an engine that failed mid-run
     │   └── EngineUnavailable       the Docker engine cannot be reached at all
-    └── WireError                   a file that came out of the sandbox is malformed or too big
+    ├── WireError                   a file that came out of the sandbox is malformed or too big
+    └── ClusterError                a Dask cluster that cannot be reached, started or trusted
+                                    (the command stops; what was graded is journaled)
 
 Errors of the student's code are not exceptions here: they are data in the report
 (cell records, check statuses). Third-party exceptions (the docker SDK's, an OSError of
@@ -59,3 +61,7 @@ class WireError(AutogradeError):
 
 class EngineUnavailable(SandboxError):
     """The Docker engine cannot be reached (not running, no socket, not answering)."""
+
+
+class ClusterError(AutogradeError):
+    """A cluster that cannot be reached, set up or trusted: the command stops and says why."""

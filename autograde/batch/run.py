@@ -183,6 +183,7 @@ def grade_batch(
             rows.write_gradebook()
             run_options = {**run_config, "regrade": batch.regrade, "workers": workers, "warm": batch.warm,
                            "cluster": batch.cluster.describe() if batch.cluster else None,
+                           "graded_by": dict(sorted(state.by_worker.items())) if batch.cluster else None,
                            "id_pattern": batch.id_pattern,
                            "roster": str(batch.roster) if batch.roster else None}
             recorded = _record_run(

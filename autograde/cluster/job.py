@@ -32,7 +32,7 @@ from autograde.cluster.library import (
     tree_digest,
     unpack,
 )
-from autograde.cluster.settings import ClusterError
+from autograde.errors import ClusterError
 from autograde.pipeline.grade import GradeOptions
 from autograde.rubric import Assignment
 
@@ -55,7 +55,7 @@ class Job:
 
 
 _LOCK = threading.Lock()
-_ASSIGNMENTS: dict[tuple[str, str], Assignment] = {}
+_ASSIGNMENTS: dict[tuple[str, str, str | None], Assignment] = {}
 _DATA: dict[str, str] = {}  # data folder -> its digest, once per process
 _PREFLIGHT: dict[tuple[str, str | None, bool], tuple[float, str | None]] = {}
 _STOPPED: set[str] = set()
@@ -121,13 +121,12 @@ def _who() -> dict[str, str]:
 
 
 def _assignment(part: LibraryPart) -> Assignment:
-    from autograde.cluster.settings import ClusterError
     from autograde.rubric.datasets import unpacked_libraries
     from autograde.rubric.library_part import library_part
     from autograde.rubric.loader import load_rubric_file
 
     with _LOCK:
-        cached = _ASSIGNMENTS.get((part.digest, part.folder))
+        cached = _ASSIGNMENTS.get((part.digest, part.folder, part.shared))
         if cached is not None:
             activate(cached.folder.parent.parent)
             return cached
@@ -148,7 +147,7 @@ def _assignment(part: LibraryPart) -> Assignment:
             if digest != part.digest:
                 raise ClusterError(f"the shared library {root} differs from the coordinator's for "
                                    f"{part.folder} (digest {digest[:12]}, not {part.digest[:12]})")
-        _ASSIGNMENTS[(part.digest, part.folder)] = assignment
+        _ASSIGNMENTS[(part.digest, part.folder, part.shared)] = assignment
         return assignment
 
 

@@ -23,7 +23,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograde.cluster.settings import ClusterError
+from autograde.errors import ClusterError
 from autograde.rubric import Assignment
 from autograde.rubric.library_part import library_part
 

@@ -16,13 +16,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from autograde.errors import AutogradeError
+from autograde.errors import ClusterError
+
+__all__ = ["ClusterError", "ClusterSettings", "ClusterSpec", "SlurmSettings", "TlsSettings", "parse_cluster",
+           "read_settings"]
 
 ADDRESS = re.compile(r"^(tcp|tls)://[^\s/]+:\d+$")
-
-
-class ClusterError(AutogradeError):
-    """A cluster that cannot be reached, set up or trusted: the command stops and says why."""
 
 
 class _Strict(BaseModel):

@@ -18,7 +18,8 @@ import shutil
 import sys
 from typing import TYPE_CHECKING, Any
 
-from autograde.cluster.settings import ClusterError, SlurmSettings
+from autograde.cluster.settings import SlurmSettings
+from autograde.errors import ClusterError
 
 if TYPE_CHECKING:
     from dask_jobqueue.slurm import SLURMCluster

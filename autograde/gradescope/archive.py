@@ -25,10 +25,10 @@ from pathlib import Path
 import autograde
 from autograde.errors import AutogradeError
 from autograde.gradescope import scripts
-from autograde.rubric.library_part import library_part
 from autograde.gradescope.manifest import MANIFEST, Manifest
 from autograde.gradescope.wheels import build_engine_wheel, closure_wheels
 from autograde.rubric import Assignment
+from autograde.rubric.library_part import library_part
 
 EXECUTABLE = ("setup.sh", "run_autograder")
 _EPOCH = (1980, 1, 1, 0, 0, 0)

@@ -618,3 +618,25 @@ def test_a_scattered_library_lost_with_its_only_worker_is_sent_again(tmp_path, m
         (f"alice_{i}", "graded", 10.0) for i in range(3)
     ]
     assert sorted(journal_students(tmp_path / "out")) == [f"alice_{i}" for i in range(3)]
+
+
+def test_a_shared_library_is_read_where_it_is_and_checked(tmp_path, two_workers):
+    uploads = copies(tmp_path / "uploads", 1, None, EXAMPLES / "alice.ipynb")
+    config = tmp_path / "shared.yaml"
+    config.write_text(yaml.safe_dump({"library": str(ROOT)}))  # the checkout is a course library
+    args = [str(uploads), "-a", "ex02_gradient_descent", "--cluster", two_workers.address, "--cluster-config"]
+    grade(*args, str(config), "--out", str(tmp_path / "out"))
+    assert gradebook(tmp_path / "out")["alice_0"]["total"] == "10"
+    assert not list((two_workers.folder / "w1" / "cache").glob("libraries/*/rubrics/ex02_gradient_descent"))
+    other = tmp_path / "other"  # the same rubric, another solution_code.py: not the coordinator's library
+    shutil.copytree(ROOT / "rubrics" / "ex02_gradient_descent", other / "rubrics" / "ex02_gradient_descent")
+    code = other / "rubrics" / "ex02_gradient_descent" / "solution_code.py"
+    code.write_text(code.read_text() + "\n# edited on the shared file system\n")
+    config.write_text(yaml.safe_dump({"library": str(other)}))
+    grade(*args, str(config), "--out", str(tmp_path / "differs"))
+    [report] = reports(tmp_path / "differs").values()
+    assert report["status"] == "grader error"
+    assert any(
+        f"the shared library {other} differs from the coordinator's for ex02_gradient_descent" in n
+        for n in report["notes"]
+    ), report["notes"]
