@@ -625,9 +625,10 @@ def test_a_shared_library_is_read_where_it_is_and_checked(tmp_path, two_workers)
     config = tmp_path / "shared.yaml"
     config.write_text(yaml.safe_dump({"library": str(ROOT)}))  # the checkout is a course library
     args = [str(uploads), "-a", "ex02_gradient_descent", "--cluster", two_workers.address, "--cluster-config"]
+    unpacked = [sorted((two_workers.folder / w / "cache").glob("libraries/*")) for w in ("w1", "w2")]
     grade(*args, str(config), "--out", str(tmp_path / "out"))
     assert gradebook(tmp_path / "out")["alice_0"]["total"] == "10"
-    assert not list((two_workers.folder / "w1" / "cache").glob("libraries/*/rubrics/ex02_gradient_descent"))
+    assert unpacked == [sorted((two_workers.folder / w / "cache").glob("libraries/*")) for w in ("w1", "w2")]
     other = tmp_path / "other"  # the same rubric, another solution_code.py: not the coordinator's library
     shutil.copytree(ROOT / "rubrics" / "ex02_gradient_descent", other / "rubrics" / "ex02_gradient_descent")
     code = other / "rubrics" / "ex02_gradient_descent" / "solution_code.py"

@@ -56,8 +56,8 @@ def no_job_left(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Non
     assert not left, f"SLURM jobs left behind: {left}"
 
 
-def _job_id() -> str:
-    return os.environ["SLURM_JOB_ID"]
+JOB_ID = "SLURM_JOB_ID"  # the workers run `os.getenv(JOB_ID)`: a function they can import (this
+# module is not importable in a job's environment)
 
 
 def test_workers_run_in_slurm_jobs() -> None:
@@ -72,9 +72,9 @@ def test_workers_run_in_slurm_jobs() -> None:
         assert set(_our_jobs()) == jobs  # a user finds them by name: squeue -n autograde-worker
         with Client(cluster) as client:
             client.wait_for_workers(2, timeout=120)
-            in_jobs = client.run(_job_id)
+            in_jobs = client.run(os.getenv, JOB_ID)
             assert sorted(in_jobs.values()) == sorted(jobs)  # each worker in its own job
-            assert client.submit(_job_id, pure=False).result(timeout=60) in jobs
+            assert client.submit(os.getenv, JOB_ID, pure=False).result(timeout=60) in jobs
             threads = client.nthreads()
             assert sorted(threads.values()) == [1, 1]
     finally:
@@ -112,7 +112,9 @@ def test_workers_over_tls(tmp_path: Path) -> None:
         assert cluster.scheduler_address.startswith("tls://")
         with Client(cluster, security=security) as client:
             client.wait_for_workers(1, timeout=120)
-            assert list(client.run(_job_id).values()) == [w.job_id for w in cluster.workers.values()]
+            assert list(client.run(os.getenv, JOB_ID).values()) == [
+                w.job_id for w in cluster.workers.values()
+            ]
     finally:
         cluster.close()
 

@@ -28,7 +28,15 @@ def test_a_worker_without_docker_or_image_hands_its_jobs_on(tmp_path, docker_cli
     workers = {"docker": {}, "nodocker": {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}}
     with dask_cluster(tmp_path / "dask", workers) as cluster:
         names = _addresses(cluster)
-        args = [str(uploads), "-a", "ex02_gradient_descent", "--backend", "docker", "--cluster", cluster.address]
+        args = [
+            str(uploads),
+            "-a",
+            "ex02_gradient_descent",
+            "--backend",
+            "docker",
+            "--cluster",
+            cluster.address,
+        ]
         grade(*args, "--out", str(tmp_path / "out"))
         rows = gradebook(tmp_path / "out")
         assert len(rows) == 4 and all(r["status"] == "graded" and r["total"] == "10" for r in rows.values())
@@ -50,9 +58,22 @@ def test_ctrl_c_leaves_no_container_on_any_worker(tmp_path, docker_client, sandb
     uploads = copies(tmp_path / "uploads", 3, "import time\ntime.sleep(3600)", EXAMPLES / "alice.ipynb")
     with dask_cluster(tmp_path / "dask", {"w1": {}, "w2": {}}) as cluster:
         process = subprocess.Popen(
-            [CLI, "grade", str(uploads), "-a", "ex02_gradient_descent", "--out", str(tmp_path / "out"),
-             "--backend", "docker", "--cluster", cluster.address],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [
+                CLI,
+                "grade",
+                str(uploads),
+                "-a",
+                "ex02_gradient_descent",
+                "--out",
+                str(tmp_path / "out"),
+                "--backend",
+                "docker",
+                "--cluster",
+                cluster.address,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         deadline = time.monotonic() + 180
         while len(docker_client.containers.list(filters={"label": LABEL, "status": "running"})) < 2:
@@ -63,7 +84,9 @@ def test_ctrl_c_leaves_no_container_on_any_worker(tmp_path, docker_client, sandb
         output, _ = process.communicate(timeout=120)
         assert process.returncode == 130, output
         deadline = time.monotonic() + 30
-        while docker_client.containers.list(all=True, filters={"label": LABEL}) and time.monotonic() < deadline:
+        while (
+            docker_client.containers.list(all=True, filters={"label": LABEL}) and time.monotonic() < deadline
+        ):
             time.sleep(0.5)
         left = docker_client.containers.list(all=True, filters={"label": LABEL})
         assert not left, f"containers left after Ctrl-C: {[c.name for c in left]}"
