@@ -16,8 +16,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.batch_tools import CLI
+
 DASK = str(Path(sys.executable).with_name("dask"))
-CLI = str(Path(sys.executable).with_name("autograde"))
+__all__ = [
+    "CLI",
+    "DASK",
+    "Cluster",
+    "dask_cluster",
+    "start_grade",
+    "start_scheduler",
+    "start_worker",
+    "worker_pids",
+]
 
 
 @dataclass
@@ -140,32 +151,13 @@ def dask_cluster(
         cluster.stop()
 
 
+def start_grade(*args: str) -> subprocess.Popen[str]:
+    """`autograde grade ARGS` running on its own (its output, both streams, in `stdout`)."""
+    return subprocess.Popen(
+        [CLI, "grade", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+
+
 def worker_pids(client: Any) -> dict[str, int]:
     """Worker address -> the pid of its worker process (the one a nanny restarts)."""
     return dict(client.run(os.getpid))
-
-
-def kernels_of(graders: set[int]) -> int:
-    """Jupyter kernels of grading jobs run by these processes (a kernel's environment names
-    its grader's pid and carries the job marker)."""
-    owners = {f"AUTOGRADE_GRADER={pid}".encode() for pid in graders}
-    count = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/environ", "rb") as handle:
-                environ = set(handle.read().split(b"\0"))
-            with open(f"/proc/{entry}/cmdline", "rb") as handle:
-                command = handle.read()
-            with open(f"/proc/{entry}/comm", "rb") as handle:
-                comm = handle.read().strip()
-        except OSError:
-            continue
-        if (
-            (b"ipykernel" in command or comm == b"ipykernel")
-            and environ & owners
-            and any(v.startswith(b"AUTOGRADE_JOB=") for v in environ)
-        ):
-            count += 1
-    return count

@@ -4,7 +4,6 @@ a worker whose data folder differs, Ctrl-C, and TLS with certificates made here.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import pickle
@@ -20,10 +19,10 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.batch_tools import grade, gradebook, journal_students, kernels_of
 from tests.cluster.dask_processes import (
-    CLI,
     dask_cluster,
-    kernels_of,
+    start_grade,
     start_scheduler,
     start_worker,
     worker_pids,
@@ -33,29 +32,6 @@ pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "ex02_gradient_descent"
-
-
-def grade(*args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([CLI, "grade", *args], capture_output=True, text=True, timeout=timeout)
-    if check:
-        assert done.returncode == 0, done.stdout + done.stderr
-    return done
-
-
-def gradebook(out: Path) -> dict[str, dict[str, str]]:
-    with open(out / "grades.csv", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    students = [row["student"] for row in rows]
-    assert len(students) == len(set(students)), f"a student appears twice: {students}"
-    return {row["student"]: row for row in rows}
-
-
-def journal_students(out: Path) -> list[str]:
-    return [
-        json.loads(line)["key"]["student"]
-        for line in (out / "journal.jsonl").read_text().splitlines()
-        if line.strip()
-    ]
 
 
 def reports(out: Path) -> dict[str, dict[str, Any]]:
@@ -133,21 +109,8 @@ def worker_pids_of(cluster: Any) -> dict[str, int]:
 def test_a_worker_killed_mid_job_costs_no_upload_and_grades_none_twice(tmp_path, two_workers):
     uploads = copies(tmp_path / "uploads", 3, "import time\ntime.sleep(2)", EXAMPLES / "alice.ipynb")
     out = tmp_path / "out"
-    process = subprocess.Popen(
-        [
-            CLI,
-            "grade",
-            str(uploads),
-            "-a",
-            "ex02_gradient_descent",
-            "--out",
-            str(out),
-            "--cluster",
-            two_workers.address,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    process = start_grade(
+        str(uploads), "-a", "ex02_gradient_descent", "--out", str(out), "--cluster", two_workers.address
     )
     with two_workers.client() as client:
         deadline = time.monotonic() + 120
@@ -179,21 +142,8 @@ def test_a_lost_scheduler_stops_the_command_and_the_rerun_resumes(tmp_path):
     scheduler, address = start_scheduler(folder)
     worker = start_worker(folder, address, "w1")
     try:
-        process = subprocess.Popen(
-            [
-                CLI,
-                "grade",
-                str(uploads),
-                "-a",
-                "ex02_gradient_descent",
-                "--out",
-                str(out),
-                "--cluster",
-                address,
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+        process = start_grade(
+            str(uploads), "-a", "ex02_gradient_descent", "--out", str(out), "--cluster", address
         )
         deadline = time.monotonic() + 180
         while not (out / "journal.jsonl").is_file() or not journal_students(out):
@@ -298,21 +248,8 @@ def test_ctrl_c_leaves_no_kernel_on_any_worker(tmp_path, two_workers):
     uploads = copies(tmp_path / "uploads", 3, "import time\ntime.sleep(3600)", EXAMPLES / "alice.ipynb")
     out = tmp_path / "out"
     graders = set(worker_pids_of(two_workers).values())
-    process = subprocess.Popen(
-        [
-            CLI,
-            "grade",
-            str(uploads),
-            "-a",
-            "ex02_gradient_descent",
-            "--out",
-            str(out),
-            "--cluster",
-            two_workers.address,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    process = start_grade(
+        str(uploads), "-a", "ex02_gradient_descent", "--out", str(out), "--cluster", two_workers.address
     )
     deadline = time.monotonic() + 120
     while kernels_of(graders) < 2:

@@ -12,8 +12,9 @@ import pytest
 import yaml
 
 from autograde.cluster.slurm import JOB_NAME
+from tests.batch_tools import gradebook, journal_students
 from tests.cluster.dask_processes import CLI
-from tests.cluster.test_dask_grading import EXAMPLES, checks_of, copies, gradebook, journal_students, reports
+from tests.cluster.test_dask_grading import EXAMPLES, checks_of, copies, reports
 
 pytestmark = [pytest.mark.slurm, pytest.mark.integration, pytest.mark.usefixtures("slurm")]
 

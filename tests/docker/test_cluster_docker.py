@@ -5,15 +5,15 @@ silent 0); Ctrl-C leaves no container on any worker."""
 from __future__ import annotations
 
 import signal
-import subprocess
 import time
 from typing import Any
 
 import pytest
 
 from autograde.backends.docker import LABEL
-from tests.cluster.dask_processes import CLI, dask_cluster
-from tests.cluster.test_dask_grading import EXAMPLES, copies, grade, gradebook, reports
+from tests.batch_tools import grade, gradebook
+from tests.cluster.dask_processes import dask_cluster, start_grade
+from tests.cluster.test_dask_grading import EXAMPLES, copies, reports
 
 pytestmark = pytest.mark.docker
 
@@ -57,23 +57,16 @@ def test_a_worker_without_docker_or_image_hands_its_jobs_on(tmp_path, docker_cli
 def test_ctrl_c_leaves_no_container_on_any_worker(tmp_path, docker_client, sandbox_image):
     uploads = copies(tmp_path / "uploads", 3, "import time\ntime.sleep(3600)", EXAMPLES / "alice.ipynb")
     with dask_cluster(tmp_path / "dask", {"w1": {}, "w2": {}}) as cluster:
-        process = subprocess.Popen(
-            [
-                CLI,
-                "grade",
-                str(uploads),
-                "-a",
-                "ex02_gradient_descent",
-                "--out",
-                str(tmp_path / "out"),
-                "--backend",
-                "docker",
-                "--cluster",
-                cluster.address,
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+        process = start_grade(
+            str(uploads),
+            "-a",
+            "ex02_gradient_descent",
+            "--out",
+            str(tmp_path / "out"),
+            "--backend",
+            "docker",
+            "--cluster",
+            cluster.address,
         )
         deadline = time.monotonic() + 180
         while len(docker_client.containers.list(filters={"label": LABEL, "status": "running"})) < 2:

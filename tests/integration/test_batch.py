@@ -9,7 +9,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import zipfile
 from pathlib import Path
@@ -17,11 +16,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.batch_tools import CLI, grade, gradebook, journal_students, kernels_of
+
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "ex02_gradient_descent"
-CLI = str(Path(sys.executable).with_name("autograde"))
 EX02 = ROOT / "rubrics" / "ex02_gradient_descent"
 
 
@@ -33,31 +33,6 @@ def uploads_dir(tmp_path: Path, copies: int = 1) -> Path:
             suffix = "" if copies == 1 else f"_{index}"
             shutil.copy(path, folder / f"{path.stem}{suffix}.ipynb")
     return folder
-
-
-def grade(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([CLI, "grade", *args], capture_output=True, text=True, timeout=600)
-    if check:
-        assert done.returncode == 0, done.stdout + done.stderr
-    return done
-
-
-def gradebook(out: Path) -> dict[str, dict[str, str]]:
-    with open(out / "grades.csv", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    students = [row["student"] for row in rows]
-    assert len(students) == len(set(students)), f"a student appears twice: {students}"
-    return {row["student"]: row for row in rows}
-
-
-def journal_students(out: Path) -> list[str]:
-    found = []
-    for line in (out / "journal.jsonl").read_text().splitlines():
-        try:
-            found.append(json.loads(line)["key"]["student"])
-        except (ValueError, KeyError):
-            continue
-    return found
 
 
 def test_parallel_equals_sequential_and_rerun_grades_nothing(tmp_path):
@@ -211,35 +186,14 @@ def test_no_sandbox_outlives_an_interrupted_parallel_batch(tmp_path):
     process = subprocess.Popen([CLI, "grade", str(uploads), "-a", "ex02_gradient_descent", "--out", str(out),
                                 "-j", "2"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
     deadline = time.monotonic() + 120
-    while _hangs(process.pid) < 2:
+    while kernels_of({process.pid}) < 2:
         assert time.monotonic() < deadline and process.poll() is None
         time.sleep(0.3)
     process.send_signal(signal.SIGINT)
     process.communicate(timeout=60)
     assert process.returncode == 130
     time.sleep(1)
-    assert _hangs(process.pid) == 0, "a sandbox kept running after Ctrl-C"
+    assert kernels_of({process.pid}) == 0, "a sandbox kept running after Ctrl-C"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith("autograde-")], "temp folders left"
 
 
-def _hangs(grader: int) -> int:
-    """Jupyter kernels of this grader's jobs running now (their environment carries the job
-    marker and the grader's pid; kernels of other graders on the machine do not count). A
-    kernel forked from its runner keeps the runner's command line and names itself."""
-    owner = f"AUTOGRADE_GRADER={grader}".encode()
-    count = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as handle:
-                command = handle.read()
-            with open(f"/proc/{entry}/comm", "rb") as handle:
-                if b"ipykernel" not in command and handle.read().strip() != b"ipykernel":
-                    continue
-            with open(f"/proc/{entry}/environ", "rb") as handle:
-                environ = handle.read().split(b"\0")
-            count += any(v.startswith(b"AUTOGRADE_JOB=") for v in environ) and owner in environ
-        except OSError:
-            continue
-    return count
