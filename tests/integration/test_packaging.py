@@ -112,7 +112,8 @@ def test_the_wheel_metadata():
             "rich"} <= default
     assert names("grader") == GRADER_ONLY
     assert "torch==2.14.1" in "".join(r.replace(" ", "") for r in requires if r.startswith("torch"))
-    assert set(message.get_all("Provides-Extra") or []) == {"grader", "dev"}
+    assert names("cluster") == {"distributed", "dask-jobqueue"}  # the grader's, on every worker
+    assert set(message.get_all("Provides-Extra") or []) == {"grader", "cluster", "dev"}
     entry_points = next(data for name, data in wheel_members().items() if name.endswith("entry_points.txt"))
     assert b"autograde = autograde.cli.main:main" in entry_points
 
