@@ -414,7 +414,7 @@ def _run_cluster(
             _save(key, report, rows, state, progress)
             continue
         jobs.append(Job(batch_id, upload.student, upload.origin, upload.path.name, notebook, job_opts,
-                        gpu=batch.cluster_gpus, data_digest=data))
+                        gpu=batch.cluster_gpus, data_digest=data, engine=__version__))
         sent.append((upload, key))
 
     def done(outcome: Outcome) -> None:

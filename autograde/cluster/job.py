@@ -52,6 +52,7 @@ class Job:
     opts: GradeOptions  # gpu and gpus unset: a GPU job gets one of the worker's devices
     gpu: bool = False
     data_digest: str | None = None  # the coordinator's data folder (tree_digest)
+    engine: str = ""  # the coordinator's autograde version: a worker grades with the same one
 
 
 _LOCK = threading.Lock()
@@ -69,6 +70,7 @@ def grade_job(job: Job, part: LibraryPart) -> str:
     if job.batch in _STOPPED:
         return json.dumps({**who, "kind": STOPPED})
     try:
+        _same_engine(job.engine)
         assignment = _assignment(part)
         _check_data(assignment, job.data_digest)
         _preflight(job.opts, job.gpu)
@@ -107,6 +109,14 @@ def close_sandboxes() -> None:
     from autograde.backends.warm import close_pools
 
     close_pools()
+
+
+def _same_engine(wanted: str) -> None:
+    from autograde import __version__
+
+    if wanted and wanted != __version__:
+        raise ClusterError(f"it runs autograde {__version__}, the coordinator {wanted}: install the same "
+                           "version on every worker")
 
 
 def _who() -> dict[str, str]:

@@ -104,10 +104,20 @@ def test_a_shared_library_that_differs_is_named(tmp_path: Path, monkeypatch) -> 
     )
 
 
-def _job() -> job.Job:
+def _job(engine: str = "") -> job.Job:
     from autograde.pipeline.grade import GradeOptions
 
-    return job.Job("b", "s", "s.ipynb", "s.ipynb", b"{}", GradeOptions())
+    return job.Job("b", "s", "s.ipynb", "s.ipynb", b"{}", GradeOptions(), engine=engine)
+
+
+def test_a_worker_with_another_autograde_is_unfit() -> None:
+    from autograde import __version__
+
+    part = pack(load_assignment("ex02_gradient_descent"))
+    answer = json.loads(job.grade_job(_job(engine="0.0.1"), part))
+    assert answer["kind"] == "unfit"
+    assert answer["reason"] == (f"it runs autograde {__version__}, the coordinator 0.0.1: install the same "
+                                "version on every worker")
 
 
 def test_files_digest_changes_with_a_name_or_a_byte(tmp_path: Path) -> None:
