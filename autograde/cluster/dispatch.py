@@ -1,9 +1,11 @@
 """The coordinator's side of `grade --cluster`: jobs out to Dask workers, reports back as data.
 
 One Dask task per upload (`autograde.cluster.job.grade_job`), with a key of its own and never
-cached (`pure=False`). The library part travels once to each worker (scattered); a worker
-that answers `unfit` (no Docker, no image, a library or data folder that does not match)
-gets no more jobs of this batch, and its job goes to another worker with a note saying so.
+cached (`pure=False`). The library part travels with each job (a large one once to each
+worker, scattered; sent again if its holders die). A worker that answers `unfit` (no Docker,
+no image, another autograde, a library or data folder that does not match) gets no more jobs
+of this batch, and its job goes to another worker with a note saying so. GPU jobs go only to
+workers that declare a `GPU` resource, one GPU each.
 A worker that dies mid-job is Dask's to handle: the scheduler runs the job again elsewhere
 (up to `distributed.scheduler.allowed-failures`), and each upload still has one future, so
 one row. The scheduler lost, the command stops with a ClusterError; what was graded is
