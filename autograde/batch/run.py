@@ -42,7 +42,7 @@ from autograde.history.record import GRADE, now, run_record
 from autograde.lateness.apply import Lateness
 from autograde.lateness.settings import DeadlineOptions, read_deadline
 from autograde.manual.carry import carry_hand_grades
-from autograde.pipeline.grade import GradeOptions, empty_report, grade_submission
+from autograde.pipeline.grade import GradeOptions, empty_report, grade_submission, named_as
 from autograde.results import GradeReport
 from autograde.rubric import Assignment
 from autograde.rubric.datasets import prepare_data_dir
@@ -273,11 +273,7 @@ def _grade_upload(
     """Grade one staged upload; the report names the upload as the instructor knows it."""
     assert upload.path is not None
     report = grade_submission(upload.path, assignment, opts, student=upload.student)
-    report.file = upload.origin
-    staged = upload.path.name  # messages name the upload as the instructor knows it
-    report.notes = [note.replace(str(upload.path), upload.origin).replace(staged, upload.origin)
-                    for note in report.notes]
-    return _finish(upload, report, earlier)
+    return _finish(upload, named_as(report, upload.path, upload.origin), earlier)
 
 
 def _finish(upload: Upload, report: GradeReport, earlier: GradeReport | None) -> GradeReport:
@@ -419,15 +415,16 @@ def _run_cluster(
 
     def done(outcome: Outcome) -> None:
         upload, key = sent[outcome.index]
-        try:
-            if outcome.report is None:
-                raise _Fault(outcome.fault)
-            report = _finish(upload, outcome.report, earlier.get(upload.student))
-            _keep_answers(rows.folder, upload, assignment, report)
-        except Exception as exc:
-            why = str(exc) if isinstance(exc, _Fault) else f"grading failed ({exc!r})"
+        report, reason = outcome.report, outcome.fault
+        if report is not None:
+            try:
+                report = _finish(upload, report, earlier.get(upload.student))
+                _keep_answers(rows.folder, upload, assignment, report)
+            except Exception as exc:
+                report, reason = None, f"grading failed ({exc!r})"
+        if report is None:
             report = fault_report(upload.student, upload.origin, assignment, opts,
-                                  f"{upload.origin}: {why}; {AGAIN}")
+                                  f"{upload.origin}: {reason}; {AGAIN}")
         if outcome.worker:
             state.by_worker[outcome.worker] = state.by_worker.get(outcome.worker, 0) + 1
             state.worker_of[upload.student] = outcome.worker
@@ -435,10 +432,6 @@ def _run_cluster(
 
     with connect(batch.cluster, settings) as client:
         grade_jobs(client, batch.cluster, jobs, part, done, patience=settings.wait_for_workers)
-
-
-class _Fault(Exception):
-    """A job that came back without a report: the reason is the row's."""
 
 
 def grade_folder(

@@ -233,7 +233,7 @@ def _devices() -> queue.Queue[str]:
 
 def _grade(job: Job, assignment: Assignment, device: str | None) -> dict[str, Any]:
     from autograde.backends.local.orphans import staging_folder_prefix, write_owner
-    from autograde.pipeline.grade import grade_submission
+    from autograde.pipeline.grade import grade_submission, named_as
 
     staging = Path(tempfile.mkdtemp(prefix=staging_folder_prefix()))
     try:
@@ -242,9 +242,6 @@ def _grade(job: Job, assignment: Assignment, device: str | None) -> dict[str, An
         path.write_bytes(job.notebook)
         opts = dataclasses.replace(job.opts, gpu=device, gpus=(device,) if device is not None else ())
         report = grade_submission(path, assignment, opts, student=job.student)
-        report.file = job.origin
-        report.notes = [note.replace(str(path), job.origin).replace(job.staged_name, job.origin)
-                        for note in report.notes]
-        return report.to_json()
+        return named_as(report, path, job.origin).to_json()
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -101,6 +101,14 @@ def grade_submission(
     return report
 
 
+def named_as(report: GradeReport, path: Path, origin: str) -> GradeReport:
+    """The report of the copy at `path` made to name the upload as the instructor knows it
+    (`export.zip!folder/x.ipynb`): its file and every note that names the copy."""
+    report.file = origin
+    report.notes = [note.replace(str(path), origin).replace(path.name, origin) for note in report.notes]
+    return report
+
+
 def _grade(sub: Submission, assignment: Assignment, opts: GradeOptions) -> GradeReport:
     rubric = assignment.rubric
     files = support_files(assignment)
