@@ -57,7 +57,7 @@ class Job:
 
 _LOCK = threading.Lock()
 _ASSIGNMENTS: dict[tuple[str, str, str | None], Assignment] = {}
-_DATA: dict[str, str] = {}  # data folder -> its digest, once per process
+_DATA: dict[str, tuple[Path, str]] = {}  # assignment -> its data folder and the folder's digest
 _PREFLIGHT: dict[tuple[str, str | None, bool], tuple[float, str | None]] = {}
 _STOPPED: set[str] = set()
 _DEVICES: list[queue.Queue[str]] = []
@@ -163,27 +163,29 @@ def _assignment(part: LibraryPart) -> Assignment:
 
 def data_digest(assignment: Assignment) -> str | None:
     """The digest of the assignment's generated data folder (made here when missing)."""
+    found = _data_folder(assignment)
+    return None if found is None else found[1]
+
+
+def _data_folder(assignment: Assignment) -> tuple[Path, str] | None:
+    """The assignment's data folder and its digest, made and hashed once per process."""
     from autograde.rubric.datasets import prepare_data_dir
 
     if assignment.rubric.data_dir is None:
         return None
-    folder = prepare_data_dir(assignment.id, assignment.rubric.data_dir)
+    key = f"{assignment.folder}:{assignment.digest}"
     with _LOCK:
-        if str(folder) not in _DATA:
-            _DATA[str(folder)] = tree_digest(folder)
-        return _DATA[str(folder)]
+        if key not in _DATA:
+            folder = prepare_data_dir(assignment.id, assignment.rubric.data_dir)
+            _DATA[key] = (folder, tree_digest(folder))
+        return _DATA[key]
 
 
 def _check_data(assignment: Assignment, expected: str | None) -> None:
-    if expected is None:
-        return
-    got = data_digest(assignment)
-    if got != expected:
-        from autograde.rubric.datasets import prepare_data_dir
-
-        assert assignment.rubric.data_dir is not None
-        folder = prepare_data_dir(assignment.id, assignment.rubric.data_dir)
-        raise ClusterError(f"its data folder {folder} has digest {str(got)[:12]}, "
+    found = None if expected is None else _data_folder(assignment)
+    if expected is not None and found is not None and found[1] != expected:
+        folder, got = found
+        raise ClusterError(f"its data folder {folder} has digest {got[:12]}, "
                            f"not the coordinator's {expected[:12]}")
 
 
