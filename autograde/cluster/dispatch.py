@@ -16,6 +16,7 @@ kills every sandbox running on every worker before it returns.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import logging
 import secrets
@@ -38,6 +39,7 @@ POLL_SECONDS = 0.2
 SCATTER_BYTES = 1 << 20  # a larger library part goes to each worker once, not with every job
 RESENDS = 3  # a job whose scattered library part was lost with its workers is sent again
 STOP_SECONDS = 30.0  # how long Ctrl-C waits for the workers' running jobs to end
+RESUME = "every grade that came back is journaled: rerun the same command to grade the rest"
 
 
 @dataclass
@@ -140,7 +142,7 @@ def grade_jobs(
     batch = jobs[0].batch
     gpu = any(job.gpu for job in jobs)
     watch = _Workers(client, spec, gpu, patience)
-    watch.check(force=True)
+    watch.wait()
     library: list[Any] = [part]
 
     def scatter() -> None:  # a small part (every library here) travels with each job
@@ -151,7 +153,7 @@ def grade_jobs(
     scatter()
     unfit: dict[str, str] = {}
     waiting: dict[Future[str], _Entry] = {}
-    counter = iter(range(10**9))
+    counter = itertools.count()
 
     def submit(entry: _Entry, workers: list[str] | None = None) -> None:
         key = f"autograde-{batch}-{entry.index}-{next(counter)}"
@@ -202,10 +204,10 @@ def grade_jobs(
 
 
 class _Workers:
-    """The workers that can take this batch's jobs (a GPU job: those declaring a GPU), looked
-    at every few seconds: none for `patience` seconds, and the batch cannot go on."""
+    """The workers that can take this batch's jobs (a GPU job: those declaring a GPU): none for
+    `patience` seconds, and the batch cannot go on."""
 
-    EVERY = 2.0
+    EVERY = 2.0  # seconds between two looks in `check`
 
     def __init__(self, client: Client, spec: ClusterSpec, gpu: bool, patience: float) -> None:
         self.client, self.spec, self.gpu, self.patience = client, spec, gpu, patience
@@ -217,27 +219,30 @@ class _Workers:
         return [address for address, info in workers.items()
                 if not self.gpu or float((info.get("resources") or {}).get("GPU", 0)) >= 1]
 
-    def check(self, force: bool = False) -> None:
+    def wait(self) -> None:
+        """Before the first job: one able worker, waited for as for the cluster's first."""
+        deadline = time.monotonic() + self.patience
+        while not self.able():
+            if time.monotonic() > deadline:
+                raise self._none()
+            time.sleep(POLL_SECONDS)
+
+    def check(self) -> None:
+        """While jobs wait: every few seconds, whether an able worker is still there."""
         now = time.monotonic()
-        if not force and now - self.last < self.EVERY:
+        if now - self.last < self.EVERY:
             return
         self.last = now
         if self.able():
             self.none_since = None
-            return
-        self.none_since = self.none_since or now
-        if force and self.gpu:  # wait for a GPU worker to join, as for the first worker
-            while not self.able():
-                if time.monotonic() - self.none_since > self.patience:
-                    break
-                time.sleep(POLL_SECONDS)
-            else:
-                self.none_since = None
-                return
-        if now - self.none_since > self.patience or (force and self.gpu):
-            what = "declares a GPU resource (dask worker --resources GPU=1)" if self.gpu else "is left"
-            raise ClusterError(f"no worker of {self.spec.describe()} {what} for {self.patience:g} s; every "
-                               "grade that came back is journaled: rerun the same command to grade the rest")
+        elif self.none_since is None:
+            self.none_since = now
+        elif now - self.none_since > self.patience:
+            raise self._none()
+
+    def _none(self) -> ClusterError:
+        what = "declares a GPU resource (dask worker --resources GPU=1)" if self.gpu else "is left"
+        return ClusterError(f"no worker of {self.spec.describe()} {what} for {self.patience:g} s; {RESUME}")
 
 
 def new_batch_id() -> str:
@@ -245,8 +250,7 @@ def new_batch_id() -> str:
 
 
 def _lost(spec: ClusterSpec) -> ClusterError:
-    return ClusterError(f"lost the connection to {spec.describe()}; every grade that came back is "
-                        "journaled: rerun the same command to grade the rest")
+    return ClusterError(f"lost the connection to {spec.describe()}; {RESUME}")
 
 
 def _outcome(future: Future[str], entry: _Entry, unfit: dict[str, str]) -> Outcome | None:
@@ -262,7 +266,7 @@ def _outcome(future: Future[str], entry: _Entry, unfit: dict[str, str]) -> Outco
             unfit[worker] = entry.unfit[worker] = str(answer["reason"])
             return None
         if kind == STOPPED:
-            return Outcome(entry.index, None, worker, "the batch was stopped before it ran")
+            return Outcome(entry.index, None, "", "the batch was stopped before it ran")
         if kind != REPORT:
             raise ValueError(f"unknown answer {kind!r}")
         report = GradeReport.from_json(answer["report"])

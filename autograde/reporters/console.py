@@ -103,11 +103,12 @@ class BatchDisplay:
             f"failed {state.failed}  remaining {state.remaining}  "
             f"{state.rate * 60:.1f}/min  eta {_duration(state.eta)}"
         )
-        by_worker = getattr(state, "by_worker", {})
-        worker = getattr(state, "worker_of", {}).get(report.student, "") if report is not None else ""
-        if by_worker:  # a cluster: who graded this one, and how many each worker has graded
-            info += "  workers " + " ".join(f"{escape(w)}={n}" for w, n in sorted(by_worker.items()))
-        line = _line(report) + (f" on {escape(worker)}" if worker else "") if report is not None else ""
+        if state.by_worker:  # a cluster: how many each worker has graded, and who graded this one
+            info += "  workers " + " ".join(f"{escape(w)}={n}" for w, n in sorted(state.by_worker.items()))
+        line = ""
+        if report is not None:
+            worker = state.worker_of.get(report.student)
+            line = _line(report) + (f" on {escape(worker)}" if worker else "")
         if self.live:
             self.progress.update(self.task, total=state.total, completed=finished, info=info)
             if report is not None:
