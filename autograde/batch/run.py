@@ -398,23 +398,15 @@ def _run_cluster(
     earlier = {student: entry[1] for student, entry in rows.journal.entries.items()}
     job_opts = dataclasses.replace(opts, gpu=None, gpus=())
     batch_id = new_batch_id()
-    jobs: list[Job] = []
-    sent: list[tuple[Upload, GradeKey]] = []
-    for upload, key in todo:
+
+    def job_at(index: int) -> Job:  # when it is sent: the notebook is read then
+        upload = todo[index][0]
         assert upload.path is not None
-        try:
-            notebook = upload.path.read_bytes()
-        except OSError as exc:
-            reason = f"{upload.origin}: the grader could not read it ({exc!r}); {AGAIN}"
-            report = fault_report(upload.student, upload.origin, assignment, opts, reason)
-            _save(key, report, rows, state, progress)
-            continue
-        jobs.append(Job(batch_id, upload.student, upload.origin, upload.path.name, notebook, job_opts,
-                        gpu=batch.cluster_gpus, data_digest=data, engine=__version__))
-        sent.append((upload, key))
+        return Job(batch_id, upload.student, upload.origin, upload.path.name, upload.path.read_bytes(),
+                   job_opts, gpu=batch.cluster_gpus, data_digest=data, engine=__version__)
 
     def done(outcome: Outcome) -> None:
-        upload, key = sent[outcome.index]
+        upload, key = todo[outcome.index]
         report, reason = outcome.report, outcome.fault
         if report is not None:
             try:
@@ -431,7 +423,8 @@ def _run_cluster(
         _save(key, report, rows, state, progress)
 
     with connect(batch.cluster, settings) as client:
-        grade_jobs(client, batch.cluster, jobs, part, done, patience=settings.wait_for_workers)
+        grade_jobs(client, batch.cluster, batch_id, len(todo), job_at, part, done, gpu=batch.cluster_gpus,
+                   patience=settings.wait_for_workers)
 
 
 def grade_folder(

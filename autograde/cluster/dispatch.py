@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 POLL_SECONDS = 0.2
 SCATTER_BYTES = 1 << 20  # a larger library part goes to each worker once, not with every job
 RESENDS = 3  # a job whose scattered library part was lost with its workers is sent again
+IN_FLIGHT_PER_THREAD, MIN_IN_FLIGHT = 2, 4  # jobs sent ahead: each worker thread has its next one
 STOP_SECONDS = 30.0  # how long Ctrl-C waits for the workers' running jobs to end
 RESUME = "every grade that came back is journaled: rerun the same command to grade the rest"
 
@@ -130,17 +131,22 @@ def connect(spec: ClusterSpec, settings: ClusterSettings) -> Iterator[Client]:
 def grade_jobs(
     client: Client,
     spec: ClusterSpec,
-    jobs: list[Job],
+    batch: str,
+    count: int,
+    job_at: Callable[[int], Job],
     part: LibraryPart,
     done: Callable[[Outcome], None],
+    *,
+    gpu: bool = False,
     patience: float = 120.0,
 ) -> None:
-    """Run `jobs` on the cluster; `done` is called here, in this thread, once per job. With no
-    worker that could take the jobs left for `patience` seconds, a ClusterError."""
-    if not jobs:
+    """Run jobs 0..count-1 of `batch` on the cluster; `done` is called here, in this thread,
+    once per job. `job_at(i)` makes job i (reading its notebook) only when it is sent: at most
+    IN_FLIGHT_PER_THREAD jobs per worker thread are out at a time, so neither this process
+    nor the scheduler holds a whole class's notebooks. With no worker that could take the jobs
+    left for `patience` seconds, a ClusterError."""
+    if not count:
         return
-    batch = jobs[0].batch
-    gpu = any(job.gpu for job in jobs)
     watch = _Workers(client, spec, gpu, patience)
     watch.wait()
     library: list[Any] = [part]
@@ -162,9 +168,20 @@ def grade_jobs(
                                workers=workers, allow_other_workers=False)
         waiting[future] = entry
 
-    for index, job in enumerate(jobs):
-        submit(_Entry(index, job))
+    unsent = iter(range(count))
+
+    def fill() -> None:
+        limit = max(MIN_IN_FLIGHT, IN_FLIGHT_PER_THREAD * watch.threads)
+        while len(waiting) < limit and (index := next(unsent, None)) is not None:
+            try:
+                job = job_at(index)
+            except OSError as exc:  # the staged copy went missing: that upload's row says so
+                done(Outcome(index, None, "", f"the grader could not read it ({exc!r})"))
+                continue
+            submit(_Entry(index, job))
+
     try:
+        fill()
         while waiting:
             finished = [future for future in waiting if future.done()]
             if not finished:
@@ -196,6 +213,7 @@ def grade_jobs(
                     reasons = "; ".join(f"{w}: {why}" for w, why in sorted(unfit.items()))
                     why = f"no worker of the cluster could grade it ({reasons})"
                     done(Outcome(entry.index, None, "", why))
+            fill()
         with contextlib.suppress(Exception):
             client.run(close_sandboxes)
     except BaseException:
@@ -213,11 +231,14 @@ class _Workers:
         self.client, self.spec, self.gpu, self.patience = client, spec, gpu, patience
         self.last = 0.0
         self.none_since: float | None = None
+        self.threads = 0  # of the able workers, when last looked at
 
     def able(self) -> list[str]:
         workers = self.client.scheduler_info(n_workers=-1)["workers"]
-        return [address for address, info in workers.items()
-                if not self.gpu or float((info.get("resources") or {}).get("GPU", 0)) >= 1]
+        able = {address: info for address, info in workers.items()
+                if not self.gpu or float((info.get("resources") or {}).get("GPU", 0)) >= 1}
+        self.threads = sum(int(info.get("nthreads", 1)) for info in able.values())
+        return list(able)
 
     def wait(self) -> None:
         """Before the first job: one able worker, waited for as for the cluster's first."""

@@ -578,3 +578,54 @@ def test_a_shared_library_is_read_where_it_is_and_checked(tmp_path, two_workers)
         f"the shared library {other} differs from the coordinator's for ex02_gradient_descent" in n
         for n in report["notes"]
     ), report["notes"]
+
+
+def test_notebooks_are_read_only_as_their_jobs_are_sent(two_workers):
+    """At most IN_FLIGHT_PER_THREAD jobs per worker thread (MIN_IN_FLIGHT at least) are out at
+    a time, each notebook read when its job is sent; one that cannot be read is its own fault."""
+    from autograde.cluster import dispatch
+    from autograde.cluster.job import Job
+    from autograde.cluster.library import pack
+    from autograde.cluster.settings import parse_cluster
+    from autograde.pipeline.grade import GradeOptions
+    from autograde.rubric import load_assignment
+
+    notebook = (EXAMPLES / "alice.ipynb").read_bytes()
+    count, missing = 14, 5
+    read: list[int] = []
+    outcomes: list[dispatch.Outcome] = []
+    most_out = 0
+
+    def job_at(index: int) -> Job:
+        nonlocal most_out
+        if index == missing:
+            raise FileNotFoundError(2, "No such file or directory", f"s{index}.ipynb")
+        read.append(index)
+        most_out = max(most_out, len(read) - len([o for o in outcomes if o.index != missing]))
+        return Job(
+            "inflight",
+            f"s{index}",
+            f"s{index}.ipynb",
+            f"s{index}.ipynb",
+            notebook,
+            GradeOptions(grading_seed=1),
+        )
+
+    with two_workers.client() as client:
+        dispatch.grade_jobs(
+            client,
+            parse_cluster(two_workers.address),
+            "inflight",
+            count,
+            job_at,
+            pack(load_assignment("ex02_gradient_descent")),
+            outcomes.append,
+        )
+    limit = max(dispatch.MIN_IN_FLIGHT, dispatch.IN_FLIGHT_PER_THREAD * 2)  # two workers, one thread each
+    assert sorted(read) == [i for i in range(count) if i != missing] and 1 <= most_out <= limit, most_out
+    assert sorted(o.index for o in outcomes) == list(range(count))  # one outcome each
+    [fault] = [o for o in outcomes if o.report is None]
+    assert fault.index == missing and fault.fault.startswith(
+        "the grader could not read it (FileNotFoundError"
+    )
+    assert {o.report.score for o in outcomes if o.report is not None} == {10.0}
